@@ -1,1 +1,219 @@
+//! ferroprof's napi-rs addon: the low-level native API the TypeScript SDK (and any
+//! embedding SDK) builds on. Every export runs on the calling isolate's JS thread and
+//! does only what V8 forces there; the rest happens on the worker thread.
 
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+mod bridge;
+mod runtime;
+mod sampler;
+mod stats;
+mod worker;
+
+use std::time::Duration;
+
+use napi::bindgen_prelude::{Function, JsValue};
+use napi::{Env, Error, Result, Status};
+use napi_derive::napi;
+
+use crate::runtime::runtime;
+use crate::sampler::with_sampler;
+use crate::stats::{JsTimer, Stats};
+
+fn not_attached() -> Error {
+    Error::new(
+        Status::GenericFailure,
+        "ferroprof: this isolate is not attached; load the addon through the ferroprof package",
+    )
+}
+
+fn invalid(msg: String) -> Error {
+    Error::new(Status::InvalidArg, msg)
+}
+
+/// Attaches the current isolate (main thread or worker). `onWindow(id, json)` receives
+/// the samples of closed windows. Must be called once per isolate before the rest.
+#[napi(catch_unwind)]
+pub fn attach(
+    env: Env,
+    on_window: Function<'_, (u32, String), ()>,
+    thread_id: f64,
+    thread_name: String,
+) -> Result<()> {
+    if !(thread_id.is_finite() && thread_id >= 0.0) {
+        return Err(invalid(format!("threadId must be a non-negative integer, got {thread_id}")));
+    }
+    sampler::attach(&env, on_window.value().value, thread_id as u64, thread_name)
+        .map_err(|e| Error::new(Status::GenericFailure, format!("ferroprof: {e}")))
+}
+
+/// Starts (or joins) sampling on this isolate at `hz`; returns the frequency in effect.
+#[napi(catch_unwind)]
+pub fn start_sampling(hz: f64) -> Result<f64> {
+    let _t = JsTimer::start(&runtime().stats);
+    sampler::validate_hz(hz).map_err(invalid)?;
+    with_sampler(|s| s.start_sampling(hz))
+        .ok_or_else(not_attached)?
+        .map_err(|e| Error::new(Status::GenericFailure, format!("ferroprof: {e}")))
+}
+
+/// Leaves sampling on this isolate; `false` (a no-op) if it was not started.
+#[napi(catch_unwind)]
+pub fn stop_sampling() -> bool {
+    let _t = JsTimer::start(&runtime().stats);
+    with_sampler(|s| s.stop_sampling()).unwrap_or(false)
+}
+
+/// Whether V8 profiling runs on this isolate.
+#[napi(catch_unwind)]
+pub fn is_sampling() -> bool {
+    with_sampler(|s| s.is_running()).unwrap_or(false)
+}
+
+/// Opens a time window starting now; returns its id.
+#[napi(catch_unwind)]
+pub fn open_window() -> Result<u32> {
+    let _t = JsTimer::start(&runtime().stats);
+    with_sampler(|s| s.open_window())
+        .ok_or_else(not_attached)?
+        .map_err(|e| Error::new(Status::GenericFailure, format!("ferroprof: {e}")))
+}
+
+/// Closes a window at now; its samples arrive through `onWindow`. `false` for an
+/// unknown or already closed id.
+#[napi(catch_unwind)]
+pub fn close_window(id: u32) -> bool {
+    let _t = JsTimer::start(&runtime().stats);
+    with_sampler(|s| s.close_window(id)).unwrap_or(false)
+}
+
+/// Hands this isolate's samples to the worker thread now, instead of at the next
+/// scheduled rotation. Returns how many samples moved.
+#[napi(catch_unwind)]
+pub fn flush() -> u32 {
+    let _t = JsTimer::start(&runtime().stats);
+    with_sampler(|s| s.rotate()).unwrap_or(0) as u32
+}
+
+/// Nanoseconds of the monotonic clock samples are stamped with.
+#[napi]
+pub fn monotonic_now_ns() -> f64 {
+    bridge::monotonic_now_ns() as f64
+}
+
+/// The Node ABI (`process.versions.modules`) this binary was built for.
+#[napi]
+pub fn native_abi() -> String {
+    env!("FERROPROF_NODE_ABI").to_string()
+}
+
+/// Tunables of the native layer; omitted fields keep their value.
+#[napi(object)]
+pub struct NativeConfig {
+    pub rotation_interval_ms: Option<f64>,
+    pub linger_ms: Option<f64>,
+    pub default_hz: Option<f64>,
+    pub max_window_wait_ms: Option<f64>,
+    pub max_stack_depth: Option<f64>,
+    pub max_samples: Option<f64>,
+    pub max_bytes: Option<f64>,
+}
+
+fn positive(name: &str, v: Option<f64>, min: f64, max: f64) -> Result<Option<f64>> {
+    match v {
+        None => Ok(None),
+        Some(x) if x.is_finite() && x >= min && x <= max => Ok(Some(x)),
+        Some(x) => Err(invalid(format!("{name} must be between {min} and {max}, got {x}"))),
+    }
+}
+
+#[napi(catch_unwind)]
+pub fn configure(options: NativeConfig) -> Result<()> {
+    let rt = runtime();
+    let mut c = rt.config();
+    let ms = |v: f64| Duration::from_micros((v * 1000.0) as u64);
+    if let Some(v) = positive("rotationIntervalMs", options.rotation_interval_ms, 10.0, 60_000.0)? {
+        c.rotation_interval = ms(v);
+    }
+    if let Some(v) = positive("lingerMs", options.linger_ms, 0.0, 3_600_000.0)? {
+        c.linger = ms(v);
+    }
+    if let Some(v) = options.default_hz {
+        c.default_hz = sampler::validate_hz(v).map_err(invalid)?;
+    }
+    if let Some(v) = positive("maxWindowWaitMs", options.max_window_wait_ms, 0.0, 600_000.0)? {
+        c.max_window_wait = ms(v);
+    }
+    if let Some(v) = positive("maxStackDepth", options.max_stack_depth, 1.0, 4096.0)? {
+        c.max_stack_depth = v as usize;
+    }
+    if let Some(v) = positive("maxSamples", options.max_samples, 1.0, 1e9)? {
+        c.limits.max_samples = v as usize;
+    }
+    if let Some(v) = positive("maxBytes", options.max_bytes, 1024.0, 1e12)? {
+        c.limits.max_bytes = v as usize;
+    }
+    rt.set_config(c);
+    Ok(())
+}
+
+/// The profiler's own counters.
+#[napi(object)]
+pub struct NativeStats {
+    pub sampler_starts: f64,
+    pub sampler_stops: f64,
+    pub rotations: f64,
+    pub v8_start_failures: f64,
+    pub samples_received: f64,
+    pub samples_duplicate: f64,
+    pub samples_dropped_queue: f64,
+    pub samples_dropped_capacity: f64,
+    pub samples_out_of_order: f64,
+    pub stacks_truncated: f64,
+    pub samples_held: f64,
+    pub bytes_held: f64,
+    pub threads: f64,
+    pub store_compactions: f64,
+    pub windows_opened: f64,
+    pub windows_delivered: f64,
+    pub windows_timed_out: f64,
+    pub windows_dropped: f64,
+    pub js_calls: f64,
+    pub js_ns_total: f64,
+    pub js_ns_max: f64,
+    pub js_ns_p50: f64,
+    pub js_ns_p99: f64,
+    pub sampling_hz: f64,
+}
+
+#[napi(catch_unwind)]
+pub fn get_stats() -> NativeStats {
+    let s = &runtime().stats;
+    let g = |c: &std::sync::atomic::AtomicU64| Stats::get(c) as f64;
+    NativeStats {
+        sampler_starts: g(&s.sampler_starts),
+        sampler_stops: g(&s.sampler_stops),
+        rotations: g(&s.rotations),
+        v8_start_failures: g(&s.v8_start_failures),
+        samples_received: g(&s.samples_received),
+        samples_duplicate: g(&s.samples_duplicate),
+        samples_dropped_queue: g(&s.samples_dropped_queue),
+        samples_dropped_capacity: g(&s.store_dropped_capacity),
+        samples_out_of_order: g(&s.store_dropped_out_of_order),
+        stacks_truncated: g(&s.stacks_truncated),
+        samples_held: g(&s.store_samples),
+        bytes_held: g(&s.store_bytes),
+        threads: g(&s.store_threads),
+        store_compactions: g(&s.store_compactions),
+        windows_opened: g(&s.windows_opened),
+        windows_delivered: g(&s.windows_delivered),
+        windows_timed_out: g(&s.windows_timed_out),
+        windows_dropped: g(&s.windows_dropped),
+        js_calls: g(&s.js_calls),
+        js_ns_total: g(&s.js_ns_total),
+        js_ns_max: g(&s.js_ns_max),
+        js_ns_p50: s.js_ns_quantile(0.5) as f64,
+        js_ns_p99: s.js_ns_quantile(0.99) as f64,
+        sampling_hz: with_sampler(|x| x.frequency_hz()).unwrap_or(0.0),
+    }
+}

@@ -1,0 +1,167 @@
+//! What the encoders need besides samples: who sends, what runs where, which
+//! transaction or session a profile belongs to. The small structs here are also the
+//! wire shapes of the matching JSON objects.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::stacks::DEFAULT_MAX_STACK_DEPTH;
+
+/// `{name, version}` of the SDK (`client_sdk` in chunks, `sdk` in envelope headers).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SdkInfo {
+    pub name: String,
+    pub version: String,
+}
+
+/// `runtime`: for us always `node` and `process.version`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeInfo {
+    pub name: String,
+    pub version: String,
+}
+
+/// `os` of a v1 profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsInfo {
+    pub name: String,
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_number: Option<String>,
+}
+
+/// `device` of a v1 profile; only `architecture` is required.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    pub architecture: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_emulator: Option<bool>,
+}
+
+/// One entry of `thread_metadata`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadMetadata {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u32>,
+}
+
+/// `debug_meta`: kept as opaque image objects (Node profiles have none).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DebugMeta {
+    pub images: Vec<serde_json::Value>,
+}
+
+/// Process-wide facts shared by every profile and chunk of a client.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProfileMeta {
+    pub sdk: SdkInfo,
+    pub runtime: RuntimeInfo,
+    pub os: OsInfo,
+    pub device: DeviceInfo,
+    /// Omitted when `None` in v1; sent as `""` in v2, as the Node SDK does.
+    pub release: Option<String>,
+    /// Omitted when `None`: `null` is a type error for Relay.
+    pub environment: Option<String>,
+    pub debug_meta: Option<DebugMeta>,
+    /// Deeper stacks keep their `max_stack_depth` innermost (leaf-side) frames.
+    pub max_stack_depth: usize,
+}
+
+impl ProfileMeta {
+    pub fn new(sdk: SdkInfo, runtime: RuntimeInfo, os: OsInfo, device: DeviceInfo) -> Self {
+        Self {
+            sdk,
+            runtime,
+            os,
+            device,
+            release: None,
+            environment: None,
+            debug_meta: None,
+            max_stack_depth: DEFAULT_MAX_STACK_DEPTH,
+        }
+    }
+}
+
+/// The transaction a v1 profile is bound to. The profile covers the slice's window,
+/// which is the transaction's own window.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransactionMeta {
+    /// The profile's own `event_id` (goes into `contexts.profile.profile_id`).
+    pub profile_id: String,
+    /// The transaction event's `event_id`.
+    pub id: String,
+    pub name: String,
+    /// `contexts.trace.trace_id` of the transaction.
+    pub trace_id: String,
+    /// The thread the transaction ran on (`0` for the main thread).
+    pub active_thread_id: u64,
+}
+
+/// The continuous-profiling session and chunk a v2 payload belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkMeta {
+    /// One per session (start → stop), shared by all its chunks.
+    pub profiler_id: String,
+    /// New for every chunk.
+    pub chunk_id: String,
+}
+
+/// Units Relay accepts for profile measurements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MeasurementUnit {
+    Nanosecond,
+    Hertz,
+    Byte,
+    Percent,
+    Nanojoule,
+}
+
+impl MeasurementUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Nanosecond => "nanosecond",
+            Self::Hertz => "hertz",
+            Self::Byte => "byte",
+            Self::Percent => "percent",
+            Self::Nanojoule => "nanojoule",
+        }
+    }
+
+    /// Reads a unit name, including Relay's short aliases.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "nanosecond" | "ns" => Self::Nanosecond,
+            "hertz" | "hz" => Self::Hertz,
+            "byte" => Self::Byte,
+            "percent" => Self::Percent,
+            "nanojoule" | "nj" => Self::Nanojoule,
+            _ => return None,
+        })
+    }
+}
+
+/// One measured value at a monotonic instant (same clock as the samples).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MeasurementPoint {
+    pub mono_ns: u64,
+    pub value: f64,
+}
+
+/// A named series such as `cpu_usage` or `memory_footprint`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeasurementSeries {
+    pub unit: MeasurementUnit,
+    pub values: Vec<MeasurementPoint>,
+}
+
+/// Measurement series by name.
+pub type Measurements = BTreeMap<String, MeasurementSeries>;

@@ -1,0 +1,199 @@
+//! Sample format v1: the `profile` item of a transaction-bound profile.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::check::check_v1;
+use super::encoded::{EncodeStats, Encoded};
+use super::metadata::{
+    DebugMeta, DeviceInfo, Measurements, OsInfo, ProfileMeta, RuntimeInfo, ThreadMetadata,
+    TransactionMeta,
+};
+use super::rejection::{Reason, Rejection};
+use super::stacks::truncate_stacks;
+use super::time::format_rfc3339;
+use crate::frame::Frame;
+use crate::slice::ProfileSlice;
+
+/// The `profile` item payload.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProfileV1 {
+    pub event_id: String,
+    pub version: String,
+    pub platform: String,
+    /// RFC 3339; the instant `elapsed_since_start_ns` counts from.
+    pub timestamp: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dist: Option<String>,
+    pub device: DeviceInfo,
+    pub os: OsInfo,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<RuntimeInfo>,
+    pub transaction: TransactionMetadata,
+    pub profile: SampleProfileV1,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debug_meta: Option<DebugMeta>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measurements: Option<BTreeMap<String, MeasurementV1>>,
+}
+
+/// `transaction` of a v1 profile. Numbers go out as decimal strings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TransactionMetadata {
+    pub id: String,
+    pub name: String,
+    pub trace_id: String,
+    #[serde(with = "super::decimal::option", skip_serializing_if = "Option::is_none")]
+    pub active_thread_id: Option<u64>,
+    #[serde(with = "super::decimal::option", skip_serializing_if = "Option::is_none")]
+    pub relative_start_ns: Option<u64>,
+    #[serde(with = "super::decimal::option", skip_serializing_if = "Option::is_none")]
+    pub relative_end_ns: Option<u64>,
+    #[serde(with = "super::decimal::option", skip_serializing_if = "Option::is_none")]
+    pub relative_cpu_start_ms: Option<u64>,
+    #[serde(with = "super::decimal::option", skip_serializing_if = "Option::is_none")]
+    pub relative_cpu_end_ms: Option<u64>,
+}
+
+/// `profile` object of a v1 payload.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SampleProfileV1 {
+    pub frames: Vec<Frame>,
+    /// Leaf first; an empty stack is an idle sample.
+    pub stacks: Vec<Vec<u32>>,
+    pub samples: Vec<SampleV1>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread_metadata: Option<BTreeMap<String, ThreadMetadata>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct SampleV1 {
+    pub stack_id: u32,
+    #[serde(with = "super::decimal")]
+    pub thread_id: u64,
+    #[serde(with = "super::decimal")]
+    pub elapsed_since_start_ns: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MeasurementV1 {
+    pub unit: String,
+    pub values: Vec<MeasurementValueV1>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct MeasurementValueV1 {
+    pub elapsed_since_start_ns: u64,
+    pub value: f64,
+}
+
+/// Builds the v1 model of a transaction's slice without validating it.
+///
+/// The profile starts at the slice's `start_ns` moved back to a whole microsecond,
+/// so that `timestamp` (written to the microsecond, as the Python SDK does) plus
+/// `elapsed_since_start_ns` lands exactly on each sample.
+pub fn build_v1(
+    slice: &ProfileSlice,
+    meta: &ProfileMeta,
+    txn: &TransactionMeta,
+    measurements: &Measurements,
+) -> Result<(ProfileV1, EncodeStats), Rejection> {
+    let anchor = slice.anchor.ok_or_else(|| {
+        Rejection::new(Reason::NoClockAnchor, "the slice has no clock anchor")
+    })?;
+    let origin_mono = slice
+        .start_ns
+        .saturating_sub(anchor.to_unix_ns(slice.start_ns) % 1_000);
+    let since_origin = |mono_ns: u64| mono_ns.saturating_sub(origin_mono);
+
+    let mut stats = EncodeStats::default();
+    let mut stacks = slice.stacks.clone();
+    stats.truncated_stacks = truncate_stacks(&mut stacks, meta.max_stack_depth);
+
+    let mut samples: Vec<SampleV1> = slice
+        .samples
+        .iter()
+        .map(|s| SampleV1 {
+            stack_id: s.stack_id,
+            thread_id: s.thread_id,
+            elapsed_since_start_ns: since_origin(s.ts_ns),
+        })
+        .collect();
+    samples.sort_by_key(|s| s.elapsed_since_start_ns);
+
+    let measurements = (!measurements.is_empty()).then(|| {
+        measurements
+            .iter()
+            .filter_map(|(name, series)| {
+                let values: Vec<MeasurementValueV1> = series
+                    .values
+                    .iter()
+                    .filter(|p| p.value.is_finite())
+                    .map(|p| MeasurementValueV1 {
+                        elapsed_since_start_ns: since_origin(p.mono_ns),
+                        value: p.value,
+                    })
+                    .collect();
+                stats.dropped_non_finite += series.values.len() - values.len();
+                (!values.is_empty()).then(|| {
+                    let unit = series.unit.as_str().to_string();
+                    (name.clone(), MeasurementV1 { unit, values })
+                })
+            })
+            .collect()
+    });
+
+    let profile = ProfileV1 {
+        event_id: txn.profile_id.clone(),
+        version: "1".into(),
+        platform: "node".into(),
+        timestamp: format_rfc3339(anchor.to_unix_ns(origin_mono), 6),
+        release: meta.release.clone(),
+        environment: meta.environment.clone(),
+        dist: None,
+        device: meta.device.clone(),
+        os: meta.os.clone(),
+        runtime: Some(meta.runtime.clone()),
+        transaction: TransactionMetadata {
+            id: txn.id.clone(),
+            name: txn.name.clone(),
+            trace_id: txn.trace_id.clone(),
+            active_thread_id: Some(txn.active_thread_id),
+            relative_start_ns: Some(since_origin(slice.start_ns)),
+            relative_end_ns: Some(since_origin(slice.end_ns.max(slice.start_ns))),
+            relative_cpu_start_ms: None,
+            relative_cpu_end_ms: None,
+        },
+        profile: SampleProfileV1 {
+            frames: slice.frames.clone(),
+            stacks,
+            thread_metadata: Some(super::thread_metadata(slice)),
+            samples,
+        },
+        debug_meta: meta.debug_meta.clone(),
+        measurements,
+    };
+    Ok((profile, stats))
+}
+
+/// Encodes a transaction's slice as a `profile` item payload, or refuses with the
+/// reason Relay would drop it for (fewer than two samples, too long, ...).
+pub fn encode_v1(
+    slice: &ProfileSlice,
+    meta: &ProfileMeta,
+    txn: &TransactionMeta,
+    measurements: &Measurements,
+) -> Result<Encoded, Rejection> {
+    let (profile, stats) = build_v1(slice, meta, txn, measurements)?;
+    let summary = check_v1(&profile)?;
+    Ok(Encoded {
+        bytes: super::to_json(&profile)?,
+        summary,
+        stats,
+    })
+}

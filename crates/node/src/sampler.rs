@@ -1,0 +1,384 @@
+//! The sampler of one isolate: one V8 profile shared by every consumer on that
+//! isolate (DESIGN rule 1), rotated without gaps (rule 2), with only the copying of
+//! raw samples done on the JS thread (rule 3).
+//!
+//! All functions here run on the isolate's own JS thread; the state lives in a
+//! thread-local because each isolate (main thread, each worker) has its own thread.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use ferroprof_core::{ThreadId, V8NodeInfo, V8SourceType};
+
+use crate::bridge::{self, JsThreadChannel, JsThreadTask, V8Profile, V8Profiler};
+use crate::runtime::{runtime, IsolateHandle};
+use crate::stats::Stats;
+use crate::worker::{Batch, RawNode, RawSample, WorkerMsg};
+
+/// Accepted sampling frequencies, in Hz.
+pub const MIN_HZ: f64 = 1.0;
+pub const MAX_HZ: f64 = 10_000.0;
+
+/// Seconds of samples one V8 profile may hold if the JS thread never yields for a
+/// rotation; beyond that V8 discards samples instead of growing.
+const MAX_PROFILE_SECONDS: f64 = 300.0;
+
+/// Checks a sampling frequency; the message names the accepted range.
+pub fn validate_hz(hz: f64) -> Result<f64, String> {
+    if hz.is_finite() && (MIN_HZ..=MAX_HZ).contains(&hz) {
+        Ok(hz)
+    } else {
+        Err(format!(
+            "sampling frequency must be a number of Hz between {MIN_HZ} and {MAX_HZ}, got {hz}"
+        ))
+    }
+}
+
+pub struct IsolateSampler {
+    key: u64,
+    thread_id: ThreadId,
+    thread_name: String,
+    handle: Arc<IsolateHandle>,
+    profiler: Option<V8Profiler>,
+    /// The running V8 profile, if sampling.
+    current: Option<u32>,
+    interval_us: i32,
+    /// `startSampling` calls not yet matched by `stopSampling`.
+    explicit_refs: u32,
+    /// Windows opened on this isolate and not yet closed.
+    open_windows: HashSet<u32>,
+    /// Since when the sampler has had no consumer (it stops after the linger time).
+    idle_since: Option<Instant>,
+    /// Newest sample timestamp handed over: samples of the next profile up to here
+    /// are the overlap of a rotation and are dropped.
+    last_ts_us: i64,
+}
+
+thread_local! {
+    static SAMPLER: RefCell<Option<IsolateSampler>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's sampler, if attached.
+pub fn with_sampler<R>(f: impl FnOnce(&mut IsolateSampler) -> R) -> Option<R> {
+    SAMPLER.with(|cell| cell.try_borrow_mut().ok()?.as_mut().map(f))
+}
+
+/// Attaches the current isolate: creates its JS-thread channel (with `callback`
+/// receiving window results) and hooks its teardown. Idempotent.
+///
+/// Returns the channel-creation error text, if any.
+pub fn attach(
+    env: &napi::Env,
+    callback: napi::sys::napi_value,
+    thread_id: ThreadId,
+    thread_name: String,
+) -> Result<(), String> {
+    let already = with_sampler(|s| {
+        s.thread_name.clone_from(&thread_name);
+        s.thread_id = thread_id;
+    });
+    if already.is_some() {
+        return Ok(());
+    }
+    let channel = JsThreadChannel::new(env.raw(), callback)
+        .ok_or("could not create the JS-thread channel")?;
+    let rt = runtime();
+    let sampler = IsolateSampler {
+        key: rt.next_isolate_key(),
+        thread_id,
+        thread_name,
+        handle: Arc::new(IsolateHandle::new(channel)),
+        profiler: None,
+        current: None,
+        interval_us: 0,
+        explicit_refs: 0,
+        open_windows: HashSet::new(),
+        idle_since: None,
+        last_ts_us: i64::MIN,
+    };
+    SAMPLER.with(|cell| *cell.borrow_mut() = Some(sampler));
+    // Registered after the channel exists, so it runs before N-API's own teardown of
+    // that channel (cleanup hooks run in reverse order).
+    env.add_env_cleanup_hook((), |()| detach())
+        .map_err(|e| format!("could not hook isolate teardown: {e}"))?;
+    Ok(())
+}
+
+/// Tears the sampler of this isolate down: final batch, profiler disposed, channel
+/// closed. Runs in the environment cleanup hook, before the isolate is disposed.
+pub fn detach() {
+    let sampler = SAMPLER.with(|cell| cell.borrow_mut().take());
+    if let Some(mut s) = sampler {
+        s.stop_now();
+        s.profiler = None;
+        s.handle.close();
+    }
+}
+
+impl IsolateSampler {
+    pub fn is_running(&self) -> bool {
+        self.current.is_some()
+    }
+
+    pub fn frequency_hz(&self) -> f64 {
+        if self.interval_us > 0 {
+            1e6 / self.interval_us as f64
+        } else {
+            0.0
+        }
+    }
+
+    fn consumers(&self) -> usize {
+        self.explicit_refs as usize + self.open_windows.len()
+    }
+
+    /// A consumer asks for samples: start V8 profiling if it is not running.
+    pub fn start_sampling(&mut self, hz: f64) -> Result<f64, String> {
+        let hz = validate_hz(hz)?;
+        self.ensure_running(hz)?;
+        self.explicit_refs += 1;
+        Ok(self.frequency_hz())
+    }
+
+    /// A consumer is done. Stopping what was never started is a no-op (`false`).
+    pub fn stop_sampling(&mut self) -> bool {
+        if self.explicit_refs == 0 {
+            return false;
+        }
+        self.explicit_refs -= 1;
+        self.release_consumer();
+        true
+    }
+
+    fn ensure_running(&mut self, hz: f64) -> Result<(), String> {
+        self.idle_since = None;
+        if self.current.is_some() {
+            return Ok(());
+        }
+        let rt = runtime();
+        if self.profiler.is_none() {
+            self.profiler = Some(
+                V8Profiler::for_current_isolate()
+                    .ok_or("no V8 isolate is entered on this thread")?,
+            );
+        }
+        let interval_us = (1e6 / hz).round().max(1.0) as i32;
+        let max_samples = (hz * MAX_PROFILE_SECONDS) as u32;
+        let profiler = self.profiler.as_mut().expect("profiler was just created");
+        // The profiler-wide base interval must equal the profile's, or V8 rounds the
+        // profile's interval to a multiple of its default (1 ms) and 101 Hz becomes 100.
+        profiler.set_sampling_interval(interval_us);
+        let id = profiler.start(interval_us, max_samples).map_err(|e| {
+            Stats::add(&rt.stats.v8_start_failures, 1);
+            format!("V8 refused to start profiling: {e:?}")
+        })?;
+        self.current = Some(id);
+        self.interval_us = interval_us;
+        Stats::add(&rt.stats.sampler_starts, 1);
+        rt.send(WorkerMsg::ThreadStarted {
+            thread_id: self.thread_id,
+            name: self.thread_name.clone(),
+        });
+        rt.schedule(self.key, self.handle.clone());
+        Ok(())
+    }
+
+    fn release_consumer(&mut self) {
+        if self.consumers() > 0 {
+            return;
+        }
+        if runtime().config().linger.is_zero() {
+            self.stop_now();
+        } else {
+            self.idle_since.get_or_insert_with(Instant::now);
+        }
+    }
+
+    /// Opens a window starting now; starts the sampler if needed.
+    pub fn open_window(&mut self) -> Result<u32, String> {
+        if self.current.is_none() {
+            self.ensure_running(runtime().config().default_hz)?;
+        }
+        self.idle_since = None;
+        let rt = runtime();
+        let id = rt.next_window_id();
+        self.open_windows.insert(id);
+        Stats::add(&rt.stats.windows_opened, 1);
+        rt.send(WorkerMsg::OpenWindow {
+            id,
+            start_ns: bridge::monotonic_now_ns(),
+        });
+        Ok(id)
+    }
+
+    /// Closes a window at now. Its samples reach the callback after the next
+    /// rotation; closing never starts or stops V8 profiling by itself.
+    pub fn close_window(&mut self, id: u32) -> bool {
+        if !self.open_windows.remove(&id) {
+            return false;
+        }
+        let rt = runtime();
+        let sent = rt.send(WorkerMsg::CloseWindow {
+            id,
+            end_ns: bridge::monotonic_now_ns(),
+            active_thread_id: self.thread_id,
+            reply: self.handle.clone(),
+        });
+        if !sent {
+            Stats::add(&rt.stats.windows_dropped, 1);
+        }
+        self.release_consumer();
+        sent
+    }
+
+    /// The scheduler's tick: stop if the linger time has passed, rotate otherwise.
+    pub fn on_tick(&mut self) {
+        self.handle.rotate_pending.store(false, Ordering::Release);
+        if self.current.is_none() {
+            return;
+        }
+        let linger = runtime().config().linger;
+        if self.consumers() == 0 && self.idle_since.is_some_and(|t| t.elapsed() >= linger) {
+            self.stop_now();
+        } else {
+            self.rotate();
+        }
+    }
+
+    /// Hands the samples collected so far to the worker thread without a gap: the
+    /// next profile starts before the current one stops.
+    pub fn rotate(&mut self) -> usize {
+        let Some(old_id) = self.current else {
+            return 0;
+        };
+        let rt = runtime();
+        let (interval_us, max_samples) = (self.interval_us, (1e6 / self.interval_us as f64 * MAX_PROFILE_SECONDS) as u32);
+        let Some(profiler) = self.profiler.as_mut() else {
+            return 0;
+        };
+        let next = profiler.start(interval_us, max_samples);
+        let moved = match profiler.stop(old_id) {
+            Some(profile) => {
+                let batch = collect_batch(&profile, self.thread_id, &mut self.last_ts_us, interval_us);
+                let n = batch.samples.len();
+                rt.send(WorkerMsg::Batch(batch));
+                n
+            }
+            None => 0,
+        };
+        match next {
+            Ok(id) => self.current = Some(id),
+            Err(_) => {
+                // V8 refused the next profile: restart after the stop (a short gap,
+                // counted) rather than stop sampling.
+                Stats::add(&rt.stats.v8_start_failures, 1);
+                self.current = self.profiler.as_mut().and_then(|p| p.start(interval_us, max_samples).ok());
+                if self.current.is_none() {
+                    self.finish_thread();
+                }
+            }
+        }
+        Stats::add(&rt.stats.rotations, 1);
+        moved
+    }
+
+    /// Stops V8 profiling on this isolate and hands over the last samples.
+    pub fn stop_now(&mut self) {
+        let Some(id) = self.current.take() else {
+            return;
+        };
+        let rt = runtime();
+        if let Some(profiler) = self.profiler.as_mut() {
+            if let Some(profile) = profiler.stop(id) {
+                let batch = collect_batch(&profile, self.thread_id, &mut self.last_ts_us, self.interval_us);
+                rt.send(WorkerMsg::Batch(batch));
+            }
+        }
+        Stats::add(&rt.stats.sampler_stops, 1);
+        self.finish_thread();
+    }
+
+    fn finish_thread(&mut self) {
+        let rt = runtime();
+        rt.unschedule(self.key);
+        rt.send(WorkerMsg::ThreadEnded {
+            thread_id: self.thread_id,
+        });
+        self.idle_since = None;
+    }
+}
+
+/// Copies a stopped profile's new samples, and the nodes they reach, out of V8.
+/// This is the only per-sample work done on the JS thread.
+fn collect_batch(
+    profile: &V8Profile<'_>,
+    thread_id: ThreadId,
+    last_ts_us: &mut i64,
+    interval_us: i32,
+) -> Batch {
+    let stats = &runtime().stats;
+    let count = profile.sample_count();
+    let mut samples = Vec::with_capacity(count);
+    let mut nodes = Vec::new();
+    let mut seen: HashMap<usize, ()> = HashMap::new();
+    let mut duplicates = 0u64;
+    for i in 0..count {
+        let sample = profile.sample(i);
+        if sample.ts_us <= *last_ts_us {
+            duplicates += 1;
+            continue;
+        }
+        *last_ts_us = sample.ts_us;
+        let leaf = sample.node;
+        samples.push(RawSample {
+            ts_ns: (sample.ts_us.max(0) as u64) * 1_000,
+            node: leaf.key(),
+            state: sample.state,
+        });
+        let mut cursor = Some(leaf);
+        while let Some(node) = cursor {
+            if seen.insert(node.key(), ()).is_some() {
+                break;
+            }
+            let view = node.view();
+            nodes.push(RawNode {
+                key: node.key(),
+                parent: view.parent.map(|p| p.key()),
+                info: V8NodeInfo {
+                    function_name: view.function_name.to_string_lossy().into_owned(),
+                    script_name: view.script_name.to_string_lossy().into_owned(),
+                    line: view.line.max(0) as u32,
+                    column: view.column.max(0) as u32,
+                    source_type: V8SourceType::from_raw(view.source_type),
+                },
+            });
+            cursor = view.parent;
+        }
+    }
+    Stats::add(&stats.samples_duplicate, duplicates);
+    Stats::add(&stats.samples_received, samples.len() as u64);
+    // Samples are processed in order, so all samples up to the last one copied are
+    // here; an idle thread still advances by the profile's end time.
+    let end_us = profile.end_time_us() - 2 * interval_us as i64;
+    let covered_us = (*last_ts_us).max(end_us).max(0);
+    Batch {
+        thread_id,
+        nodes,
+        samples,
+        covered_until_ns: covered_us as u64 * 1_000,
+    }
+}
+
+/// The scheduler's request to rotate, run on the isolate's JS thread.
+pub struct TickTask;
+
+impl JsThreadTask for TickTask {
+    fn run(self: Box<Self>, _env: napi::sys::napi_env, _callback: napi::sys::napi_value) {
+        let stats = &runtime().stats;
+        let _timer = crate::stats::JsTimer::start(stats);
+        with_sampler(|s| s.on_tick());
+    }
+}

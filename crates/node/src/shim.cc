@@ -1,0 +1,102 @@
+// The V8 side of ferroprof's bridge: thin C wrappers over v8::CpuProfiler.
+//
+// Everything here runs on the isolate's own JS thread (the Rust bridge guarantees it)
+// and does no allocation or policy of its own: the Rust code decides what to call
+// and when. Functions that may create handles open a HandleScope.
+
+#include <chrono>
+#include <cstdint>
+
+#include <v8.h>
+#include <v8-profiler.h>
+
+namespace {
+
+v8::CpuProfiler* AsProfiler(void* p) { return static_cast<v8::CpuProfiler*>(p); }
+v8::CpuProfile* AsProfile(void* p) { return static_cast<v8::CpuProfile*>(p); }
+const v8::CpuProfileNode* AsNode(const void* p) {
+  return static_cast<const v8::CpuProfileNode*>(p);
+}
+
+}  // namespace
+
+extern "C" {
+
+struct fp_node_info {
+  const char* function_name;
+  const char* script_name;
+  int line;
+  int column;
+  int source_type;
+  unsigned node_id;
+  const void* parent;
+};
+
+void* fp_current_isolate() { return v8::Isolate::TryGetCurrent(); }
+
+void* fp_profiler_new(void* isolate) {
+  // Debug naming infers names of anonymous functions from their scope. Lazy logging
+  // costs nothing while no profile runs; ferroprof keeps one profile running across
+  // rotations, so the code-logging heap walk is paid once per sampler start.
+  return v8::CpuProfiler::New(static_cast<v8::Isolate*>(isolate), v8::kDebugNaming,
+                              v8::kLazyLogging);
+}
+
+void fp_profiler_dispose(void* profiler) { AsProfiler(profiler)->Dispose(); }
+
+void fp_profiler_set_sampling_interval(void* profiler, int interval_us) {
+  AsProfiler(profiler)->SetSamplingInterval(interval_us);
+}
+
+// Returns v8::CpuProfilingStatus (0 started, 1 already started, 2 error).
+int fp_profiler_start(void* isolate, void* profiler, int interval_us, unsigned max_samples,
+                      uint32_t* out_id) {
+  v8::HandleScope scope(static_cast<v8::Isolate*>(isolate));
+  // Leaf-node line numbers: every frame carries its function's own start line (what
+  // Sentry shows as the frame position) and the call tree stays one node per function.
+  v8::CpuProfilingOptions options(v8::kLeafNodeLineNumbers, max_samples, interval_us);
+  v8::CpuProfilingResult result = AsProfiler(profiler)->Start(std::move(options));
+  *out_id = result.id;
+  return static_cast<int>(result.status);
+}
+
+void* fp_profiler_stop(void* isolate, void* profiler, uint32_t id) {
+  v8::HandleScope scope(static_cast<v8::Isolate*>(isolate));
+  return AsProfiler(profiler)->Stop(id);
+}
+
+int fp_profile_sample_count(void* profile) { return AsProfile(profile)->GetSamplesCount(); }
+
+void fp_profile_sample(void* profile, int index, int64_t* ts_us, const void** node,
+                       int* state) {
+  v8::CpuProfile* p = AsProfile(profile);
+  *ts_us = p->GetSampleTimestamp(index);
+  *node = p->GetSample(index);
+  *state = static_cast<int>(p->GetSampleState(index));
+}
+
+int64_t fp_profile_start_time(void* profile) { return AsProfile(profile)->GetStartTime(); }
+int64_t fp_profile_end_time(void* profile) { return AsProfile(profile)->GetEndTime(); }
+
+void fp_profile_delete(void* profile) { AsProfile(profile)->Delete(); }
+
+void fp_node_info(const void* node, fp_node_info* out) {
+  const v8::CpuProfileNode* n = AsNode(node);
+  out->function_name = n->GetFunctionNameStr();
+  out->script_name = n->GetScriptResourceNameStr();
+  out->line = n->GetLineNumber();
+  out->column = n->GetColumnNumber();
+  out->source_type = static_cast<int>(n->GetSourceType());
+  out->node_id = n->GetNodeId();
+  out->parent = n->GetParent();
+}
+
+// The clock V8 stamps samples with: on Linux both are CLOCK_MONOTONIC, on macOS
+// mach_absolute_time, on Windows QueryPerformanceCounter.
+uint64_t fp_monotonic_now_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+}  // extern "C"

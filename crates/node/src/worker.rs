@@ -1,0 +1,444 @@
+//! The worker thread: turns raw batches from the JS threads into interned stacks in
+//! the sample store, and answers closed windows with their slice. Everything that is
+//! not forced onto a JS thread happens here.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+use ferroprof_core::frame::NodeRole;
+use ferroprof_core::{
+    ClockAnchor, FrameId, ProfileSlice, Sample, SampleStore, StackId, StackTable, ThreadId,
+    V8NodeInfo, VmState,
+};
+use serde::Serialize;
+
+use crate::bridge::{self, JsThreadTask};
+use crate::runtime::{runtime, Config, IsolateHandle};
+use crate::stats::Stats;
+
+/// Capacity of the queue from JS threads to the worker (messages, not samples).
+const QUEUE_CAPACITY: usize = 1024;
+
+/// One node of V8's call tree, copied out on the JS thread. `key` and `parent` are
+/// identities valid within one batch.
+pub struct RawNode {
+    pub key: usize,
+    pub parent: Option<usize>,
+    pub info: V8NodeInfo,
+}
+
+pub struct RawSample {
+    pub ts_ns: u64,
+    pub node: usize,
+    pub state: i32,
+}
+
+/// What one rotation copied out of one isolate's profile.
+pub struct Batch {
+    pub thread_id: ThreadId,
+    pub nodes: Vec<RawNode>,
+    pub samples: Vec<RawSample>,
+    /// Every sample of this thread up to here has now been handed over.
+    pub covered_until_ns: u64,
+}
+
+pub enum WorkerMsg {
+    Batch(Batch),
+    ThreadStarted {
+        thread_id: ThreadId,
+        name: String,
+    },
+    ThreadEnded {
+        thread_id: ThreadId,
+    },
+    OpenWindow {
+        id: u32,
+        start_ns: u64,
+    },
+    CloseWindow {
+        id: u32,
+        end_ns: u64,
+        active_thread_id: ThreadId,
+        reply: Arc<IsolateHandle>,
+    },
+    Configure(Config),
+}
+
+pub fn spawn(config: Config) -> Sender<WorkerMsg> {
+    let (tx, rx) = bounded(QUEUE_CAPACITY);
+    let anchor = ClockAnchor::new(bridge::monotonic_now_ns(), unix_now_ns());
+    // If the thread cannot be spawned the receiver drops, sends fail, and every lost
+    // batch is counted; the host process keeps running.
+    let _ = thread::Builder::new()
+        .name("ferroprof-worker".into())
+        .spawn(move || Worker::new(config, anchor).run(rx));
+    tx
+}
+
+fn unix_now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+struct PendingWindow {
+    id: u32,
+    start_ns: u64,
+    end_ns: u64,
+    active_thread_id: ThreadId,
+    reply: Arc<IsolateHandle>,
+    deadline: Instant,
+}
+
+struct Worker {
+    config: Config,
+    store: SampleStore,
+    open: HashMap<u32, u64>,
+    pending: Vec<PendingWindow>,
+}
+
+impl Worker {
+    fn new(config: Config, anchor: ClockAnchor) -> Self {
+        Self {
+            config,
+            store: SampleStore::new(config.limits, anchor),
+            open: HashMap::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    fn run(mut self, rx: Receiver<WorkerMsg>) {
+        loop {
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(msg) => {
+                    // A bug on one batch must not kill the worker for the process.
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        self.handle(msg)
+                    }));
+                    if result.is_err() {
+                        Stats::add(&runtime().stats.windows_dropped, 0);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            self.deliver_ready();
+            self.prune();
+            self.publish_stats();
+        }
+    }
+
+    fn handle(&mut self, msg: WorkerMsg) {
+        match msg {
+            WorkerMsg::Batch(batch) => self.ingest(batch),
+            WorkerMsg::ThreadStarted { thread_id, name } => {
+                self.store.register_thread(thread_id, &name)
+            }
+            WorkerMsg::ThreadEnded { thread_id } => self.store.deactivate_thread(thread_id),
+            WorkerMsg::OpenWindow { id, start_ns } => {
+                self.open.insert(id, start_ns);
+            }
+            WorkerMsg::CloseWindow {
+                id,
+                end_ns,
+                active_thread_id,
+                reply,
+            } => {
+                let start_ns = self.open.remove(&id).unwrap_or(end_ns);
+                self.pending.push(PendingWindow {
+                    id,
+                    start_ns,
+                    end_ns,
+                    active_thread_id,
+                    reply,
+                    deadline: Instant::now() + self.config.max_window_wait,
+                });
+            }
+            WorkerMsg::Configure(config) => {
+                self.config = config;
+                self.store.set_limits(config.limits);
+            }
+        }
+    }
+
+    /// Interns the batch's stacks and appends its samples to the store.
+    fn ingest(&mut self, batch: Batch) {
+        let stats = &runtime().stats;
+        let mut interner = BatchInterner::new(&batch.nodes, self.config.max_stack_depth);
+        for raw in &batch.samples {
+            let (stack, truncated) = interner.stack_of(raw.node, self.store.table_mut());
+            if truncated {
+                Stats::add(&stats.stacks_truncated, 1);
+            }
+            self.store.push(
+                batch.thread_id,
+                Sample {
+                    ts_ns: raw.ts_ns,
+                    stack,
+                    state: VmState::from_raw(raw.state),
+                },
+            );
+        }
+        self.store.mark_covered(batch.thread_id, batch.covered_until_ns);
+    }
+
+    fn deliver_ready(&mut self) {
+        let now = Instant::now();
+        let (ready, waiting): (Vec<_>, Vec<_>) = self
+            .pending
+            .drain(..)
+            .partition(|w| self.store.is_covered(w.end_ns) || now >= w.deadline);
+        self.pending = waiting;
+        let stats = &runtime().stats;
+        for w in ready {
+            let complete = self.store.is_covered(w.end_ns);
+            if !complete {
+                Stats::add(&stats.windows_timed_out, 1);
+            }
+            let slice = self.store.slice(w.start_ns, w.end_ns);
+            let payload = WindowPayload::new(&slice, w.id, w.active_thread_id, complete);
+            let json = serde_json::to_string(&payload).unwrap_or_else(|_| "null".into());
+            if w.reply.send(Box::new(DeliverTask { id: w.id, json })) {
+                Stats::add(&stats.windows_delivered, 1);
+            } else {
+                Stats::add(&stats.windows_dropped, 1);
+            }
+        }
+    }
+
+    /// Forgets samples that no open or pending window can still need. A margin
+    /// behind "now" covers windows whose open message is still in flight.
+    fn prune(&mut self) {
+        let margin = (self.config.rotation_interval * 4).max(Duration::from_secs(2));
+        let now = bridge::monotonic_now_ns();
+        let horizon = now.saturating_sub(margin.as_nanos() as u64);
+        let oldest_needed = self
+            .open
+            .values()
+            .copied()
+            .chain(self.pending.iter().map(|w| w.start_ns))
+            .min()
+            .unwrap_or(u64::MAX);
+        self.store.prune_before(horizon.min(oldest_needed));
+    }
+
+    fn publish_stats(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let stats = &runtime().stats;
+        stats.store_samples.store(self.store.len() as u64, Relaxed);
+        stats.store_bytes.store(self.store.bytes_held() as u64, Relaxed);
+        stats.store_threads.store(self.store.thread_ids().len() as u64, Relaxed);
+        let dropped = self.store.dropped();
+        stats.store_dropped_capacity.store(dropped.capacity, Relaxed);
+        stats.store_dropped_out_of_order.store(dropped.out_of_order, Relaxed);
+        stats.store_compactions.store(self.store.compactions(), Relaxed);
+        stats.store_accepted.store(self.store.accepted(), Relaxed);
+    }
+}
+
+/// What a node's path from the root amounts to.
+#[derive(Clone, Copy)]
+enum Memo {
+    /// The path went through `(program)`/`(idle)`: the sample is idle.
+    Idle,
+    Stack {
+        stack: StackId,
+        depth: usize,
+        truncated: bool,
+    },
+}
+
+enum NodeKind {
+    Root,
+    Idle,
+    Frame(FrameId),
+}
+
+/// Per-batch memo from V8 node to interned stack, so each distinct node is
+/// converted once however many samples hit it.
+struct BatchInterner<'a> {
+    nodes: HashMap<usize, &'a RawNode>,
+    max_depth: usize,
+    memo: HashMap<usize, Memo>,
+    kinds: HashMap<usize, Option<FrameId>>,
+}
+
+impl<'a> BatchInterner<'a> {
+    fn new(nodes: &'a [RawNode], max_depth: usize) -> Self {
+        Self {
+            nodes: nodes.iter().map(|n| (n.key, n)).collect(),
+            max_depth: max_depth.max(1),
+            memo: HashMap::new(),
+            kinds: HashMap::new(),
+        }
+    }
+
+    fn kind(&mut self, key: usize, table: &mut StackTable) -> NodeKind {
+        if let Some(kind) = self.kinds.get(&key) {
+            return kind.map_or(NodeKind::Root, NodeKind::Frame);
+        }
+        let Some(node) = self.nodes.get(&key) else {
+            return NodeKind::Root;
+        };
+        match node.info.role() {
+            NodeRole::Root => {
+                self.kinds.insert(key, None);
+                NodeKind::Root
+            }
+            NodeRole::Idle => NodeKind::Idle,
+            NodeRole::Frame(frame) => {
+                let id = table.intern_frame(frame);
+                self.kinds.insert(key, Some(id));
+                NodeKind::Frame(id)
+            }
+        }
+    }
+
+    /// The stack of a sample whose leaf is `leaf`, and whether it was truncated.
+    fn stack_of(&mut self, leaf: usize, table: &mut StackTable) -> (StackId, bool) {
+        let memo = match self.memo.get(&leaf) {
+            Some(&m) => m,
+            None => self.resolve(leaf, table),
+        };
+        match memo {
+            Memo::Idle => (StackId::EMPTY, false),
+            Memo::Stack {
+                stack, truncated, ..
+            } => (stack, truncated),
+        }
+    }
+
+    fn resolve(&mut self, leaf: usize, table: &mut StackTable) -> Memo {
+        // Walk up to the first memoised ancestor (or past the root)...
+        let mut chain = Vec::new();
+        let mut cursor = Some(leaf);
+        while let Some(key) = cursor {
+            if self.memo.contains_key(&key) {
+                break;
+            }
+            chain.push(key);
+            cursor = self.nodes.get(&key).and_then(|n| n.parent);
+        }
+        let mut state = cursor
+            .and_then(|k| self.memo.get(&k).copied())
+            .unwrap_or(Memo::Stack {
+                stack: StackId::EMPTY,
+                depth: 0,
+                truncated: false,
+            });
+        // ...then intern downwards from there.
+        for &key in chain.iter().rev() {
+            state = match (state, self.kind(key, table)) {
+                (Memo::Idle, _) | (_, NodeKind::Idle) => Memo::Idle,
+                (_, NodeKind::Root) => state,
+                (Memo::Stack { stack, depth, truncated }, NodeKind::Frame(frame)) => {
+                    if depth < self.max_depth {
+                        Memo::Stack {
+                            stack: table.push(stack, frame),
+                            depth: depth + 1,
+                            truncated,
+                        }
+                    } else {
+                        Memo::Stack {
+                            stack: self.leaf_side(key, table),
+                            depth: depth + 1,
+                            truncated: true,
+                        }
+                    }
+                }
+            };
+            self.memo.insert(key, state);
+        }
+        state
+    }
+
+    /// For stacks deeper than the bound: the `max_depth` frames nearest the leaf
+    /// (the outermost callers are the ones dropped, as Sentry's SDKs do).
+    fn leaf_side(&mut self, leaf: usize, table: &mut StackTable) -> StackId {
+        let mut frames = Vec::with_capacity(self.max_depth);
+        let mut cursor = Some(leaf);
+        while let Some(key) = cursor {
+            if frames.len() == self.max_depth {
+                break;
+            }
+            if let NodeKind::Frame(f) = self.kind(key, table) {
+                frames.push(f);
+            }
+            cursor = self.nodes.get(&key).and_then(|n| n.parent);
+        }
+        table.intern_stack(&frames)
+    }
+}
+
+/// Delivers a window's slice to the JS thread that closed it.
+struct DeliverTask {
+    id: u32,
+    json: String,
+}
+
+impl JsThreadTask for DeliverTask {
+    fn run(self: Box<Self>, env: napi::sys::napi_env, callback: napi::sys::napi_value) {
+        bridge::call_with_id_and_string(env, callback, self.id, &self.json);
+    }
+}
+
+/// The JSON shape of a window handed to JavaScript (camelCase, numbers in ns/ms).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WindowPayload<'a> {
+    id: u32,
+    complete: bool,
+    active_thread_id: ThreadId,
+    start_ns: u64,
+    end_ns: u64,
+    /// Unix time of `start_ns`, milliseconds.
+    start_unix_ms: f64,
+    frames: &'a [ferroprof_core::Frame],
+    stacks: &'a [Vec<u32>],
+    samples: Vec<PayloadSample>,
+    thread_names: HashMap<String, &'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PayloadSample {
+    ts_ns: u64,
+    thread_id: ThreadId,
+    stack_id: u32,
+    state: VmState,
+}
+
+impl<'a> WindowPayload<'a> {
+    fn new(slice: &'a ProfileSlice, id: u32, active_thread_id: ThreadId, complete: bool) -> Self {
+        let anchor = slice.anchor.unwrap_or(ClockAnchor::new(0, 0));
+        Self {
+            id,
+            complete,
+            active_thread_id,
+            start_ns: slice.start_ns,
+            end_ns: slice.end_ns,
+            start_unix_ms: anchor.to_unix_ns(slice.start_ns) as f64 / 1e6,
+            frames: &slice.frames,
+            stacks: &slice.stacks,
+            samples: slice
+                .samples
+                .iter()
+                .map(|s| PayloadSample {
+                    ts_ns: s.ts_ns,
+                    thread_id: s.thread_id,
+                    stack_id: s.stack_id,
+                    state: s.state,
+                })
+                .collect(),
+            thread_names: slice
+                .thread_names
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_str()))
+                .collect(),
+        }
+    }
+}

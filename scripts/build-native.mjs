@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Builds the native addon for one Node ABI and puts it where the loader finds it:
+//   npm/<platform>/ferroprof.<platform>.abi<N>.node
+//
+//   node scripts/build-native.mjs                 # for the running Node
+//   node scripts/build-native.mjs --node PATH     # for another Node binary (its headers
+//                                                 # are taken from PATH/../../include/node)
+//   node scripts/build-native.mjs --debug         # unoptimised build
+//
+// The V8 C++ API is not ABI-stable, so each Node ABI needs its own binary and its own
+// cargo target dir (so that building one ABI never reuses another's shim).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { platformTag } from './platform.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const nodeIdx = args.indexOf('--node');
+const nodeBin = nodeIdx >= 0 ? resolve(args[nodeIdx + 1]) : process.execPath;
+const debug = args.includes('--debug');
+
+const abi = execFileSync(nodeBin, ['-p', 'process.versions.modules'], { encoding: 'utf8' }).trim();
+const tag = platformTag();
+const outDir = mkdtempSync(join(tmpdir(), 'ferroprof-build-'));
+const napiCli = join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
+
+const buildArgs = [
+  napiCli, 'build', '--platform', '--no-js', '--no-dts-cache',
+  '--manifest-path', join(root, 'crates', 'node', 'Cargo.toml'),
+  '--package-json-path', join(root, 'package.json'),
+  '--target-dir', join(root, 'target', `node-abi${abi}`),
+  '--output-dir', outDir,
+  '--dts', 'native.d.ts',
+];
+if (!debug) buildArgs.push('--release');
+
+console.log(`ferroprof: building the addon for Node ABI ${abi} (${tag}) with ${nodeBin}`);
+const result = spawnSync(process.execPath, buildArgs, {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, FERROPROF_NODE: nodeBin },
+});
+if (result.status !== 0) {
+  console.error('ferroprof: native build failed (needs cargo and a C++ compiler)');
+  process.exit(result.status ?? 1);
+}
+const built = readdirSync(outDir).find((f) => f.endsWith('.node'));
+if (!built) {
+  console.error(`ferroprof: the build produced no .node file in ${outDir}`);
+  process.exit(1);
+}
+const destDir = join(root, 'npm', tag);
+mkdirSync(destDir, { recursive: true });
+const dest = join(destDir, `ferroprof.${tag}.abi${abi}.node`);
+copyFileSync(join(outDir, built), dest);
+rmSync(outDir, { recursive: true, force: true });
+console.log(`ferroprof: wrote ${dest}`);

@@ -1,0 +1,13 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: { index: 'src/index.ts' },
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  // `import.meta.url` in the CommonJS build, `__dirname` in the ESM build.
+  shims: true,
+  target: 'node20',
+  platform: 'node',
+});
