@@ -97,7 +97,11 @@ pub(crate) fn check_samples_v1(
     let mut by_thread: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
     for (i, s) in p.samples.iter().enumerate() {
         let t = s.elapsed_since_start_ns;
-        if window.is_none_or(|(lo, hi)| lo <= t && t <= hi) {
+        let inside = match window {
+            Some((lo, hi)) => lo <= t && t <= hi,
+            None => true,
+        };
+        if inside {
             by_thread.entry(s.thread_id).or_default().push(i);
         }
     }
