@@ -12,6 +12,7 @@ export {
   MAX_FREQUENCY_HZ,
   MIN_FREQUENCY_HZ,
   closeWindow,
+  closeWindowSync,
   configureSampler,
   flush,
   getSamplerStats,

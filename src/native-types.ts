@@ -1,11 +1,13 @@
 /** The raw exports of the native addon (see crates/node/src/lib.rs). Internal. */
 export interface NativeBinding {
-  attach(onWindow: (id: number, json: string) => void, threadId: number, threadName: string): void;
+  attach(onWindow: (id: number, kind: number, data: string) => void, threadId: number, threadName: string): void;
   startSampling(hz: number): number;
   stopSampling(): boolean;
   isSampling(): boolean;
   openWindow(): number;
-  closeWindow(id: number): boolean;
+  closeWindow(id: number, options?: CloseOptions): boolean;
+  closeWindowSync(id: number, options?: CloseOptions, timeoutMs?: number): WindowResult | null;
+  setProfileMeta(json: string): void;
   flush(): number;
   monotonicNowNs(): number;
   nativeAbi(): string;
@@ -67,3 +69,21 @@ export interface SamplerStats {
   /** Frequency of this isolate's running sampler, 0 when not sampling. */
   samplingHz: number;
 }
+
+/** How a window is closed and what it becomes. Internal. */
+export interface CloseOptions {
+  encoding?: 'raw' | 'v1' | 'v2';
+  meta?: string;
+  reopen?: boolean;
+}
+
+/** `kind`: 0 raw window JSON, 1 encoded Sentry payload, 2 refused (`{reason, message, samples}`). */
+export interface WindowResult {
+  id: number;
+  kind: number;
+  data: string;
+}
+
+export const RESULT_RAW = 0;
+export const RESULT_ENCODED = 1;
+export const RESULT_REJECTED = 2;

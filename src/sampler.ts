@@ -1,7 +1,8 @@
 import { isMainThread, threadId } from 'node:worker_threads';
 
 import { loadNativeBinding } from './loader.js';
-import type { NativeBinding, NativeConfig, SamplerStats } from './native-types.js';
+import type { CloseOptions, NativeBinding, NativeConfig, SamplerStats, WindowResult } from './native-types.js';
+import { RESULT_RAW } from './native-types.js';
 
 export type { NativeConfig, SamplerStats } from './native-types.js';
 
@@ -63,38 +64,54 @@ export interface WindowProfile {
   threadNames: Record<string, string>;
 }
 
-interface Pending {
-  resolve(profile: WindowProfile): void;
-  reject(err: Error): void;
-}
+type Waiter = (result: WindowResult) => void;
 
-const pending = new Map<number, Pending>();
-const early = new Map<number, string>();
+// Keyed by window id; a reopened window (continuous chunks) gets one result per close,
+// so each id holds a queue of waiters in close order.
+const pending = new Map<number, Waiter[]>();
+const early = new Map<number, WindowResult[]>();
+let pendingCount = 0;
 let keepAlive: NodeJS.Timeout | undefined;
 let binding: NativeBinding | undefined;
 
-function settle(id: number, json: string): void {
-  const waiter = pending.get(id);
+function settle(id: number, kind: number, data: string): void {
+  const result: WindowResult = { id, kind, data };
+  const waiters = pending.get(id);
+  const waiter = waiters?.shift();
   if (!waiter) {
-    // Delivered before `closeWindow` registered its promise: keep it for that call.
-    early.set(id, json);
+    // Delivered before the closer registered its promise: keep it for that call.
+    const list = early.get(id) ?? [];
+    list.push(result);
+    early.set(id, list);
     return;
   }
-  pending.delete(id);
+  if (waiters && waiters.length === 0) pending.delete(id);
+  pendingCount -= 1;
   updateKeepAlive();
-  try {
-    waiter.resolve(JSON.parse(json) as WindowProfile);
-  } catch (err) {
-    waiter.reject(err instanceof Error ? err : new Error(String(err)));
-  }
+  waiter(result);
+}
+
+function awaitResult(id: number): Promise<WindowResult> {
+  return new Promise<WindowResult>((resolve) => {
+    const list = pending.get(id) ?? [];
+    list.push(resolve);
+    pending.set(id, list);
+    pendingCount += 1;
+    updateKeepAlive();
+    const delivered = early.get(id)?.shift();
+    if (delivered) {
+      if (early.get(id)?.length === 0) early.delete(id);
+      settle(id, delivered.kind, delivered.data);
+    }
+  });
 }
 
 // While windows are waiting for their samples, keep the process alive so that an
 // awaited `close()` resolves; otherwise the profiler never holds the event loop.
 function updateKeepAlive(): void {
-  if (pending.size > 0 && !keepAlive) {
+  if (pendingCount > 0 && !keepAlive) {
     keepAlive = setInterval(() => {}, 1 << 30);
-  } else if (pending.size === 0 && keepAlive) {
+  } else if (pendingCount === 0 && keepAlive) {
     clearInterval(keepAlive);
     keepAlive = undefined;
   }
@@ -161,19 +178,47 @@ export function openWindow(): ProfileWindow {
 }
 
 /** Closes a window by id; see {@link ProfileWindow.close}. */
-export function closeWindow(id: number): Promise<WindowProfile> {
-  if (!binding || !binding.closeWindow(id)) {
-    return Promise.reject(new Error(`ferroprof: window ${id} is not open`));
-  }
-  return new Promise<WindowProfile>((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    updateKeepAlive();
-    const delivered = early.get(id);
-    if (delivered !== undefined) {
-      early.delete(id);
-      settle(id, delivered);
+export async function closeWindow(id: number): Promise<WindowProfile> {
+  const result = await closeWindowAs(id, {});
+  return JSON.parse(result.data) as WindowProfile;
+}
+
+/**
+ * Closes a window and waits for its samples, blocking the JS thread (at most
+ * `timeoutMs`). Meant for `process.on('exit')`, where no callback runs any more.
+ * Returns `null` if the window is not open or the samples did not arrive in time.
+ */
+export function closeWindowSync(id: number, timeoutMs = 2000): WindowProfile | null {
+  const result = closeWindowSyncAs(id, {}, timeoutMs);
+  return result && result.kind === RESULT_RAW ? (JSON.parse(result.data) as WindowProfile) : null;
+}
+
+/** Internal: closes a window into the given encoding. Rejects if it is not open. */
+export function closeWindowAs(id: number, options: CloseOptions): Promise<WindowResult> {
+  try {
+    if (!binding || !binding.closeWindow(id, options)) {
+      return Promise.reject(new Error(`ferroprof: window ${id} is not open`));
     }
-  });
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+  return awaitResult(id);
+}
+
+/** Internal: the blocking form of {@link closeWindowAs}. */
+export function closeWindowSyncAs(id: number, options: CloseOptions, timeoutMs: number): WindowResult | null {
+  if (!binding) return null;
+  return binding.closeWindowSync(id, options, timeoutMs);
+}
+
+/** Internal: the metadata every encoded profile carries (JSON, see crates/node/src/meta.rs). */
+export function setProfileMeta(meta: object): void {
+  native().setProfileMeta(JSON.stringify(meta));
+}
+
+/** Internal: opens a window and returns its id. */
+export function openWindowId(): number {
+  return native().openWindow();
 }
 
 /** Hands this isolate's samples to the worker thread now. Returns how many moved. */

@@ -82,5 +82,8 @@ fn main() {
     println!("cargo:rerun-if-changed=src/shim.cc");
     println!("cargo:rerun-if-env-changed=FERROPROF_NODE_INCLUDE");
     println!("cargo:rerun-if-env-changed=FERROPROF_NODE");
-    println!("cargo:rerun-if-changed={}", include.join("node_version.h").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        include.join("node_version.h").display()
+    );
 }

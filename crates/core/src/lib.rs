@@ -7,6 +7,7 @@
 
 pub mod clock;
 pub mod frame;
+pub mod sentry;
 pub mod slice;
 pub mod stack_table;
 pub mod store;

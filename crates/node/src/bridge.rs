@@ -207,12 +207,12 @@ impl<'a> V8Node<'a> {
         // SAFETY: the node belongs to a live profile (lifetime 'a) and `info` is valid.
         unsafe { fp_node_info(self.raw, &mut info) };
         let empty = c"";
-        // SAFETY: V8 returns NUL-terminated strings owned by the profile, valid for 'a;
-        // null is mapped to the empty string.
         let cstr = |p: *const c_char| -> &'a CStr {
             if p.is_null() {
                 empty
             } else {
+                // SAFETY: V8 returns NUL-terminated strings owned by the profile,
+                // valid for 'a (null was mapped to the empty string above).
                 unsafe { CStr::from_ptr(p) }
             }
         };
@@ -337,31 +337,33 @@ impl JsThreadChannel {
     }
 }
 
-/// Calls a JS callback with `(id, payload)`, on its JS thread.
-pub fn call_with_id_and_string(
+/// Calls a JS callback with `(id, kind, payload)`, on its JS thread.
+pub fn call_window_callback(
     env: sys::napi_env,
     callback: sys::napi_value,
     id: u32,
+    kind: u32,
     payload: &str,
 ) {
-    let mut args = [ptr::null_mut(); 2];
+    let mut args = [ptr::null_mut(); 3];
     let mut undefined = ptr::null_mut();
     let mut result = ptr::null_mut();
     // SAFETY: on the JS thread with a live env (checked by `call_js`); `payload` is
     // valid UTF-8 of the given length; every out-pointer is valid.
     unsafe {
         if sys::napi_create_uint32(env, id, &mut args[0]) != sys::Status::napi_ok
+            || sys::napi_create_uint32(env, kind, &mut args[1]) != sys::Status::napi_ok
             || sys::napi_create_string_utf8(
                 env,
                 payload.as_ptr().cast(),
                 payload.len() as isize,
-                &mut args[1],
+                &mut args[2],
             ) != sys::Status::napi_ok
             || sys::napi_get_undefined(env, &mut undefined) != sys::Status::napi_ok
         {
             return;
         }
-        if sys::napi_call_function(env, undefined, callback, 2, args.as_ptr(), &mut result)
+        if sys::napi_call_function(env, undefined, callback, 3, args.as_ptr(), &mut result)
             != sys::Status::napi_ok
         {
             // The callback threw: clear the exception so it does not leak into Node's

@@ -5,6 +5,8 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 mod bridge;
+mod meta;
+mod resources;
 mod runtime;
 mod sampler;
 mod stats;
@@ -41,7 +43,9 @@ pub fn attach(
     thread_name: String,
 ) -> Result<()> {
     if !(thread_id.is_finite() && thread_id >= 0.0) {
-        return Err(invalid(format!("threadId must be a non-negative integer, got {thread_id}")));
+        return Err(invalid(format!(
+            "threadId must be a non-negative integer, got {thread_id}"
+        )));
     }
     sampler::attach(&env, on_window.value().value, thread_id as u64, thread_name)
         .map_err(|e| Error::new(Status::GenericFailure, format!("ferroprof: {e}")))
@@ -79,12 +83,80 @@ pub fn open_window() -> Result<u32> {
         .map_err(|e| Error::new(Status::GenericFailure, format!("ferroprof: {e}")))
 }
 
-/// Closes a window at now; its samples arrive through `onWindow`. `false` for an
-/// unknown or already closed id.
+/// How a window is closed and what it becomes.
+#[napi(object)]
+pub struct CloseOptions {
+    /// `raw` (default: the slice as JSON), `v1` (Sentry `profile` payload) or `v2`
+    /// (Sentry `profile_chunk` payload).
+    pub encoding: Option<String>,
+    /// JSON metadata for `v1` (`{profileId, id, name, traceId, activeThreadId?}`) or
+    /// `v2` (`{profilerId, chunkId}`).
+    pub meta: Option<String>,
+    /// Keep the window open from just after now (continuous chunks).
+    pub reopen: Option<bool>,
+}
+
+/// A closed window's result: `kind` 0 = raw JSON, 1 = encoded payload, 2 = refused
+/// (`data` holds `{reason, message, samples}`).
+#[napi(object)]
+pub struct WindowResult {
+    pub id: u32,
+    pub kind: u32,
+    pub data: String,
+}
+
+fn encoding_of(options: &Option<CloseOptions>) -> Result<(worker::Encoding, bool)> {
+    let thread = with_sampler(|s| s.thread_id()).unwrap_or(0);
+    let encoding = meta::parse_encoding(
+        options.as_ref().and_then(|o| o.encoding.as_deref()),
+        options.as_ref().and_then(|o| o.meta.as_deref()),
+        thread,
+    )
+    .map_err(invalid)?;
+    Ok((
+        encoding,
+        options.as_ref().and_then(|o| o.reopen).unwrap_or(false),
+    ))
+}
+
+/// Closes a window at now; its result arrives through `onWindow(id, kind, data)`.
+/// `false` for an unknown or already closed id.
 #[napi(catch_unwind)]
-pub fn close_window(id: u32) -> bool {
+pub fn close_window(id: u32, options: Option<CloseOptions>) -> Result<bool> {
     let _t = JsTimer::start(&runtime().stats);
-    with_sampler(|s| s.close_window(id)).unwrap_or(false)
+    let (encoding, reopen) = encoding_of(&options)?;
+    Ok(with_sampler(|s| s.close_window(id, encoding, reopen, None)).unwrap_or(false))
+}
+
+/// Closes a window and waits for its result (at most `timeoutMs`, default 2000):
+/// for `exit` handlers, where callbacks no longer run. `null` on timeout.
+#[napi(catch_unwind)]
+pub fn close_window_sync(
+    id: u32,
+    options: Option<CloseOptions>,
+    timeout_ms: Option<f64>,
+) -> Result<Option<WindowResult>> {
+    let _t = JsTimer::start(&runtime().stats);
+    let (encoding, reopen) = encoding_of(&options)?;
+    let timeout = Duration::from_millis(timeout_ms.unwrap_or(2000.0).clamp(0.0, 60_000.0) as u64);
+    Ok(
+        with_sampler(|s| s.close_window_sync(id, encoding, reopen, timeout))
+            .flatten()
+            .map(|d| WindowResult {
+                id: d.id,
+                kind: d.kind,
+                data: d.data,
+            }),
+    )
+}
+
+/// Sets the process-wide metadata of encoded profiles (JSON: `{sdk, runtime, os,
+/// device, release?, environment?, maxStackDepth?}`).
+#[napi(catch_unwind)]
+pub fn set_profile_meta(json: String) -> Result<()> {
+    let meta = meta::parse_profile_meta(&json).map_err(invalid)?;
+    runtime().send(worker::WorkerMsg::SetProfileMeta(Box::new(meta)));
+    Ok(())
 }
 
 /// Hands this isolate's samples to the worker thread now, instead of at the next
@@ -123,7 +195,9 @@ fn positive(name: &str, v: Option<f64>, min: f64, max: f64) -> Result<Option<f64
     match v {
         None => Ok(None),
         Some(x) if x.is_finite() && x >= min && x <= max => Ok(Some(x)),
-        Some(x) => Err(invalid(format!("{name} must be between {min} and {max}, got {x}"))),
+        Some(x) => Err(invalid(format!(
+            "{name} must be between {min} and {max}, got {x}"
+        ))),
     }
 }
 
@@ -132,7 +206,12 @@ pub fn configure(options: NativeConfig) -> Result<()> {
     let rt = runtime();
     let mut c = rt.config();
     let ms = |v: f64| Duration::from_micros((v * 1000.0) as u64);
-    if let Some(v) = positive("rotationIntervalMs", options.rotation_interval_ms, 10.0, 60_000.0)? {
+    if let Some(v) = positive(
+        "rotationIntervalMs",
+        options.rotation_interval_ms,
+        10.0,
+        60_000.0,
+    )? {
         c.rotation_interval = ms(v);
     }
     if let Some(v) = positive("lingerMs", options.linger_ms, 0.0, 3_600_000.0)? {
@@ -141,7 +220,12 @@ pub fn configure(options: NativeConfig) -> Result<()> {
     if let Some(v) = options.default_hz {
         c.default_hz = sampler::validate_hz(v).map_err(invalid)?;
     }
-    if let Some(v) = positive("maxWindowWaitMs", options.max_window_wait_ms, 0.0, 600_000.0)? {
+    if let Some(v) = positive(
+        "maxWindowWaitMs",
+        options.max_window_wait_ms,
+        0.0,
+        600_000.0,
+    )? {
         c.max_window_wait = ms(v);
     }
     if let Some(v) = positive("maxStackDepth", options.max_stack_depth, 1.0, 4096.0)? {

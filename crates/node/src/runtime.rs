@@ -134,7 +134,10 @@ impl Runtime {
             Ok(()) => true,
             Err(TrySendError::Full(msg) | TrySendError::Disconnected(msg)) => {
                 if let WorkerMsg::Batch(batch) = &msg {
-                    Stats::add(&self.stats.samples_dropped_queue, batch.samples.len() as u64);
+                    Stats::add(
+                        &self.stats.samples_dropped_queue,
+                        batch.samples.len() as u64,
+                    );
                 }
                 false
             }

@@ -16,7 +16,7 @@ use ferroprof_core::{ThreadId, V8NodeInfo, V8SourceType};
 use crate::bridge::{self, JsThreadChannel, JsThreadTask, V8Profile, V8Profiler};
 use crate::runtime::{runtime, IsolateHandle};
 use crate::stats::Stats;
-use crate::worker::{Batch, RawNode, RawSample, WorkerMsg};
+use crate::worker::{Batch, Delivery, Encoding, RawNode, RawSample, Reply, WorkerMsg};
 
 /// Accepted sampling frequencies, in Hz.
 pub const MIN_HZ: f64 = 1.0;
@@ -214,10 +214,26 @@ impl IsolateSampler {
         Ok(id)
     }
 
-    /// Closes a window at now. Its samples reach the callback after the next
-    /// rotation; closing never starts or stops V8 profiling by itself.
-    pub fn close_window(&mut self, id: u32) -> bool {
-        if !self.open_windows.remove(&id) {
+    pub fn thread_id(&self) -> ThreadId {
+        self.thread_id
+    }
+
+    /// Closes a window at now. Its result reaches the callback after the next
+    /// rotation; closing never starts or stops V8 profiling by itself. With `reopen`
+    /// the same window goes on from just after now (the next continuous chunk).
+    pub fn close_window(
+        &mut self,
+        id: u32,
+        encoding: Encoding,
+        reopen: bool,
+        reply: Option<Reply>,
+    ) -> bool {
+        let known = if reopen {
+            self.open_windows.contains(&id)
+        } else {
+            self.open_windows.remove(&id)
+        };
+        if !known {
             return false;
         }
         let rt = runtime();
@@ -225,13 +241,35 @@ impl IsolateSampler {
             id,
             end_ns: bridge::monotonic_now_ns(),
             active_thread_id: self.thread_id,
-            reply: self.handle.clone(),
+            reply: reply.unwrap_or_else(|| Reply::Js(self.handle.clone())),
+            encoding,
+            reopen,
         });
         if !sent {
             Stats::add(&rt.stats.windows_dropped, 1);
         }
-        self.release_consumer();
+        if !reopen {
+            self.release_consumer();
+        }
         sent
+    }
+
+    /// Like `close_window`, but waits (at most `timeout`) for the result: for process
+    /// exit, when no callback can run any more. This isolate's samples are handed
+    /// over at once instead of at the next rotation.
+    pub fn close_window_sync(
+        &mut self,
+        id: u32,
+        encoding: Encoding,
+        reopen: bool,
+        timeout: std::time::Duration,
+    ) -> Option<Delivery> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if !self.close_window(id, encoding, reopen, Some(Reply::Sync(tx))) {
+            return None;
+        }
+        self.rotate();
+        rx.recv_timeout(timeout).ok()
     }
 
     /// The scheduler's tick: stop if the linger time has passed, rotate otherwise.
@@ -255,14 +293,18 @@ impl IsolateSampler {
             return 0;
         };
         let rt = runtime();
-        let (interval_us, max_samples) = (self.interval_us, (1e6 / self.interval_us as f64 * MAX_PROFILE_SECONDS) as u32);
+        let (interval_us, max_samples) = (
+            self.interval_us,
+            (1e6 / self.interval_us as f64 * MAX_PROFILE_SECONDS) as u32,
+        );
         let Some(profiler) = self.profiler.as_mut() else {
             return 0;
         };
         let next = profiler.start(interval_us, max_samples);
         let moved = match profiler.stop(old_id) {
             Some(profile) => {
-                let batch = collect_batch(&profile, self.thread_id, &mut self.last_ts_us, interval_us);
+                let batch =
+                    collect_batch(&profile, self.thread_id, &mut self.last_ts_us, interval_us);
                 let n = batch.samples.len();
                 rt.send(WorkerMsg::Batch(batch));
                 n
@@ -275,7 +317,10 @@ impl IsolateSampler {
                 // V8 refused the next profile: restart after the stop (a short gap,
                 // counted) rather than stop sampling.
                 Stats::add(&rt.stats.v8_start_failures, 1);
-                self.current = self.profiler.as_mut().and_then(|p| p.start(interval_us, max_samples).ok());
+                self.current = self
+                    .profiler
+                    .as_mut()
+                    .and_then(|p| p.start(interval_us, max_samples).ok());
                 if self.current.is_none() {
                     self.finish_thread();
                 }
@@ -293,7 +338,12 @@ impl IsolateSampler {
         let rt = runtime();
         if let Some(profiler) = self.profiler.as_mut() {
             if let Some(profile) = profiler.stop(id) {
-                let batch = collect_batch(&profile, self.thread_id, &mut self.last_ts_us, self.interval_us);
+                let batch = collect_batch(
+                    &profile,
+                    self.thread_id,
+                    &mut self.last_ts_us,
+                    self.interval_us,
+                );
                 rt.send(WorkerMsg::Batch(batch));
             }
         }

@@ -54,7 +54,11 @@ impl Stats {
 
     /// Upper bound (ns) of the histogram bucket holding the `q` quantile.
     pub fn js_ns_quantile(&self, q: f64) -> u64 {
-        let counts: Vec<u64> = self.js_ns_histogram.iter().map(|c| c.load(Relaxed)).collect();
+        let counts: Vec<u64> = self
+            .js_ns_histogram
+            .iter()
+            .map(|c| c.load(Relaxed))
+            .collect();
         let total: u64 = counts.iter().sum();
         if total == 0 {
             return 0;

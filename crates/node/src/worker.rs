@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use ferroprof_core::frame::NodeRole;
+use ferroprof_core::sentry::{
+    encode_v1, encode_v2, ChunkMeta, DeviceInfo, OsInfo, ProfileMeta, RuntimeInfo, SdkInfo,
+    TransactionMeta,
+};
 use ferroprof_core::{
     ClockAnchor, FrameId, ProfileSlice, Sample, SampleStore, StackId, StackTable, ThreadId,
     V8NodeInfo, VmState,
@@ -16,6 +20,7 @@ use ferroprof_core::{
 use serde::Serialize;
 
 use crate::bridge::{self, JsThreadTask};
+use crate::resources::ResourceSampler;
 use crate::runtime::{runtime, Config, IsolateHandle};
 use crate::stats::Stats;
 
@@ -62,10 +67,47 @@ pub enum WorkerMsg {
         id: u32,
         end_ns: u64,
         active_thread_id: ThreadId,
-        reply: Arc<IsolateHandle>,
+        reply: Reply,
+        encoding: Encoding,
+        /// Open the same window again right after `end_ns` (continuous chunks:
+        /// contiguous by construction, no sample in two chunks).
+        reopen: bool,
     },
     Configure(Config),
+    SetProfileMeta(Box<ProfileMeta>),
 }
+
+/// Where a closed window's result goes.
+pub enum Reply {
+    /// To the JS thread that closed it, through its `onWindow` callback.
+    Js(Arc<IsolateHandle>),
+    /// To a JS thread blocked in `closeWindowSync` (process exit).
+    Sync(Sender<Delivery>),
+}
+
+/// What a closed window is turned into.
+pub enum Encoding {
+    /// The slice as JSON (`WindowProfile` of the TypeScript API).
+    Raw,
+    /// A Sentry `profile` item payload (sample format v1).
+    V1(TransactionMeta),
+    /// A Sentry `profile_chunk` item payload (sample format v2).
+    V2(ChunkMeta),
+}
+
+/// A closed window's result: `kind` says what `data` is.
+pub struct Delivery {
+    pub id: u32,
+    pub kind: u32,
+    pub data: String,
+}
+
+/// `data` is the raw window JSON.
+pub const KIND_RAW: u32 = 0;
+/// `data` is an encoded Sentry payload, ready for an envelope item.
+pub const KIND_ENCODED: u32 = 1;
+/// `data` is `{"reason", "message", "samples"}`: the payload was refused.
+pub const KIND_REJECTED: u32 = 2;
 
 pub fn spawn(config: Config) -> Sender<WorkerMsg> {
     let (tx, rx) = bounded(QUEUE_CAPACITY);
@@ -90,15 +132,44 @@ struct PendingWindow {
     start_ns: u64,
     end_ns: u64,
     active_thread_id: ThreadId,
-    reply: Arc<IsolateHandle>,
+    reply: Reply,
+    encoding: Encoding,
     deadline: Instant,
 }
+
+/// How often the worker reads CPU and memory of the process.
+const RESOURCE_PERIOD: Duration = Duration::from_millis(100);
 
 struct Worker {
     config: Config,
     store: SampleStore,
     open: HashMap<u32, u64>,
     pending: Vec<PendingWindow>,
+    meta: ProfileMeta,
+    resources: ResourceSampler,
+    last_resource_read: Option<Instant>,
+}
+
+fn default_meta() -> ProfileMeta {
+    ProfileMeta::new(
+        SdkInfo {
+            name: "ferroprof".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        RuntimeInfo {
+            name: "node".into(),
+            version: String::new(),
+        },
+        OsInfo {
+            name: std::env::consts::OS.into(),
+            version: String::new(),
+            build_number: None,
+        },
+        DeviceInfo {
+            architecture: std::env::consts::ARCH.into(),
+            ..DeviceInfo::default()
+        },
+    )
 }
 
 impl Worker {
@@ -108,17 +179,30 @@ impl Worker {
             store: SampleStore::new(config.limits, anchor),
             open: HashMap::new(),
             pending: Vec::new(),
+            meta: default_meta(),
+            resources: ResourceSampler::new(),
+            last_resource_read: None,
         }
+    }
+
+    fn read_resources(&mut self) {
+        if self
+            .last_resource_read
+            .is_some_and(|t| t.elapsed() < RESOURCE_PERIOD)
+        {
+            return;
+        }
+        self.last_resource_read = Some(Instant::now());
+        self.resources.sample(bridge::monotonic_now_ns());
     }
 
     fn run(mut self, rx: Receiver<WorkerMsg>) {
         loop {
-            match rx.recv_timeout(Duration::from_millis(100)) {
+            match rx.recv_timeout(RESOURCE_PERIOD) {
                 Ok(msg) => {
                     // A bug on one batch must not kill the worker for the process.
-                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        self.handle(msg)
-                    }));
+                    let result =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(msg)));
                     if result.is_err() {
                         Stats::add(&runtime().stats.windows_dropped, 0);
                     }
@@ -126,6 +210,7 @@ impl Worker {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
+            self.read_resources();
             self.deliver_ready();
             self.prune();
             self.publish_stats();
@@ -147,17 +232,29 @@ impl Worker {
                 end_ns,
                 active_thread_id,
                 reply,
+                encoding,
+                reopen,
             } => {
                 let start_ns = self.open.remove(&id).unwrap_or(end_ns);
+                if reopen {
+                    self.open.insert(id, end_ns + 1);
+                }
+                let wait = match reply {
+                    Reply::Js(_) => self.config.max_window_wait,
+                    // The JS thread waits for itself: it never needs long.
+                    Reply::Sync(_) => self.config.max_window_wait.min(Duration::from_secs(2)),
+                };
                 self.pending.push(PendingWindow {
                     id,
                     start_ns,
                     end_ns,
                     active_thread_id,
                     reply,
-                    deadline: Instant::now() + self.config.max_window_wait,
+                    encoding,
+                    deadline: Instant::now() + wait,
                 });
             }
+            WorkerMsg::SetProfileMeta(meta) => self.meta = *meta,
             WorkerMsg::Configure(config) => {
                 self.config = config;
                 self.store.set_limits(config.limits);
@@ -183,7 +280,8 @@ impl Worker {
                 },
             );
         }
-        self.store.mark_covered(batch.thread_id, batch.covered_until_ns);
+        self.store
+            .mark_covered(batch.thread_id, batch.covered_until_ns);
     }
 
     fn deliver_ready(&mut self) {
@@ -200,13 +298,60 @@ impl Worker {
                 Stats::add(&stats.windows_timed_out, 1);
             }
             let slice = self.store.slice(w.start_ns, w.end_ns);
-            let payload = WindowPayload::new(&slice, w.id, w.active_thread_id, complete);
-            let json = serde_json::to_string(&payload).unwrap_or_else(|_| "null".into());
-            if w.reply.send(Box::new(DeliverTask { id: w.id, json })) {
-                Stats::add(&stats.windows_delivered, 1);
-            } else {
-                Stats::add(&stats.windows_dropped, 1);
+            let delivery = self.encode(&w, &slice, complete);
+            let sent = match &w.reply {
+                Reply::Js(handle) => handle.send(Box::new(DeliverTask(delivery))),
+                Reply::Sync(tx) => tx.send(delivery).is_ok(),
+            };
+            Stats::add(
+                if sent {
+                    &stats.windows_delivered
+                } else {
+                    &stats.windows_dropped
+                },
+                1,
+            );
+        }
+    }
+
+    /// Turns a window's slice into what its closer asked for.
+    fn encode(&self, w: &PendingWindow, slice: &ProfileSlice, complete: bool) -> Delivery {
+        let measurements = || self.resources.window(w.start_ns, w.end_ns);
+        let encoded = match &w.encoding {
+            Encoding::Raw => {
+                let payload = WindowPayload::new(slice, w.id, w.active_thread_id, complete);
+                let data = serde_json::to_string(&payload).unwrap_or_else(|_| "null".into());
+                return Delivery {
+                    id: w.id,
+                    kind: KIND_RAW,
+                    data,
+                };
             }
+            Encoding::V1(txn) => encode_v1(slice, &self.meta, txn, &measurements()),
+            Encoding::V2(chunk) => encode_v2(slice, &self.meta, chunk, &measurements()),
+        };
+        match encoded {
+            Ok(enc) => {
+                Stats::add(
+                    &runtime().stats.stacks_truncated,
+                    enc.stats.truncated_stacks as u64,
+                );
+                Delivery {
+                    id: w.id,
+                    kind: KIND_ENCODED,
+                    data: String::from_utf8(enc.bytes).unwrap_or_default(),
+                }
+            }
+            Err(rejection) => Delivery {
+                id: w.id,
+                kind: KIND_REJECTED,
+                data: serde_json::json!({
+                    "reason": rejection.reason().as_str(),
+                    "message": rejection.message(),
+                    "samples": slice.samples.len(),
+                })
+                .to_string(),
+            },
         }
     }
 
@@ -230,12 +375,22 @@ impl Worker {
         use std::sync::atomic::Ordering::Relaxed;
         let stats = &runtime().stats;
         stats.store_samples.store(self.store.len() as u64, Relaxed);
-        stats.store_bytes.store(self.store.bytes_held() as u64, Relaxed);
-        stats.store_threads.store(self.store.thread_ids().len() as u64, Relaxed);
+        stats
+            .store_bytes
+            .store(self.store.bytes_held() as u64, Relaxed);
+        stats
+            .store_threads
+            .store(self.store.thread_ids().len() as u64, Relaxed);
         let dropped = self.store.dropped();
-        stats.store_dropped_capacity.store(dropped.capacity, Relaxed);
-        stats.store_dropped_out_of_order.store(dropped.out_of_order, Relaxed);
-        stats.store_compactions.store(self.store.compactions(), Relaxed);
+        stats
+            .store_dropped_capacity
+            .store(dropped.capacity, Relaxed);
+        stats
+            .store_dropped_out_of_order
+            .store(dropped.out_of_order, Relaxed);
+        stats
+            .store_compactions
+            .store(self.store.compactions(), Relaxed);
         stats.store_accepted.store(self.store.accepted(), Relaxed);
     }
 }
@@ -335,7 +490,14 @@ impl<'a> BatchInterner<'a> {
             state = match (state, self.kind(key, table)) {
                 (Memo::Idle, _) | (_, NodeKind::Idle) => Memo::Idle,
                 (_, NodeKind::Root) => state,
-                (Memo::Stack { stack, depth, truncated }, NodeKind::Frame(frame)) => {
+                (
+                    Memo::Stack {
+                        stack,
+                        depth,
+                        truncated,
+                    },
+                    NodeKind::Frame(frame),
+                ) => {
                     if depth < self.max_depth {
                         Memo::Stack {
                             stack: table.push(stack, frame),
@@ -374,15 +536,12 @@ impl<'a> BatchInterner<'a> {
     }
 }
 
-/// Delivers a window's slice to the JS thread that closed it.
-struct DeliverTask {
-    id: u32,
-    json: String,
-}
+/// Delivers a window's result to the JS thread that closed it.
+struct DeliverTask(Delivery);
 
 impl JsThreadTask for DeliverTask {
     fn run(self: Box<Self>, env: napi::sys::napi_env, callback: napi::sys::napi_value) {
-        bridge::call_with_id_and_string(env, callback, self.id, &self.json);
+        bridge::call_window_callback(env, callback, self.0.id, self.0.kind, &self.0.data);
     }
 }
 

@@ -1,0 +1,80 @@
+//! Sentry's profiling wire formats: sample format v1 (`profile` items of
+//! transaction-bound profiles), v2 (`profile_chunk` items of continuous profiling),
+//! envelopes, and validators that apply the rules of Sentry's ingestion (Relay).
+//!
+//! Encoders run the same checks as the validators before returning bytes, so a
+//! payload Relay would drop is refused here with a countable [`Reason`] instead of
+//! being sent.
+
+mod check;
+mod decimal;
+mod encoded;
+mod envelope;
+mod envelope_check;
+mod envelope_parse;
+mod gzip;
+mod ids;
+mod json;
+mod metadata;
+mod normalize;
+mod parse;
+mod parse_v1;
+mod parse_v2;
+mod rejection;
+mod stacks;
+mod time;
+mod v1;
+mod v2;
+mod validate;
+
+use std::collections::BTreeMap;
+
+pub use check::{check_v1, check_v2};
+pub use encoded::{EncodeStats, Encoded};
+pub use envelope::{Envelope, EnvelopeHeader, EnvelopeItem};
+pub use envelope_check::{validate_envelope, EnvelopeSummary, ItemSummary};
+pub use envelope_parse::{parse_envelope, RawEnvelope, RawItem};
+pub use gzip::{gunzip, gzip, gzip_level, is_gzip, GZIP_LEVEL, MAX_INFLATED_BYTES};
+pub use ids::{new_event_id, parse_uuid, same_uuid};
+pub use metadata::{
+    ChunkMeta, DebugMeta, DeviceInfo, MeasurementPoint, MeasurementSeries, MeasurementUnit,
+    Measurements, OsInfo, ProfileMeta, RuntimeInfo, SdkInfo, ThreadMetadata, TransactionMeta,
+};
+pub use normalize::{Summary, MAX_CHUNK_DURATION_SECS, MAX_PROFILE_DURATION_NS};
+pub use parse_v1::parse_v1;
+pub use parse_v2::parse_v2;
+pub use rejection::{Reason, Rejection};
+pub use stacks::{truncate_stacks, DEFAULT_MAX_STACK_DEPTH};
+pub use time::{format_rfc3339, parse_rfc3339};
+pub use v1::{
+    build_v1, encode_v1, MeasurementV1, MeasurementValueV1, ProfileV1, SampleProfileV1, SampleV1,
+    TransactionMetadata,
+};
+pub use v2::{
+    build_v2, encode_v2, MeasurementV2, MeasurementValueV2, ProfileChunkV2, SampleProfileV2,
+    SampleV2,
+};
+pub use validate::{validate_v1, validate_v2};
+
+use crate::slice::ProfileSlice;
+
+/// `thread_metadata` for the threads that have samples in the slice.
+fn thread_metadata(slice: &ProfileSlice) -> BTreeMap<String, ThreadMetadata> {
+    let mut out = BTreeMap::new();
+    for s in &slice.samples {
+        out.entry(s.thread_id.to_string())
+            .or_insert_with(|| ThreadMetadata {
+                name: slice.thread_names.get(&s.thread_id).cloned(),
+                priority: None,
+            });
+    }
+    out
+}
+
+/// Single-line JSON of a payload model.
+fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Rejection> {
+    serde_json::to_vec(value).map_err(|e| Rejection::field(format!("cannot serialise payload: {e}")))
+}
+
+#[cfg(test)]
+mod tests;

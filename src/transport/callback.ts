@@ -1,0 +1,158 @@
+import {
+  DiscardCounter,
+  IdleWaiters,
+  OnceLogger,
+  copyInfo,
+  defaultLogger,
+  describeError,
+  normalizeTimeout,
+  toBytes,
+} from './support.js';
+import type { DataCategory, DiscardReason, DroppedCount, EnvelopeInfo, Transport, TransportLogger } from './types.js';
+
+/** A user function that takes envelopes, e.g. an embedding SDK's own transport. */
+export type EnvelopeCallback = (envelope: Uint8Array, info: EnvelopeInfo) => void | Promise<void>;
+
+/** Options of {@link CallbackTransport}. */
+export interface CallbackTransportOptions {
+  /** Promises of the callback still pending at once; beyond it envelopes are dropped (default 100). */
+  maxPending?: number;
+  /** Where problems are logged, once per kind (default `console.warn`). */
+  logger?: TransportLogger;
+}
+
+/**
+ * Hands each envelope (as UTF-8 bytes) to a user function, synchronously from `send`.
+ * Errors it throws or promises it rejects are caught, logged once and counted
+ * (`send_error`); `flush` waits for the promises it returned.
+ */
+export class CallbackTransport implements Transport {
+  private readonly maxPending: number;
+  private readonly log: OnceLogger;
+  private readonly discards = new DiscardCounter();
+  private pending = 0;
+  private failures = 0;
+  private accepting = true;
+  private readonly idle = new IdleWaiters(() => this.pending === 0);
+
+  constructor(
+    private readonly callback: EnvelopeCallback,
+    options: CallbackTransportOptions = {},
+  ) {
+    if (typeof callback !== 'function') {
+      throw new TypeError(`ferroprof: the transport callback must be a function, got ${typeof callback}`);
+    }
+    const max = options.maxPending;
+    this.maxPending = typeof max === 'number' && max >= 1 ? Math.floor(max) : 100;
+    this.log = new OnceLogger(options.logger ?? defaultLogger);
+  }
+
+  /** Calls the user function; never throws. */
+  send(envelope: Uint8Array | string, info: EnvelopeInfo): void {
+    const copied = copyInfo(info);
+    if (!this.accepting) {
+      this.discards.recordEnvelope('internal_sdk_error', copied, false);
+      this.log.log('closed', 'ferroprof: an envelope was sent after the transport was closed; dropped');
+      return;
+    }
+    if (this.pending >= this.maxPending) {
+      this.discards.recordEnvelope('queue_overflow', copied);
+      this.log.log('overflow', `ferroprof: the custom transport has ${this.maxPending} envelopes pending; dropping (counted as queue_overflow)`);
+      return;
+    }
+    let result: unknown;
+    try {
+      result = this.callback(toBytes(envelope), copied);
+    } catch (err) {
+      this.fail(copied, err);
+      return;
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<void>).then === 'function') {
+      this.pending += 1;
+      Promise.resolve(result as PromiseLike<void>)
+        .then(undefined, (err: unknown) => this.fail(copied, err))
+        .finally(() => {
+          this.pending -= 1;
+          this.idle.check();
+        });
+    }
+  }
+
+  /** Resolves `true` when every promise of the callback settled in time and none rejected meanwhile. */
+  flush(timeoutMs?: number): Promise<boolean> {
+    const failuresBefore = this.failures;
+    return this.idle.wait(timeoutMs).then((idle) => idle && this.failures === failuresBefore);
+  }
+
+  /** Flushes, then drops later envelopes. */
+  close(timeoutMs?: number): Promise<boolean> {
+    this.accepting = false;
+    return this.flush(timeoutMs);
+  }
+
+  /** Cumulative discarded items per (reason, category). */
+  getDroppedCounts(): DroppedCount[] {
+    return this.discards.totals();
+  }
+
+  /** Counts discards made elsewhere in the SDK. */
+  recordDroppedEvent(reason: DiscardReason, category: DataCategory, quantity = 1): void {
+    this.discards.record(reason, category, quantity);
+  }
+
+  private fail(info: EnvelopeInfo, err: unknown): void {
+    this.failures += 1;
+    this.discards.recordEnvelope('send_error', info);
+    this.log.log('callback', `ferroprof: the custom transport failed: ${describeError(err)} (counted as send_error)`);
+  }
+}
+
+/**
+ * Makes a safe {@link Transport} out of the `transport` option: a function becomes a
+ * {@link CallbackTransport}; a user object is wrapped so that a throwing `send` or a
+ * rejecting/hanging `flush`/`close` cannot reach the app.
+ */
+export function toTransport(option: Transport | EnvelopeCallback, logger: TransportLogger = defaultLogger): Transport {
+  if (typeof option === 'function') return new CallbackTransport(option, { logger });
+  if (option === null || typeof option !== 'object' || typeof option.send !== 'function' || typeof option.flush !== 'function') {
+    throw new TypeError('ferroprof: `transport` must be a function (envelope, info) => void | Promise<void>, or an object with send() and flush()');
+  }
+  const log = new OnceLogger(logger);
+  const settle = (call: () => Promise<boolean> | boolean, timeoutMs?: number): Promise<boolean> => {
+    let outcome: Promise<boolean>;
+    try {
+      outcome = Promise.resolve(call()).then((ok) => ok === true, (err: unknown) => {
+        log.log('flush', `ferroprof: the custom transport's flush failed: ${describeError(err)}`);
+        return false;
+      });
+    } catch (err) {
+      log.log('flush', `ferroprof: the custom transport's flush failed: ${describeError(err)}`);
+      return Promise.resolve(false);
+    }
+    const limit = normalizeTimeout(timeoutMs);
+    if (limit === Infinity) return outcome;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), limit);
+      void outcome.then((ok) => {
+        clearTimeout(timer);
+        resolve(ok);
+      });
+    });
+  };
+  const guarded: Transport = {
+    send(envelope, info) {
+      try {
+        option.send(envelope, info);
+      } catch (err) {
+        log.log('send', `ferroprof: the custom transport's send threw: ${describeError(err)}`);
+      }
+    },
+    flush: (timeoutMs) => settle(() => option.flush(timeoutMs), timeoutMs),
+    close: (timeoutMs) => settle(() => (typeof option.close === 'function' ? option.close(timeoutMs) : option.flush(timeoutMs)), timeoutMs),
+  };
+  if (typeof option.getDroppedCounts === 'function') guarded.getDroppedCounts = () => option.getDroppedCounts?.() ?? [];
+  if (typeof option.recordDroppedEvent === 'function') {
+    guarded.recordDroppedEvent = (reason, category, quantity) => option.recordDroppedEvent?.(reason, category, quantity);
+  }
+  return guarded;
+}
