@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', cli: 'src/cli-bin.ts', preload: 'src/preload.ts' },
+  entry: { index: 'src/index.ts', cli: 'src/cli-bin.ts', 'cli-lib': 'src/cli/index.ts', preload: 'src/preload.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -1,12 +1,35 @@
 /**
- * ferroprof — a sampling CPU profiler for Node.js with a Rust core.
- *
- * This entry point currently exposes the low-level sampler API (one shared V8 sampler
- * per isolate, time windows sliced out of a bounded store) that the Sentry-style SDK
- * is built on.
+ * ferroprof — a sampling CPU profiler for Node.js with a Rust core, with the profiling
+ * API of Sentry's Python SDK in TypeScript.
  *
  * @packageDocumentation
  */
+export {
+  Profile,
+  close,
+  flush,
+  getActiveSpan,
+  getClient,
+  getProfilerStats,
+  init,
+  startProfileSession,
+  startProfiler,
+  startSpan,
+  startTransaction,
+  stopProfileSession,
+  stopProfiler,
+  withSpan,
+  withTransaction,
+} from './sdk/api.js';
+export type { Client, ProfilerStats, SdkCounters } from './sdk/client.js';
+export type { Experiments, Options, ProfilerMode, Sampler, SamplingContext, TransactionContext } from './sdk/options.js';
+export type { ProfileOutcome } from './sdk/profile.js';
+export { GeventScheduler, Scheduler, SleepScheduler, ThreadScheduler } from './sdk/schedulers.js';
+export type { SchedulerOptions } from './sdk/schedulers.js';
+export { Span, Transaction } from './sdk/span.js';
+export type { MeasurementUnit, SpanContext, SpanStatus } from './sdk/span.js';
+
+// The low-level sampler API, for embedding SDKs and tools.
 export {
   DEFAULT_FREQUENCY_HZ,
   MAX_FREQUENCY_HZ,
@@ -14,13 +37,14 @@ export {
   closeWindow,
   closeWindowSync,
   configureSampler,
-  flush,
+  flush as flushSampler,
   getSamplerStats,
   isSampling,
   monotonicNowNs,
   openWindow,
   startSampling,
   stopSampling,
+  validateEnvelope,
   validateFrequency,
 } from './sampler.js';
 export type {
@@ -28,6 +52,7 @@ export type {
   ProfileFrame,
   ProfileWindow,
   SamplerStats,
+  ValidatedEnvelope,
   VmState,
   WindowProfile,
   WindowSample,
@@ -36,3 +61,4 @@ export { NativeBindingError, binaryFileName, loadNativeBinding } from './loader.
 export { formatTopTable, topFunctions } from './report.js';
 export type { FunctionCost } from './report.js';
 export { nodeAbi, platformTag } from './platform.js';
+export * from './transport/index.js';

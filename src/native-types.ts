@@ -8,6 +8,8 @@ export interface NativeBinding {
   closeWindow(id: number, options?: CloseOptions): boolean;
   closeWindowSync(id: number, options?: CloseOptions, timeoutMs?: number): WindowResult | null;
   setProfileMeta(json: string): void;
+  followSampling(hz: number): void;
+  validateEnvelope(bytes: Uint8Array, gzip?: boolean): ValidatedEnvelope;
   flush(): number;
   monotonicNowNs(): number;
   nativeAbi(): string;
@@ -87,3 +89,9 @@ export interface WindowResult {
 export const RESULT_RAW = 0;
 export const RESULT_ENCODED = 1;
 export const RESULT_REJECTED = 2;
+
+/** An envelope Sentry's ingestion rules accept (see `validateEnvelope`). */
+export interface ValidatedEnvelope {
+  eventId?: string;
+  items: { itemType: string; length: number; samples?: number; threads?: number }[];
+}

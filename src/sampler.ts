@@ -1,10 +1,10 @@
 import { isMainThread, threadId } from 'node:worker_threads';
 
 import { loadNativeBinding } from './loader.js';
-import type { CloseOptions, NativeBinding, NativeConfig, SamplerStats, WindowResult } from './native-types.js';
+import type { CloseOptions, NativeBinding, NativeConfig, SamplerStats, ValidatedEnvelope, WindowResult } from './native-types.js';
 import { RESULT_RAW } from './native-types.js';
 
-export type { NativeConfig, SamplerStats } from './native-types.js';
+export type { NativeConfig, SamplerStats, ValidatedEnvelope } from './native-types.js';
 
 /** Lowest and highest accepted sampling frequency, in Hz. */
 export const MIN_FREQUENCY_HZ = 1;
@@ -214,6 +214,23 @@ export function closeWindowSyncAs(id: number, options: CloseOptions, timeoutMs: 
 /** Internal: the metadata every encoded profile carries (JSON, see crates/node/src/meta.rs). */
 export function setProfileMeta(meta: object): void {
   native().setProfileMeta(JSON.stringify(meta));
+}
+
+/**
+ * Internal: asks every worker that loads ferroprof (now or later) to sample at `hz`
+ * while a continuous session runs; `0` ends that.
+ */
+export function followSampling(hz: number): void {
+  native().followSampling(hz);
+}
+
+/**
+ * Checks an envelope against the rules of Sentry's ingestion (Relay), with the same
+ * validator ferroprof's encoders use before sending. Throws an `Error` whose message
+ * starts with the reason (`not_enough_samples: ...`) when Sentry would refuse it.
+ */
+export function validateEnvelope(bytes: Uint8Array, gzip = false): ValidatedEnvelope {
+  return native().validateEnvelope(bytes, gzip);
 }
 
 /** Internal: opens a window and returns its id. */

@@ -78,8 +78,8 @@ export function isWindowProfile(v: unknown): v is Json {
 export function addWindowProfile(builder: ModelBuilder, v: Json, what = 'window profile'): void {
   const stacks = readStacks(builder, v.frames, v.stacks, what);
   const startNs = toNumber(v.startNs);
-  const startUnixNs = toNumber(v.startUnixMs) * 1e6;
-  if (!Number.isFinite(startNs) || !Number.isFinite(startUnixNs)) throw new CliError(`${what} has no start time`);
+  const startUnixMs = toNumber(v.startUnixMs);
+  if (!Number.isFinite(startNs) || !Number.isFinite(startUnixMs)) throw new CliError(`${what} has no start time`);
   const names = threadNames(v.threadNames);
   for (const s of v.samples as unknown[]) {
     if (!isObject(s)) throw new CliError(`${what}: a sample is not an object`);
@@ -87,7 +87,7 @@ export function addWindowProfile(builder: ModelBuilder, v: Json, what = 'window 
     const ts = toNumber(s.tsNs);
     if (!stack || !Number.isFinite(ts)) throw new CliError(`${what}: malformed sample`);
     const tid = String(s.threadId ?? '0');
-    builder.sample(tid, names.get(tid), startUnixNs + (ts - startNs), stack);
+    builder.sample(tid, names.get(tid), startUnixMs, ts - startNs, stack);
   }
 }
 
@@ -113,7 +113,8 @@ export function addProfileChunk(builder: ModelBuilder, v: Json, what = 'profile_
     builder.sample(
       (opts.threadKeyPrefix ?? '') + tid,
       name === undefined ? undefined : name + (opts.threadNameSuffix ?? ''),
-      Math.round(ts * 1e9),
+      ts * 1e3,
+      0,
       stack,
     );
   }
@@ -133,7 +134,7 @@ export function addTransactionProfile(builder: ModelBuilder, v: Json, what = 'pr
     const elapsed = toNumber(s.elapsed_since_start_ns);
     if (!stack || !Number.isFinite(elapsed)) throw new CliError(`${what}: malformed sample`);
     const tid = String(s.thread_id ?? '0');
-    builder.sample(tid, names.get(tid), startMs * 1e6 + elapsed, stack);
+    builder.sample(tid, names.get(tid), startMs, elapsed, stack);
   }
 }
 

@@ -85,6 +85,7 @@ export function sampleCount(model: ProfileModel): number {
 export class ModelBuilder {
   private readonly frames: Frame[] = [];
   private readonly frameIds = new Map<string, number>();
+  private refMs: number | undefined;
   private readonly threads = new Map<string, { name: string; samples: { t: number; stack: number[] }[] }>();
 
   /** Interns a frame; returns its index in the model. */
@@ -103,8 +104,12 @@ export class ModelBuilder {
     return id;
   }
 
-  /** Adds a sample at `unixNs` (absolute) to thread `id`; a later name replaces a default one. */
-  sample(threadId: string, threadName: string | undefined, unixNs: number, stack: number[]): void {
+  /**
+   * Adds a sample at Unix time `unixMs` plus `offsetNs` to thread `id`; a later name
+   * replaces a default one. Times are kept relative to the first sample's millisecond,
+   * so nanoseconds survive (a double holds Unix nanoseconds only to 256 ns).
+   */
+  sample(threadId: string, threadName: string | undefined, unixMs: number, offsetNs: number, stack: number[]): void {
     let thread = this.threads.get(threadId);
     if (!thread) {
       thread = { name: threadName ?? defaultThreadName(threadId), samples: [] };
@@ -112,7 +117,10 @@ export class ModelBuilder {
     } else if (threadName && thread.name === defaultThreadName(threadId)) {
       thread.name = threadName;
     }
-    thread.samples.push({ t: unixNs, stack });
+    const wholeMs = Math.floor(unixMs);
+    this.refMs ??= wholeMs;
+    const t = (wholeMs - this.refMs) * 1e6 + Math.round((unixMs - wholeMs) * 1e6) + offsetNs;
+    thread.samples.push({ t, stack });
   }
 
   /** Finishes the model. */
@@ -140,7 +148,7 @@ export class ModelBuilder {
       }
       threads.push({ id, name: t.name, samples });
     }
-    return { threads, frames: this.frames, startUnixNs: start, durationNs: end - start };
+    return { threads, frames: this.frames, startUnixNs: (this.refMs ?? 0) * 1e6 + start, durationNs: end - start };
   }
 }
 

@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use ferroprof_core::sentry::{
-    encode_v1, encode_v2, gzip, gzip_level, ChunkMeta, GZIP_LEVEL, DeviceInfo, Measurements, OsInfo, ProfileMeta,
-    RuntimeInfo, SdkInfo, TransactionMeta,
+    encode_v1, encode_v2, gzip, gzip_level, ChunkMeta, DeviceInfo, Measurements, OsInfo,
+    ProfileMeta, RuntimeInfo, SdkInfo, TransactionMeta, GZIP_LEVEL,
 };
 use ferroprof_core::{ClockAnchor, Frame, Sample, SampleStore, StackId, StoreLimits, VmState};
 
@@ -32,10 +32,13 @@ impl Rng {
 }
 
 fn frame(i: u64) -> Frame {
-    let (path, in_app) = if i % 3 == 0 {
-        (format!("/srv/app/node_modules/lib{}/dist/index.js", i % 7), false)
-    } else {
-        (format!("/srv/app/src/module{}.js", i % 11), true)
+    // Two frames in three are application code, one is a dependency.
+    let (path, in_app) = match i % 3 {
+        0 => (
+            format!("/srv/app/node_modules/lib{}/dist/index.js", i % 7),
+            false,
+        ),
+        _ => (format!("/srv/app/src/module{}.js", i % 11), true),
     };
     Frame {
         function: Some(format!("function{i}")),
@@ -51,7 +54,10 @@ fn frame(i: u64) -> Frame {
 /// 60 s of samples on the main thread; 1 in 10 idle, the rest over 50 stacks that
 /// share a common root path (as real call trees do), skewed towards a few hot ones.
 fn filled_store(rng: &mut Rng, start_ns: u64) -> SampleStore {
-    let mut store = SampleStore::new(StoreLimits::default(), ClockAnchor::new(0, 1_795_694_400_000_000_000));
+    let mut store = SampleStore::new(
+        StoreLimits::default(),
+        ClockAnchor::new(0, 1_795_694_400_000_000_000),
+    );
     store.register_thread(0, "main");
     let stacks: Vec<StackId> = (0..50u64)
         .map(|s| {
@@ -75,7 +81,14 @@ fn filled_store(rng: &mut Rng, start_ns: u64) -> SampleStore {
             let r = rng.below(50);
             stacks[(r * r / 50) as usize]
         };
-        store.push(0, Sample { ts_ns: ts, stack, state: VmState::Js });
+        store.push(
+            0,
+            Sample {
+                ts_ns: ts,
+                stack,
+                state: VmState::Js,
+            },
+        );
         ts += PERIOD_NS - 300_000 + rng.below(600_000);
     }
     store
@@ -83,10 +96,23 @@ fn filled_store(rng: &mut Rng, start_ns: u64) -> SampleStore {
 
 fn meta() -> ProfileMeta {
     let mut m = ProfileMeta::new(
-        SdkInfo { name: "ferroprof".into(), version: "0.1.0".into() },
-        RuntimeInfo { name: "node".into(), version: "v22.12.0".into() },
-        OsInfo { name: "linux".into(), version: "6.8.0".into(), build_number: None },
-        DeviceInfo { architecture: "x64".into(), ..DeviceInfo::default() },
+        SdkInfo {
+            name: "ferroprof".into(),
+            version: "0.1.0".into(),
+        },
+        RuntimeInfo {
+            name: "node".into(),
+            version: "v22.12.0".into(),
+        },
+        OsInfo {
+            name: "linux".into(),
+            version: "6.8.0".into(),
+            build_number: None,
+        },
+        DeviceInfo {
+            architecture: "x64".into(),
+            ..DeviceInfo::default()
+        },
     );
     m.release = Some("my-app@1.0.0".into());
     m.environment = Some("production".into());
@@ -125,18 +151,35 @@ fn main() {
         (json_len, gz_len, samples) = (encoded.bytes.len(), z.len(), slice.samples.len());
     }
     println!("profile_chunk, 60 s at 101 Hz: {samples} samples, 50 stacks, {RUNS} runs");
-    println!("  slice           median {:>8.3} ms", median(slice_t).as_secs_f64() * 1e3);
-    println!("  encode (v2)     median {:>8.3} ms", median(encode_t).as_secs_f64() * 1e3);
-    println!("  gzip (level {GZIP_LEVEL})  median {:>8.3} ms", median(gzip_t).as_secs_f64() * 1e3);
-    println!("  encode + gzip   median {:>8.3} ms  (target < 5 ms)", median(total_t).as_secs_f64() * 1e3);
+    println!(
+        "  slice           median {:>8.3} ms",
+        median(slice_t).as_secs_f64() * 1e3
+    );
+    println!(
+        "  encode (v2)     median {:>8.3} ms",
+        median(encode_t).as_secs_f64() * 1e3
+    );
+    println!(
+        "  gzip (level {GZIP_LEVEL})  median {:>8.3} ms",
+        median(gzip_t).as_secs_f64() * 1e3
+    );
+    println!(
+        "  encode + gzip   median {:>8.3} ms  (target < 5 ms)",
+        median(total_t).as_secs_f64() * 1e3
+    );
     println!(
         "  size: {json_len} B JSON, {gz_len} B gzip = {:.2} B/sample after gzip (target < 25)",
         gz_len as f64 / samples as f64
     );
 
-    let json = encode_v2(&store.slice(start, start + 60_000 * MS), &meta(), &chunk, &none)
-        .expect("chunk encodes")
-        .bytes;
+    let json = encode_v2(
+        &store.slice(start, start + 60_000 * MS),
+        &meta(),
+        &chunk,
+        &none,
+    )
+    .expect("chunk encodes")
+    .bytes;
     let mut level6_t = vec![];
     let mut level6_len = 0;
     for _ in 0..11 {

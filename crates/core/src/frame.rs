@@ -26,15 +26,10 @@ pub struct Frame {
 impl Frame {
     /// Rough heap footprint, used to bound the stack table by bytes.
     pub fn heap_bytes(&self) -> usize {
-        [
-            &self.function,
-            &self.abs_path,
-            &self.filename,
-            &self.module,
-        ]
-        .iter()
-        .map(|s| s.as_ref().map_or(0, |s| s.capacity()))
-        .sum::<usize>()
+        [&self.function, &self.abs_path, &self.filename, &self.module]
+            .iter()
+            .map(|s| s.as_ref().map_or(0, |s| s.capacity()))
+            .sum::<usize>()
             + std::mem::size_of::<Frame>()
     }
 }
@@ -242,8 +237,14 @@ mod tests {
     #[test]
     fn dependencies_and_internals_are_not_in_app() {
         for (path, module) in [
-            ("/app/node_modules/express/lib/router/index.js", "express:lib.router.index"),
-            ("/app/node_modules/@scope/pkg/dist/x.cjs", "@scope/pkg:dist.x"),
+            (
+                "/app/node_modules/express/lib/router/index.js",
+                "express:lib.router.index",
+            ),
+            (
+                "/app/node_modules/@scope/pkg/dist/x.cjs",
+                "@scope/pkg:dist.x",
+            ),
             ("node:internal/timers", "internal/timers"),
         ] {
             let NodeRole::Frame(f) = node("f", path, 1).role() else {

@@ -170,9 +170,16 @@ mod tests {
     fn window_bounds_are_inclusive_and_threads_named() {
         let s = filled(&[(0, 10, 1), (0, 20, 2), (0, 30, 1), (4, 25, 3), (4, 40, 3)]);
         let slice = s.slice(20, 30);
-        let got: Vec<(u64, ThreadId)> = slice.samples.iter().map(|x| (x.ts_ns, x.thread_id)).collect();
+        let got: Vec<(u64, ThreadId)> = slice
+            .samples
+            .iter()
+            .map(|x| (x.ts_ns, x.thread_id))
+            .collect();
         assert_eq!(got, [(20, 0), (25, 4), (30, 0)]);
-        assert_eq!(slice.thread_names.get(&4).map(String::as_str), Some("worker 4"));
+        assert_eq!(
+            slice.thread_names.get(&4).map(String::as_str),
+            Some("worker 4")
+        );
         assert_eq!(slice.frames.len(), 4, "f1, f2, f3 and root, once each");
         let leaf: Vec<_> = slice
             .samples

@@ -119,7 +119,10 @@ impl StackTable {
     /// Rebuilds the table with only the stacks in `live` (and their frames), and
     /// returns the old-to-new mapping of those stacks. Used to bound the table's
     /// memory when the stacks that still have samples are far fewer than those seen.
-    pub fn compact(&mut self, live: impl IntoIterator<Item = StackId>) -> HashMap<StackId, StackId> {
+    pub fn compact(
+        &mut self,
+        live: impl IntoIterator<Item = StackId>,
+    ) -> HashMap<StackId, StackId> {
         let mut fresh = StackTable::new();
         let mut mapping = HashMap::new();
         for old in live {
@@ -168,7 +171,9 @@ mod tests {
     #[test]
     fn compaction_keeps_live_stacks_and_their_frames() {
         let mut t = StackTable::new();
-        let frames: Vec<FrameId> = (0..10).map(|i| t.intern_frame(frame(&i.to_string()))).collect();
+        let frames: Vec<FrameId> = (0..10)
+            .map(|i| t.intern_frame(frame(&i.to_string())))
+            .collect();
         let dead = t.intern_stack(&frames[..5]);
         let live = t.intern_stack(&[frames[7], frames[9]]);
         let before = t.heap_bytes();

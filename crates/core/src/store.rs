@@ -268,7 +268,8 @@ impl SampleStore {
             t.samples.drain(..keep_from);
             self.len -= keep_from;
         }
-        self.threads.retain(|_, t| t.active || !t.samples.is_empty());
+        self.threads
+            .retain(|_, t| t.active || !t.samples.is_empty());
         // Stacks seen long ago stay in the table until compacted; compact when the
         // table is large and mostly dead.
         if self.table.heap_bytes() > 1024 * 1024 && self.table.stack_count() > 4 * (self.len + 64) {
@@ -402,7 +403,10 @@ mod tests {
         assert!(s.push(0, sample(10, a)));
         assert!(!s.push(0, sample(10, a)));
         assert!(!s.push(0, sample(5, a)));
-        assert!(s.push(1, sample(5, a)), "other threads have their own order");
+        assert!(
+            s.push(1, sample(5, a)),
+            "other threads have their own order"
+        );
         assert_eq!(s.dropped().out_of_order, 2);
     }
 

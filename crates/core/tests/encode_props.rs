@@ -39,24 +39,47 @@ fn store_with(points: &[(ThreadId, u64, u8)]) -> SampleStore {
             let frames: Vec<_> = (0..u32::from(shape) * 45)
                 .map(|k| {
                     store.table_mut().intern_frame(Frame {
-                        function: Some(format!("f{}", k + u32::from(shape) * 1000 * u32::from(k == 0))),
+                        function: Some(format!(
+                            "f{}",
+                            k + u32::from(shape) * 1000 * u32::from(k == 0)
+                        )),
                         ..Frame::default()
                     })
                 })
                 .collect();
             store.table_mut().intern_stack(&frames)
         };
-        store.push(tid, Sample { ts_ns: ts, stack, state: VmState::Js });
+        store.push(
+            tid,
+            Sample {
+                ts_ns: ts,
+                stack,
+                state: VmState::Js,
+            },
+        );
     }
     store
 }
 
 fn meta() -> ProfileMeta {
     ProfileMeta::new(
-        SdkInfo { name: "ferroprof".into(), version: "0.1.0".into() },
-        RuntimeInfo { name: "node".into(), version: "v22.12.0".into() },
-        OsInfo { name: "linux".into(), version: "6.8.0".into(), build_number: None },
-        DeviceInfo { architecture: "x64".into(), ..DeviceInfo::default() },
+        SdkInfo {
+            name: "ferroprof".into(),
+            version: "0.1.0".into(),
+        },
+        RuntimeInfo {
+            name: "node".into(),
+            version: "v22.12.0".into(),
+        },
+        OsInfo {
+            name: "linux".into(),
+            version: "6.8.0".into(),
+            build_number: None,
+        },
+        DeviceInfo {
+            architecture: "x64".into(),
+            ..DeviceInfo::default()
+        },
     )
 }
 

@@ -60,27 +60,71 @@ const VALID: &[&str] = &[
 
 /// Every invalid fixture, the `expect:` text of the README, and our reason kind.
 const INVALID: &[(&str, &str, Reason)] = &[
-    ("profile-v1-one-sample.json", "not enough samples", Reason::NotEnoughSamples),
-    ("profile-v1-one-sample-per-thread.json", "not enough samples", Reason::NotEnoughSamples),
-    ("profile-v1-unsorted-samples.json", "not sorted", Reason::NotSorted),
-    ("profile-v1-stack-id-out-of-range.json", "malformed samples", Reason::MalformedSamples),
-    ("profile-v1-frame-index-out-of-range.json", "malformed stacks", Reason::MalformedStacks),
-    ("profile-v1-empty-frames.json", "malformed stacks", Reason::MalformedStacks),
-    ("profile-v1-missing-version.json", "version \"1\"", Reason::PlatformNotSupported),
-    ("profile-v1-wrong-platform.json", "platform must be 'node'", Reason::WrongPlatform),
-    ("profile-v1-no-transaction.json", "no transaction associated", Reason::NoTransaction),
+    (
+        "profile-v1-one-sample.json",
+        "not enough samples",
+        Reason::NotEnoughSamples,
+    ),
+    (
+        "profile-v1-one-sample-per-thread.json",
+        "not enough samples",
+        Reason::NotEnoughSamples,
+    ),
+    (
+        "profile-v1-unsorted-samples.json",
+        "not sorted",
+        Reason::NotSorted,
+    ),
+    (
+        "profile-v1-stack-id-out-of-range.json",
+        "malformed samples",
+        Reason::MalformedSamples,
+    ),
+    (
+        "profile-v1-frame-index-out-of-range.json",
+        "malformed stacks",
+        Reason::MalformedStacks,
+    ),
+    (
+        "profile-v1-empty-frames.json",
+        "malformed stacks",
+        Reason::MalformedStacks,
+    ),
+    (
+        "profile-v1-missing-version.json",
+        "version \"1\"",
+        Reason::PlatformNotSupported,
+    ),
+    (
+        "profile-v1-wrong-platform.json",
+        "platform must be 'node'",
+        Reason::WrongPlatform,
+    ),
+    (
+        "profile-v1-no-transaction.json",
+        "no transaction associated",
+        Reason::NoTransaction,
+    ),
     (
         "profile-v1-empty-transaction-name.json",
         "invalid transaction metadata",
         Reason::InvalidTransactionMetadata,
     ),
-    ("profile-v1-too-long.json", "duration is too long", Reason::DurationTooLong),
+    (
+        "profile-v1-too-long.json",
+        "duration is too long",
+        Reason::DurationTooLong,
+    ),
     (
         "profile-v1-missing-device-architecture.json",
         "device.architecture",
         Reason::InvalidField,
     ),
-    ("profile-v1-numeric-timestamp.json", "RFC 3339", Reason::InvalidField),
+    (
+        "profile-v1-numeric-timestamp.json",
+        "RFC 3339",
+        Reason::InvalidField,
+    ),
     (
         "profile-v1-negative-lineno.json",
         "lineno must be an unsigned 32-bit",
@@ -91,48 +135,112 @@ const INVALID: &[(&str, &str, Reason)] = &[
         "stack_id must be a non-negative integer",
         Reason::InvalidField,
     ),
-    ("profile-chunk-v2-one-sample.json", "not enough samples", Reason::NotEnoughSamples),
+    (
+        "profile-chunk-v2-one-sample.json",
+        "not enough samples",
+        Reason::NotEnoughSamples,
+    ),
     (
         "profile-chunk-v2-thread-id-number.json",
         "thread_id must be a string",
         Reason::InvalidField,
     ),
-    ("profile-chunk-v2-too-long.json", "duration is too long", Reason::DurationTooLong),
+    (
+        "profile-chunk-v2-too-long.json",
+        "duration is too long",
+        Reason::DurationTooLong,
+    ),
     (
         "profile-chunk-v2-timestamp-ms.json",
         "does not look like unix seconds",
         Reason::NotUnixSeconds,
     ),
-    ("profile-chunk-v2-unsorted-samples.json", "not sorted", Reason::NotSorted),
-    ("profile-chunk-v2-missing-profiler-id.json", "profiler_id", Reason::InvalidField),
-    ("profile-chunk-v2-chunk-id-not-uuid.json", "chunk_id must be a UUID", Reason::InvalidField),
-    ("profile-chunk-v2-missing-client-sdk.json", "client_sdk", Reason::InvalidField),
-    ("profile-chunk-v2-version-1.json", "version \"2\"", Reason::PlatformNotSupported),
+    (
+        "profile-chunk-v2-unsorted-samples.json",
+        "not sorted",
+        Reason::NotSorted,
+    ),
+    (
+        "profile-chunk-v2-missing-profiler-id.json",
+        "profiler_id",
+        Reason::InvalidField,
+    ),
+    (
+        "profile-chunk-v2-chunk-id-not-uuid.json",
+        "chunk_id must be a UUID",
+        Reason::InvalidField,
+    ),
+    (
+        "profile-chunk-v2-missing-client-sdk.json",
+        "client_sdk",
+        Reason::InvalidField,
+    ),
+    (
+        "profile-chunk-v2-version-1.json",
+        "version \"2\"",
+        Reason::PlatformNotSupported,
+    ),
     (
         "profile-chunk-v2-stack-id-out-of-range.json",
         "malformed samples",
         Reason::MalformedSamples,
     ),
-    ("profile-chunk-v2-wrong-platform.json", "platform must be 'node'", Reason::WrongPlatform),
-    ("profile-chunk-v2-nan-timestamp.json", "not valid JSON", Reason::InvalidJson),
+    (
+        "profile-chunk-v2-wrong-platform.json",
+        "platform must be 'node'",
+        Reason::WrongPlatform,
+    ),
+    (
+        "profile-chunk-v2-nan-timestamp.json",
+        "not valid JSON",
+        Reason::InvalidJson,
+    ),
     (
         "envelope-profile-without-transaction.envelope",
         "without a transaction",
         Reason::ProfileWithoutTransaction,
     ),
-    ("envelope-two-profiles.envelope", "too many profiles", Reason::TooManyProfiles),
-    ("envelope-wrong-length.envelope", "not followed by a newline", Reason::EnvelopeFraming),
+    (
+        "envelope-two-profiles.envelope",
+        "too many profiles",
+        Reason::TooManyProfiles,
+    ),
+    (
+        "envelope-wrong-length.envelope",
+        "not followed by a newline",
+        Reason::EnvelopeFraming,
+    ),
     ("envelope-crlf.envelope", "CRLF", Reason::EnvelopeFraming),
-    ("envelope-undeclared-gzip.envelope", "without a declaration", Reason::UndeclaredGzip),
-    ("envelope-gzip-item-payload.envelope", "gzip-compressed", Reason::CompressedItem),
-    ("envelope-item-without-type.envelope", "has no string", Reason::EnvelopeFraming),
+    (
+        "envelope-undeclared-gzip.envelope",
+        "without a declaration",
+        Reason::UndeclaredGzip,
+    ),
+    (
+        "envelope-gzip-item-payload.envelope",
+        "gzip-compressed",
+        Reason::CompressedItem,
+    ),
+    (
+        "envelope-item-without-type.envelope",
+        "has no string",
+        Reason::EnvelopeFraming,
+    ),
     (
         "envelope-chunk-header-platform-missing.envelope",
         "item header platform",
         Reason::ItemHeaderPlatform,
     ),
-    ("envelope-profile-trace-id-mismatch.envelope", "trace_id", Reason::EnvelopeMismatch),
-    ("envelope-invalid-profile-item.envelope", "not enough samples", Reason::NotEnoughSamples),
+    (
+        "envelope-profile-trace-id-mismatch.envelope",
+        "trace_id",
+        Reason::EnvelopeMismatch,
+    ),
+    (
+        "envelope-invalid-profile-item.envelope",
+        "not enough samples",
+        Reason::NotEnoughSamples,
+    ),
 ];
 
 #[test]
@@ -265,7 +373,12 @@ fn valid_payloads_round_trip_through_the_typed_model() {
 }
 
 fn rebuild(raw_header: &Map<String, Value>, items: Vec<EnvelopeItem>) -> Envelope {
-    let s = |k: &str| raw_header.get(k).and_then(Value::as_str).map(str::to_string);
+    let s = |k: &str| {
+        raw_header
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     let sdk: SdkInfo = serde_json::from_value(raw_header["sdk"].clone()).unwrap();
     let mut header = EnvelopeHeader::new(s("event_id").unwrap(), sdk);
     header.sent_at = s("sent_at").unwrap();
@@ -288,8 +401,16 @@ fn valid_envelopes_round_trip_through_the_writer() {
             .iter()
             .map(|i| EnvelopeItem {
                 item_type: i.item_type.clone(),
-                content_type: i.header.get("content_type").and_then(Value::as_str).map(Into::into),
-                platform: i.header.get("platform").and_then(Value::as_str).map(Into::into),
+                content_type: i
+                    .header
+                    .get("content_type")
+                    .and_then(Value::as_str)
+                    .map(Into::into),
+                platform: i
+                    .header
+                    .get("platform")
+                    .and_then(Value::as_str)
+                    .map(Into::into),
                 payload: reencode(&i.item_type, &i.payload),
             })
             .collect();

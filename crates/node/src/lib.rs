@@ -167,6 +167,20 @@ pub fn flush() -> u32 {
     with_sampler(|s| s.rotate()).unwrap_or(0) as u32
 }
 
+/// Asks every other attached isolate (workers) to sample at `hz` while a continuous
+/// session runs, and workers loaded later to join; `0` ends that.
+#[napi(catch_unwind)]
+pub fn follow_sampling(hz: f64) -> Result<()> {
+    let hz = if hz == 0.0 {
+        0.0
+    } else {
+        sampler::validate_hz(hz).map_err(invalid)?
+    };
+    let own = with_sampler(|s| s.key());
+    runtime().set_follow(hz, own);
+    Ok(())
+}
+
 /// Nanoseconds of the monotonic clock samples are stamped with.
 #[napi]
 pub fn monotonic_now_ns() -> f64 {
@@ -300,4 +314,51 @@ pub fn get_stats() -> NativeStats {
         js_ns_p99: s.js_ns_quantile(0.99) as f64,
         sampling_hz: with_sampler(|x| x.frequency_hz()).unwrap_or(0.0),
     }
+}
+
+/// One item of a validated envelope.
+#[napi(object)]
+pub struct ValidatedItem {
+    pub item_type: String,
+    pub length: u32,
+    /// Samples left after Sentry's normalisation (profile items only).
+    pub samples: Option<u32>,
+    pub threads: Option<u32>,
+}
+
+/// What `validateEnvelope` found in an envelope Sentry would accept.
+#[napi(object)]
+pub struct ValidatedEnvelope {
+    pub event_id: Option<String>,
+    pub items: Vec<ValidatedItem>,
+}
+
+/// Checks an envelope (gzip-compressed when `gzip` is true) against the rules of
+/// Sentry's ingestion; throws with the reason Sentry would give when it is refused.
+/// For tests and embedding SDKs: runs on the calling thread.
+#[napi(catch_unwind)]
+pub fn validate_envelope(
+    bytes: napi::bindgen_prelude::Buffer,
+    gzip: Option<bool>,
+) -> Result<ValidatedEnvelope> {
+    let summary = ferroprof_core::sentry::validate_envelope(&bytes, gzip.unwrap_or(false))
+        .map_err(|r| {
+            Error::new(
+                Status::InvalidArg,
+                format!("{}: {}", r.reason().as_str(), r.message()),
+            )
+        })?;
+    Ok(ValidatedEnvelope {
+        event_id: summary.event_id,
+        items: summary
+            .items
+            .into_iter()
+            .map(|i| ValidatedItem {
+                item_type: i.item_type,
+                length: i.length as u32,
+                samples: i.profile.map(|p| p.samples as u32),
+                threads: i.profile.map(|p| p.threads as u32),
+            })
+            .collect(),
+    })
 }

@@ -85,6 +85,11 @@ pub struct Runtime {
     worker_tx: Sender<WorkerMsg>,
     /// Isolates whose sampler runs, by isolate key: the scheduler ticks these.
     running: Mutex<HashMap<u64, Arc<IsolateHandle>>>,
+    /// Every attached isolate, sampling or not, by isolate key.
+    attached: Mutex<HashMap<u64, Arc<IsolateHandle>>>,
+    /// Frequency every attached isolate should sample at (0 = none): set while a
+    /// continuous session runs, so workers are threads of its chunks.
+    follow_hz: Mutex<f64>,
     scheduler_started: AtomicBool,
     next_window_id: AtomicU32,
     next_isolate_key: AtomicU64,
@@ -102,6 +107,8 @@ pub fn runtime() -> &'static Runtime {
             config: Mutex::new(config),
             worker_tx,
             running: Mutex::new(HashMap::new()),
+            attached: Mutex::new(HashMap::new()),
+            follow_hz: Mutex::new(0.0),
             scheduler_started: AtomicBool::new(false),
             next_window_id: AtomicU32::new(1),
             next_isolate_key: AtomicU64::new(1),
@@ -160,6 +167,31 @@ impl Runtime {
         }
     }
 
+    pub fn register_isolate(&self, key: u64, handle: Arc<IsolateHandle>) {
+        lock(&self.attached).insert(key, handle);
+    }
+
+    pub fn unregister_isolate(&self, key: u64) {
+        lock(&self.attached).remove(&key);
+    }
+
+    pub fn follow_hz(&self) -> f64 {
+        *lock(&self.follow_hz)
+    }
+
+    /// Asks every attached isolate but `except` to sample at `hz` (0: stop following).
+    pub fn set_follow(&self, hz: f64, except: Option<u64>) {
+        *lock(&self.follow_hz) = hz;
+        let handles: Vec<Arc<IsolateHandle>> = lock(&self.attached)
+            .iter()
+            .filter(|(k, _)| Some(**k) != except)
+            .map(|(_, h)| h.clone())
+            .collect();
+        for handle in handles {
+            handle.send(Box::new(crate::sampler::FollowTask));
+        }
+    }
+
     pub fn unschedule(&self, key: u64) {
         self.running
             .lock()
@@ -189,4 +221,8 @@ impl Runtime {
             }
         }
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }

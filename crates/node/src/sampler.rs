@@ -48,6 +48,8 @@ pub struct IsolateSampler {
     interval_us: i32,
     /// `startSampling` calls not yet matched by `stopSampling`.
     explicit_refs: u32,
+    /// Sampling because a continuous session asked every isolate to.
+    follow_ref: bool,
     /// Windows opened on this isolate and not yet closed.
     open_windows: HashSet<u32>,
     /// Since when the sampler has had no consumer (it stops after the linger time).
@@ -95,11 +97,16 @@ pub fn attach(
         current: None,
         interval_us: 0,
         explicit_refs: 0,
+        follow_ref: false,
         open_windows: HashSet::new(),
         idle_since: None,
         last_ts_us: i64::MIN,
     };
+    let (key, handle) = (sampler.key, sampler.handle.clone());
     SAMPLER.with(|cell| *cell.borrow_mut() = Some(sampler));
+    rt.register_isolate(key, handle);
+    // A worker loaded while a session runs joins it at once.
+    with_sampler(|s| s.apply_follow());
     // Registered after the channel exists, so it runs before N-API's own teardown of
     // that channel (cleanup hooks run in reverse order).
     env.add_env_cleanup_hook((), |()| detach())
@@ -112,6 +119,7 @@ pub fn attach(
 pub fn detach() {
     let sampler = SAMPLER.with(|cell| cell.borrow_mut().take());
     if let Some(mut s) = sampler {
+        runtime().unregister_isolate(s.key);
         s.stop_now();
         s.profiler = None;
         s.handle.close();
@@ -132,7 +140,24 @@ impl IsolateSampler {
     }
 
     fn consumers(&self) -> usize {
-        self.explicit_refs as usize + self.open_windows.len()
+        self.explicit_refs as usize + self.open_windows.len() + usize::from(self.follow_ref)
+    }
+
+    pub fn key(&self) -> u64 {
+        self.key
+    }
+
+    /// Joins or leaves the process-wide following a continuous session asks for.
+    pub fn apply_follow(&mut self) {
+        let hz = runtime().follow_hz();
+        if hz > 0.0 && !self.follow_ref {
+            if self.ensure_running(hz).is_ok() {
+                self.follow_ref = true;
+            }
+        } else if hz <= 0.0 && self.follow_ref {
+            self.follow_ref = false;
+            self.release_consumer();
+        }
     }
 
     /// A consumer asks for samples: start V8 profiling if it is not running.
@@ -430,5 +455,15 @@ impl JsThreadTask for TickTask {
         let stats = &runtime().stats;
         let _timer = crate::stats::JsTimer::start(stats);
         with_sampler(|s| s.on_tick());
+    }
+}
+
+/// A continuous session started or stopped: join or leave it on this isolate.
+pub struct FollowTask;
+
+impl JsThreadTask for FollowTask {
+    fn run(self: Box<Self>, _env: napi::sys::napi_env, _callback: napi::sys::napi_value) {
+        let _timer = crate::stats::JsTimer::start(&runtime().stats);
+        with_sampler(|s| s.apply_follow());
     }
 }

@@ -67,7 +67,11 @@ fn check_transaction(t: &TransactionMetadata) -> Result<(), Rejection> {
     for (field, value) in [("id", &t.id), ("trace_id", &t.trace_id)] {
         match parse_uuid(value) {
             Some(u) if !u.is_nil() => {}
-            _ => return Err(invalid_txn(&format!("transaction.{field} must be a non-nil UUID"))),
+            _ => {
+                return Err(invalid_txn(&format!(
+                    "transaction.{field} must be a non-nil UUID"
+                )))
+            }
         }
     }
     if t.name.is_empty() {
@@ -96,7 +100,10 @@ pub fn check_v1(p: &ProfileV1) -> Result<Summary, Rejection> {
     }
     check_transaction(&p.transaction)?;
     check_units(units_of(&p.measurements, |m| m.unit.as_str()))?;
-    let window = match (p.transaction.relative_start_ns, p.transaction.relative_end_ns) {
+    let window = match (
+        p.transaction.relative_start_ns,
+        p.transaction.relative_end_ns,
+    ) {
         (start, Some(end)) if end > 0 => Some((start.unwrap_or(0), end)),
         _ => None,
     };

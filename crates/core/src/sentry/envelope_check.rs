@@ -64,7 +64,11 @@ fn read_transaction(item: &RawItem) -> Result<TransactionIds, Rejection> {
                 .into(),
         ));
     }
-    if let Some(p) = ids.profiler_id.as_deref().filter(|p| parse_uuid(p).is_none()) {
+    if let Some(p) = ids
+        .profiler_id
+        .as_deref()
+        .filter(|p| parse_uuid(p).is_none())
+    {
         return Err(Rejection::field(format!(
             "transaction contexts.profile.profiler_id must be a UUID, got '{p}'"
         )));
@@ -169,12 +173,10 @@ pub fn validate_envelope(bytes: &[u8], declared_gzip: bool) -> Result<EnvelopeSu
             inflated = gunzip(bytes)?;
             &inflated[..]
         }
-        (true, false) => {
-            return Err(Rejection::new(
-                Reason::UndeclaredGzip,
-                "envelope is gzip bytes without a declaration (Content-Encoding: gzip, or a .gz name)",
-            ))
-        }
+        (true, false) => return Err(Rejection::new(
+            Reason::UndeclaredGzip,
+            "envelope is gzip bytes without a declaration (Content-Encoding: gzip, or a .gz name)",
+        )),
         (false, true) => {
             return Err(Rejection::new(
                 Reason::EnvelopeFraming,
@@ -198,7 +200,9 @@ pub fn validate_envelope(bytes: &[u8], declared_gzip: bool) -> Result<EnvelopeSu
             "transaction" => {
                 check_content_type(item)?;
                 if transaction.is_some() {
-                    return Err(Rejection::field("more than one transaction item in an envelope"));
+                    return Err(Rejection::field(
+                        "more than one transaction item in an envelope",
+                    ));
                 }
                 transaction = Some(read_transaction(item)?);
             }

@@ -26,20 +26,40 @@ fn framing(message: String) -> Rejection {
 }
 
 /// Reads the JSON object that starts at `pos`, returning it and the offset after it.
-fn read_object(bytes: &[u8], pos: usize, what: &str) -> Result<(Map<String, Value>, usize), Rejection> {
+fn read_object(
+    bytes: &[u8],
+    pos: usize,
+    what: &str,
+) -> Result<(Map<String, Value>, usize), Rejection> {
     // Relay's reader would skip leading blanks; ours never writes them, so they
     // point at a framing bug.
     match bytes.get(pos) {
         Some(b'{') => {}
-        Some(b'\n') => return Err(framing(format!("blank line at byte {pos} where the {what} should be"))),
-        Some(b'\r') => return Err(framing(format!("CRLF line ending at byte {pos}: lines must end with \\n alone"))),
-        _ => return Err(framing(format!("{what} at byte {pos} must be a JSON object on one line"))),
+        Some(b'\n') => {
+            return Err(framing(format!(
+                "blank line at byte {pos} where the {what} should be"
+            )))
+        }
+        Some(b'\r') => {
+            return Err(framing(format!(
+                "CRLF line ending at byte {pos}: lines must end with \\n alone"
+            )))
+        }
+        _ => {
+            return Err(framing(format!(
+                "{what} at byte {pos} must be a JSON object on one line"
+            )))
+        }
     }
     let mut stream = serde_json::Deserializer::from_slice(&bytes[pos..]).into_iter::<Value>();
     match stream.next() {
         Some(Ok(Value::Object(map))) => Ok((map, pos + stream.byte_offset())),
-        Some(Err(e)) => Err(framing(format!("{what} at byte {pos} is not valid JSON: {e}"))),
-        _ => Err(framing(format!("{what} at byte {pos} must be a JSON object"))),
+        Some(Err(e)) => Err(framing(format!(
+            "{what} at byte {pos} is not valid JSON: {e}"
+        ))),
+        _ => Err(framing(format!(
+            "{what} at byte {pos} must be a JSON object"
+        ))),
     }
 }
 
@@ -103,7 +123,9 @@ pub fn parse_envelope(bytes: &[u8]) -> Result<RawEnvelope, Rejection> {
             }
             Some(len) => {
                 let len = len.as_u64().ok_or_else(|| {
-                    framing(format!("{item_type} item length must be a non-negative integer"))
+                    framing(format!(
+                        "{item_type} item length must be a non-negative integer"
+                    ))
                 })?;
                 let end = usize::try_from(len)
                     .ok()
@@ -137,7 +159,8 @@ mod tests {
 
     #[test]
     fn items_with_and_without_length() {
-        let env = b"{\"event_id\":\"x\"}\n{\"type\":\"a\",\"length\":3}\n1\n2\n{\"type\":\"b\"}\n{}\n";
+        let env =
+            b"{\"event_id\":\"x\"}\n{\"type\":\"a\",\"length\":3}\n1\n2\n{\"type\":\"b\"}\n{}\n";
         let e = parse_envelope(env).unwrap();
         assert_eq!(e.items.len(), 2);
         assert_eq!(e.items[0].payload, b"1\n2");
@@ -146,8 +169,14 @@ mod tests {
 
     #[test]
     fn trailing_newline_is_optional_and_empty_last_payload_allowed() {
-        assert_eq!(parse_envelope(b"{}\n{\"type\":\"a\"}\nx").unwrap().items[0].payload, b"x");
-        assert_eq!(parse_envelope(b"{}\n{\"type\":\"a\"}").unwrap().items[0].payload, b"");
+        assert_eq!(
+            parse_envelope(b"{}\n{\"type\":\"a\"}\nx").unwrap().items[0].payload,
+            b"x"
+        );
+        assert_eq!(
+            parse_envelope(b"{}\n{\"type\":\"a\"}").unwrap().items[0].payload,
+            b""
+        );
         assert!(parse_envelope(b"{}").unwrap().items.is_empty());
     }
 
@@ -156,8 +185,14 @@ mod tests {
         let cases: [(&[u8], &str); 6] = [
             (b"{}\r\n", "CRLF"),
             (b"{} \n", "not followed by a newline"),
-            (b"{}\n{\"type\":\"a\",\"length\":9}\nabc\n", "unexpected EOF"),
-            (b"{}\n{\"type\":\"a\",\"length\":1}\nabc\n", "not followed by a newline"),
+            (
+                b"{}\n{\"type\":\"a\",\"length\":9}\nabc\n",
+                "unexpected EOF",
+            ),
+            (
+                b"{}\n{\"type\":\"a\",\"length\":1}\nabc\n",
+                "not followed by a newline",
+            ),
             (b"{}\n{\"length\":1}\na\n", "has no string"),
             (b"{}\n\n{\"type\":\"a\"}\na\n", "blank line"),
         ];

@@ -41,7 +41,12 @@ pub fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, Rejection> {
     GzDecoder::new(bytes)
         .take(MAX_INFLATED_BYTES + 1)
         .read_to_end(&mut out)
-        .map_err(|e| Rejection::new(Reason::EnvelopeFraming, format!("gzip body is corrupt: {e}")))?;
+        .map_err(|e| {
+            Rejection::new(
+                Reason::EnvelopeFraming,
+                format!("gzip body is corrupt: {e}"),
+            )
+        })?;
     if out.len() as u64 > MAX_INFLATED_BYTES {
         return Err(Rejection::new(
             Reason::EnvelopeFraming,

@@ -27,7 +27,9 @@ mod tests {
     fn fresh_ids_are_32_hex_digits_and_distinct() {
         let a = new_event_id();
         assert_eq!(a.len(), 32);
-        assert!(a.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(a, new_event_id());
     }
 

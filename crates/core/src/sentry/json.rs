@@ -10,8 +10,12 @@ use super::rejection::{Reason, Rejection};
 
 /// Parses strict JSON; `NaN`, `Infinity`, trailing commas and the like are refused.
 pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, Rejection> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| Rejection::new(Reason::InvalidJson, format!("payload is not valid JSON: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| {
+        Rejection::new(
+            Reason::InvalidJson,
+            format!("payload is not valid JSON: {e}"),
+        )
+    })
 }
 
 /// A JSON object together with its path in the document, for messages.
@@ -73,7 +77,10 @@ impl<'a> Obj<'a> {
     pub(crate) fn str_req(&self, key: &str) -> Result<String, Rejection> {
         match self.get(key) {
             Some(Value::String(s)) => Ok(s.clone()),
-            Some(_) => Err(Rejection::field(format!("{} must be a string", self.path_of(key)))),
+            Some(_) => Err(Rejection::field(format!(
+                "{} must be a string",
+                self.path_of(key)
+            ))),
             None => Err(Rejection::field(format!(
                 "{} is required and must be a string",
                 self.path_of(key)
@@ -105,7 +112,10 @@ impl<'a> Obj<'a> {
                 "{} must be a string (null is a type error; omit the field instead)",
                 self.path_of(key)
             ))),
-            Some(_) => Err(Rejection::field(format!("{} must be a string", self.path_of(key)))),
+            Some(_) => Err(Rejection::field(format!(
+                "{} must be a string",
+                self.path_of(key)
+            ))),
         }
     }
 
@@ -128,7 +138,10 @@ impl<'a> Obj<'a> {
     pub(crate) fn arr_req(&self, key: &str) -> Result<&'a [Value], Rejection> {
         match self.get(key) {
             Some(Value::Array(a)) => Ok(a),
-            Some(_) => Err(Rejection::field(format!("{} must be an array", self.path_of(key)))),
+            Some(_) => Err(Rejection::field(format!(
+                "{} must be an array",
+                self.path_of(key)
+            ))),
             None => Err(Rejection::field(format!(
                 "{} is required and must be an array",
                 self.path_of(key)
@@ -140,7 +153,10 @@ impl<'a> Obj<'a> {
         match self.non_null(key) {
             None => Ok(None),
             Some(Value::Array(a)) => Ok(Some(a)),
-            Some(_) => Err(Rejection::field(format!("{} must be an array", self.path_of(key)))),
+            Some(_) => Err(Rejection::field(format!(
+                "{} must be an array",
+                self.path_of(key)
+            ))),
         }
     }
 
@@ -148,7 +164,10 @@ impl<'a> Obj<'a> {
         match self.non_null(key) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(Rejection::field(format!("{} must be a boolean", self.path_of(key)))),
+            Some(_) => Err(Rejection::field(format!(
+                "{} must be a boolean",
+                self.path_of(key)
+            ))),
         }
     }
 
@@ -205,7 +224,9 @@ impl<'a> Obj<'a> {
 pub(crate) fn u64ish(v: &Value, path: &str) -> Result<u64, Rejection> {
     let parsed = match v {
         Value::Number(n) => n.as_u64(),
-        Value::String(s) if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) => s.parse().ok(),
+        Value::String(s) if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) => {
+            s.parse().ok()
+        }
         _ => None,
     };
     parsed.ok_or_else(|| {
@@ -238,10 +259,18 @@ mod tests {
         assert_eq!(o.u64ish_opt("c").unwrap(), None);
         assert!(o.u64ish_opt("d").is_err());
         assert!(o.u64ish_opt("e").is_err());
-        assert!(o.index_req("a").unwrap_err().message().contains("a must be a non-negative integer"));
+        assert!(o
+            .index_req("a")
+            .unwrap_err()
+            .message()
+            .contains("a must be a non-negative integer"));
         assert!(o.str_opt_not_null("c").is_err());
         assert_eq!(o.str_opt("c").unwrap(), None);
-        assert!(o.first_u32(&["d"]).unwrap_err().message().contains("unsigned 32-bit"));
+        assert!(o
+            .first_u32(&["d"])
+            .unwrap_err()
+            .message()
+            .contains("unsigned 32-bit"));
     }
 
     #[test]

@@ -71,9 +71,18 @@ fn thread_metadata(slice: &ProfileSlice) -> BTreeMap<String, ThreadMetadata> {
     out
 }
 
-/// Single-line JSON of a payload model.
-fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Rejection> {
-    serde_json::to_vec(value).map_err(|e| Rejection::field(format!("cannot serialise payload: {e}")))
+/// Single-line JSON of a payload model. `size_hint` pre-sizes the buffer: growing
+/// it from empty costs about a third of the serialisation time of a 60 s chunk.
+fn to_json<T: serde::Serialize>(value: &T, size_hint: usize) -> Result<Vec<u8>, Rejection> {
+    let mut out = Vec::with_capacity(size_hint);
+    serde_json::to_writer(&mut out, value)
+        .map_err(|e| Rejection::field(format!("cannot serialise payload: {e}")))?;
+    Ok(out)
+}
+
+/// A generous guess of a payload's JSON size, for [`to_json`].
+fn json_size_hint(frames: usize, stack_entries: usize, samples: usize) -> usize {
+    1024 + frames * 256 + stack_entries * 6 + samples * 80
 }
 
 #[cfg(test)]

@@ -184,11 +184,16 @@ pub(crate) fn check_samples_v2(p: &SampleProfileV2) -> Result<Summary, Rejection
     let (min, max) = kept
         .iter()
         .map(|&i| p.samples[i].timestamp)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| (lo.min(t), hi.max(t)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| {
+            (lo.min(t), hi.max(t))
+        });
     if max - min > MAX_CHUNK_DURATION_SECS {
         return Err(Rejection::new(
             Reason::DurationTooLong,
-            format!("duration is too long: samples span {:.3} s, more than 66 s", max - min),
+            format!(
+                "duration is too long: samples span {:.3} s, more than 66 s",
+                max - min
+            ),
         ));
     }
     Ok(Summary {

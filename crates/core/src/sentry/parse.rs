@@ -80,7 +80,13 @@ pub(crate) fn read_thread_metadata(
         .map(|(tid, v)| {
             let t = Obj::at(v, threads.path_of(tid))?;
             let priority = t.first_u32(&["priority"])?;
-            Ok((tid.clone(), ThreadMetadata { name: t.str_opt("name")?, priority }))
+            Ok((
+                tid.clone(),
+                ThreadMetadata {
+                    name: t.str_opt("name")?,
+                    priority,
+                },
+            ))
         })
         .collect::<Result<_, _>>()
         .map(Some)
@@ -101,26 +107,28 @@ pub(crate) fn read_sdk(obj: &Obj) -> Result<SdkInfo, Rejection> {
     })
 }
 
-/// Measurement series: `{name: {unit, values: [..]}}`, each value read by `value`.
-pub(crate) fn read_measurements<T>(
+/// Measurement series: `{name: {unit, values: [..]}}`, each value read by `value`
+/// and each series put together by `series(unit, values)`.
+pub(crate) fn read_measurements<T, M>(
     root: &Obj,
     value: impl Fn(&Obj) -> Result<T, Rejection>,
-) -> Result<Option<BTreeMap<String, (String, Vec<T>)>>, Rejection> {
+    series: impl Fn(String, Vec<T>) -> M,
+) -> Result<Option<BTreeMap<String, M>>, Rejection> {
     let Some(all) = root.obj_opt("measurements")? else {
         return Ok(None);
     };
     all.map()
         .iter()
-        .map(|(name, series)| {
-            let series = Obj::at(series, all.path_of(name))?;
-            let path = series.path_of("values");
-            let values = series
+        .map(|(name, series_json)| {
+            let obj = Obj::at(series_json, all.path_of(name))?;
+            let path = obj.path_of("values");
+            let values = obj
                 .arr_req("values")?
                 .iter()
                 .enumerate()
                 .map(|(i, v)| value(&Obj::at(v, format!("{path}[{i}]"))?))
                 .collect::<Result<Vec<T>, _>>()?;
-            Ok((name.clone(), (series.str_req("unit")?, values)))
+            Ok((name.clone(), series(obj.str_req("unit")?, values)))
         })
         .collect::<Result<_, _>>()
         .map(Some)

@@ -21,18 +21,17 @@ pub fn parse_v1(bytes: &[u8]) -> Result<ProfileV1, Rejection> {
     let platform = root.str_req("platform")?;
     let event_id = match root.get("event_id") {
         Some(_) => root.str_req("event_id")?,
-        None => root.str_req("profile_id").map_err(|_| {
-            Rejection::field("event_id is required and must be a string (a UUID)")
-        })?,
+        None => root
+            .str_req("profile_id")
+            .map_err(|_| Rejection::field("event_id is required and must be a string (a UUID)"))?,
     };
-    let timestamp = match root.get("timestamp") {
-        Some(Value::String(s)) => s.clone(),
-        _ => {
-            return Err(Rejection::field(
+    let timestamp =
+        match root.get("timestamp") {
+            Some(Value::String(s)) => s.clone(),
+            _ => return Err(Rejection::field(
                 "timestamp is required and must be an RFC 3339 string (a number does not parse)",
-            ))
-        }
-    };
+            )),
+        };
     let device = root.obj_req("device")?;
     let os = root.obj_req("os")?;
     let runtime = root
@@ -74,17 +73,16 @@ pub fn parse_v1(bytes: &[u8]) -> Result<ProfileV1, Rejection> {
             thread_metadata: read_thread_metadata(&profile)?,
         },
         debug_meta: read_debug_meta(&root)?,
-        measurements: read_measurements(&root, |v| {
-            Ok(MeasurementValueV1 {
-                elapsed_since_start_ns: v.u64ish_req("elapsed_since_start_ns")?,
-                value: v.f64_req("value", "a finite number")?,
-            })
-        })?
-        .map(|all| {
-            all.into_iter()
-                .map(|(name, (unit, values))| (name, MeasurementV1 { unit, values }))
-                .collect()
-        }),
+        measurements: read_measurements(
+            &root,
+            |v| {
+                Ok(MeasurementValueV1 {
+                    elapsed_since_start_ns: v.u64ish_req("elapsed_since_start_ns")?,
+                    value: v.f64_req("value", "a finite number")?,
+                })
+            },
+            |unit, values| MeasurementV1 { unit, values },
+        )?,
     })
 }
 

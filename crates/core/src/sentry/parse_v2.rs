@@ -4,8 +4,8 @@ use serde_json::Value;
 
 use super::json::{parse_json, Obj};
 use super::parse::{
-    read_debug_meta, read_frames, read_measurements, read_sdk, read_stacks,
-    read_thread_metadata, read_version,
+    read_debug_meta, read_frames, read_measurements, read_sdk, read_stacks, read_thread_metadata,
+    read_version,
 };
 use super::rejection::Rejection;
 use super::v2::{MeasurementV2, MeasurementValueV2, ProfileChunkV2, SampleProfileV2, SampleV2};
@@ -40,17 +40,16 @@ pub fn parse_v2(bytes: &[u8]) -> Result<ProfileChunkV2, Rejection> {
             thread_metadata: read_thread_metadata(&profile)?,
         },
         debug_meta: read_debug_meta(&root)?,
-        measurements: read_measurements(&root, |v| {
-            Ok(MeasurementValueV2 {
-                timestamp: v.f64_req("timestamp", "Unix seconds")?,
-                value: v.f64_req("value", "a finite number")?,
-            })
-        })?
-        .map(|all| {
-            all.into_iter()
-                .map(|(name, (unit, values))| (name, MeasurementV2 { unit, values }))
-                .collect()
-        }),
+        measurements: read_measurements(
+            &root,
+            |v| {
+                Ok(MeasurementValueV2 {
+                    timestamp: v.f64_req("timestamp", "Unix seconds")?,
+                    value: v.f64_req("value", "a finite number")?,
+                })
+            },
+            |unit, values| MeasurementV2 { unit, values },
+        )?,
     })
 }
 

@@ -103,7 +103,10 @@ fn v1_encodes_what_relay_expects() {
     assert_eq!(v["timestamp"], "2026-11-26T12:00:01.123456Z");
     assert_eq!(v["version"], "1");
     assert_eq!(v["runtime"]["name"], "node");
-    assert!(v.get("environment").is_none(), "None is omitted, never null");
+    assert!(
+        v.get("environment").is_none(),
+        "None is omitted, never null"
+    );
     let samples = v["profile"]["samples"].as_array().unwrap();
     // The origin moved back 789 ns to a whole microsecond.
     assert_eq!(samples[0]["elapsed_since_start_ns"], "789");
@@ -114,7 +117,10 @@ fn v1_encodes_what_relay_expects() {
     assert_eq!(v["transaction"]["relative_end_ns"], "30000789");
     assert_eq!(v["transaction"]["active_thread_id"], "0");
     assert_eq!(v["profile"]["thread_metadata"]["0"]["name"], "main");
-    assert_eq!(out.summary.samples, 2, "the idle trailing sample is an idle edge");
+    assert_eq!(
+        out.summary.samples, 2,
+        "the idle trailing sample is an idle edge"
+    );
 }
 
 #[test]
@@ -125,11 +131,20 @@ fn v2_encodes_what_relay_expects() {
     let v = json(&out.bytes);
     let samples = v["profile"]["samples"].as_array().unwrap();
     assert_eq!(samples[0]["thread_id"], "0");
-    assert_eq!(samples[0]["timestamp"].as_f64(), Some(1_795_694_401.123_456));
-    assert_eq!(samples[2]["timestamp"].as_f64(), Some(1_795_694_401.143_456));
+    assert_eq!(
+        samples[0]["timestamp"].as_f64(),
+        Some(1_795_694_401.123_456)
+    );
+    assert_eq!(
+        samples[2]["timestamp"].as_f64(),
+        Some(1_795_694_401.143_456)
+    );
     assert_eq!(v["release"], "my-app@1.0.0");
     assert_eq!(v["client_sdk"]["name"], "ferroprof");
-    assert_eq!(out.summary.samples, 3, "v2 keeps idle samples of busy threads");
+    assert_eq!(
+        out.summary.samples, 3,
+        "v2 keeps idle samples of busy threads"
+    );
 
     let mut unreleased = meta();
     unreleased.release = None;
@@ -180,15 +195,25 @@ fn encoders_sort_samples() {
     let mut s = slice(6_000 * MS, &[false, false, false]);
     s.samples.reverse();
     for bytes in [
-        encode_v1(&s, &meta(), &txn(), &Measurements::new()).unwrap().bytes,
-        encode_v2(&s, &meta(), &chunk(), &Measurements::new()).unwrap().bytes,
+        encode_v1(&s, &meta(), &txn(), &Measurements::new())
+            .unwrap()
+            .bytes,
+        encode_v2(&s, &meta(), &chunk(), &Measurements::new())
+            .unwrap()
+            .bytes,
     ] {
         let v = json(&bytes);
         let samples = v["profile"]["samples"].as_array().unwrap();
         let key = |x: &serde_json::Value| {
             x.get("timestamp")
                 .and_then(|t| t.as_f64())
-                .unwrap_or_else(|| x["elapsed_since_start_ns"].as_str().unwrap().parse().unwrap())
+                .unwrap_or_else(|| {
+                    x["elapsed_since_start_ns"]
+                        .as_str()
+                        .unwrap()
+                        .parse()
+                        .unwrap()
+                })
         };
         assert!(samples.windows(2).all(|w| key(&w[0]) <= key(&w[1])));
     }
@@ -247,7 +272,13 @@ fn measurements_carry_units_and_never_nan() {
     assert_eq!(v1.stats.dropped_non_finite, 3);
     let v = json(&v1.bytes);
     assert_eq!(v["measurements"]["cpu_usage"]["unit"], "percent");
-    assert_eq!(v["measurements"]["cpu_usage"]["values"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        v["measurements"]["cpu_usage"]["values"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(v["measurements"].get("broken").is_none());
     let v2 = encode_v2(&s, &meta(), &chunk(), &ms).unwrap();
     let v = json(&v2.bytes);
@@ -315,7 +346,9 @@ fn written_envelopes_validate_plain_and_gzipped() {
 fn envelope_ties_profile_to_transaction() {
     let t = txn();
     let s = slice(6_000 * MS, &[false, false]);
-    let profile = encode_v1(&s, &meta(), &t, &Measurements::new()).unwrap().bytes;
+    let profile = encode_v1(&s, &meta(), &t, &Measurements::new())
+        .unwrap()
+        .bytes;
     let build = |event: Vec<u8>| {
         let mut env = Envelope::new(EnvelopeHeader::new(t.id.clone(), meta().sdk));
         env.push(EnvelopeItem::transaction(event))
@@ -326,7 +359,10 @@ fn envelope_ties_profile_to_transaction() {
     let other = new_event_id();
     for (event, want) in [
         (transaction_event(&t.id, &t.trace_id, &other), "profile_id"),
-        (transaction_event(&other, &t.trace_id, &t.profile_id), "transaction.id"),
+        (
+            transaction_event(&other, &t.trace_id, &t.profile_id),
+            "transaction.id",
+        ),
         (transaction_event(&t.id, &other, &t.profile_id), "trace_id"),
     ] {
         let err = build(event).unwrap_err();

@@ -77,7 +77,12 @@ pub fn parse_rfc3339(s: &str) -> Option<i128> {
     }
     let (y, mo, d) = (i64::from(num(0..4)?), num(5..7)?, num(8..10)?);
     let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60
+    if !(1..=12).contains(&mo)
+        || d == 0
+        || d > days_in_month(y, mo)
+        || h > 23
+        || mi > 59
+        || sec > 60
     {
         return None;
     }
@@ -110,7 +115,8 @@ pub fn parse_rfc3339(s: &str) -> Option<i128> {
         }
         _ => return None,
     };
-    let secs = days_from_civil(y, mo, d) * 86_400 + i64::from(h * 3600 + mi * 60 + sec) - offset_secs;
+    let secs =
+        days_from_civil(y, mo, d) * 86_400 + i64::from(h * 3600 + mi * 60 + sec) - offset_secs;
     Some(i128::from(secs) * 1_000_000_000 + nanos)
 }
 
@@ -127,7 +133,10 @@ mod tests {
         assert_eq!(format_rfc3339(ns, 6), "2026-11-26T12:00:00.123456Z");
         assert_eq!(format_rfc3339(ns, 0), "2026-11-26T12:00:00Z");
         assert_eq!(format_rfc3339(0, 3), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format_rfc3339(951_782_400 * 1_000_000_000, 0), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            format_rfc3339(951_782_400 * 1_000_000_000, 0),
+            "2000-02-29T00:00:00Z"
+        );
     }
 
     #[test]
@@ -136,7 +145,10 @@ mod tests {
         assert_eq!(parse_rfc3339("2026-11-26T12:00:00.000Z"), Some(base));
         assert_eq!(parse_rfc3339("2026-11-26T12:00:00Z"), Some(base));
         assert_eq!(parse_rfc3339("2026-11-26T13:30:00+01:30"), Some(base));
-        assert_eq!(parse_rfc3339("2026-11-26t12:00:00.5z"), Some(base + 500_000_000));
+        assert_eq!(
+            parse_rfc3339("2026-11-26t12:00:00.5z"),
+            Some(base + 500_000_000)
+        );
         for bad in [
             "2026-11-26",
             "2026-11-26T12:00:00",
@@ -151,7 +163,13 @@ mod tests {
 
     #[test]
     fn format_and_parse_agree() {
-        for ns in [0u64, 1, 999_999_999, 1_000_000_000, 4_102_444_800_123_000_000] {
+        for ns in [
+            0u64,
+            1,
+            999_999_999,
+            1_000_000_000,
+            4_102_444_800_123_000_000,
+        ] {
             let text = format_rfc3339(ns, 9);
             assert_eq!(parse_rfc3339(&text), Some(i128::from(ns)), "{text}");
         }

@@ -48,15 +48,30 @@ pub struct TransactionMetadata {
     pub id: String,
     pub name: String,
     pub trace_id: String,
-    #[serde(with = "super::decimal::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "super::decimal::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub active_thread_id: Option<u64>,
-    #[serde(with = "super::decimal::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "super::decimal::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub relative_start_ns: Option<u64>,
-    #[serde(with = "super::decimal::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "super::decimal::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub relative_end_ns: Option<u64>,
-    #[serde(with = "super::decimal::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "super::decimal::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub relative_cpu_start_ms: Option<u64>,
-    #[serde(with = "super::decimal::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "super::decimal::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub relative_cpu_end_ms: Option<u64>,
 }
 
@@ -103,9 +118,9 @@ pub fn build_v1(
     txn: &TransactionMeta,
     measurements: &Measurements,
 ) -> Result<(ProfileV1, EncodeStats), Rejection> {
-    let anchor = slice.anchor.ok_or_else(|| {
-        Rejection::new(Reason::NoClockAnchor, "the slice has no clock anchor")
-    })?;
+    let anchor = slice
+        .anchor
+        .ok_or_else(|| Rejection::new(Reason::NoClockAnchor, "the slice has no clock anchor"))?;
     let origin_mono = slice
         .start_ns
         .saturating_sub(anchor.to_unix_ns(slice.start_ns) % 1_000);
@@ -191,8 +206,14 @@ pub fn encode_v1(
 ) -> Result<Encoded, Rejection> {
     let (profile, stats) = build_v1(slice, meta, txn, measurements)?;
     let summary = check_v1(&profile)?;
+    let p = &profile.profile;
+    let hint = super::json_size_hint(
+        p.frames.len(),
+        p.stacks.iter().map(Vec::len).sum(),
+        p.samples.len(),
+    );
     Ok(Encoded {
-        bytes: super::to_json(&profile)?,
+        bytes: super::to_json(&profile, hint)?,
         summary,
         stats,
     })

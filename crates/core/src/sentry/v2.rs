@@ -78,22 +78,28 @@ pub fn build_v2(
     chunk: &ChunkMeta,
     measurements: &Measurements,
 ) -> Result<(ProfileChunkV2, EncodeStats), Rejection> {
-    let anchor = slice.anchor.ok_or_else(|| {
-        Rejection::new(Reason::NoClockAnchor, "the slice has no clock anchor")
-    })?;
+    let anchor = slice
+        .anchor
+        .ok_or_else(|| Rejection::new(Reason::NoClockAnchor, "the slice has no clock anchor"))?;
     let mut stats = EncodeStats::default();
     let mut stacks = slice.stacks.clone();
     stats.truncated_stacks = truncate_stacks(&mut stacks, meta.max_stack_depth);
 
     let mut order: Vec<usize> = (0..slice.samples.len()).collect();
     order.sort_by_key(|&i| slice.samples[i].ts_ns);
+    // Thread ids are few; format each once.
+    let names: BTreeMap<u64, String> = slice
+        .samples
+        .iter()
+        .map(|s| (s.thread_id, s.thread_id.to_string()))
+        .collect();
     let samples = order
         .into_iter()
         .map(|i| {
             let s = &slice.samples[i];
             SampleV2 {
                 stack_id: s.stack_id,
-                thread_id: s.thread_id.to_string(),
+                thread_id: names[&s.thread_id].clone(),
                 timestamp: unix_secs(&anchor, s.ts_ns),
             }
         })
@@ -152,8 +158,14 @@ pub fn encode_v2(
 ) -> Result<Encoded, Rejection> {
     let (payload, stats) = build_v2(slice, meta, chunk, measurements)?;
     let summary = check_v2(&payload)?;
+    let p = &payload.profile;
+    let hint = super::json_size_hint(
+        p.frames.len(),
+        p.stacks.iter().map(Vec::len).sum(),
+        p.samples.len(),
+    );
     Ok(Encoded {
-        bytes: super::to_json(&payload)?,
+        bytes: super::to_json(&payload, hint)?,
         summary,
         stats,
     })

@@ -1,0 +1,174 @@
+import test from 'ava';
+import Ajv from 'ajv';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+import {
+  ModelBuilder,
+  addWindowProfile,
+  computeTop,
+  loadProfile,
+  parseEnvelope,
+  toChunkEnvelope,
+  toPprof,
+  toSpeedscope,
+} from '../dist/cli-lib.js';
+
+const fixtures = fileURLToPath(new URL('../../shared/fixtures/valid/', import.meta.url));
+const schemaPath = fileURLToPath(new URL('../schemas/speedscope-file-format-schema.json', import.meta.url));
+const fixture = (name) => join(fixtures, name);
+const tmp = () => mkdtempSync(join(tmpdir(), 'ferroprof-test-'));
+const names = (model, thread) => thread.samples.map((s) => s.stack.map((f) => model.frames[f].function).join('<'));
+
+test('v2 profile_chunk: unix-second timestamps, string thread ids, names from metadata', (t) => {
+  const model = loadProfile(fixture('profile-chunk-v2-two-threads-measurements.json'));
+  t.deepEqual(model.threads.map((th) => [th.id, th.name]), [['0', 'main'], ['1', 'worker']]);
+  t.is(model.startUnixNs, 1795694400e9);
+  t.is(model.durationNs, 20e6);
+  t.deepEqual(names(model, model.threads[0]), ['getUsers<main', 'query<getUsers<main', 'getUsers<main']);
+  t.deepEqual(model.threads[1].samples.map((s) => s.timestampNs), [1e6, 11e6]);
+  t.is(model.frames.find((f) => f.function === 'query').lineno, 210);
+});
+
+test('v1 profile: elapsed_since_start_ns as strings and integers, legacy fields', (t) => {
+  const minimal = loadProfile(fixture('profile-v1-minimal.json'));
+  t.is(minimal.threads.length, 1);
+  t.deepEqual(minimal.threads[0].samples.map((s) => s.timestampNs), [0, 10e6]);
+  t.is(minimal.startUnixNs, Date.parse('2026-11-26T12:00:00.000Z') * 1e6);
+
+  const legacy = loadProfile(fixture('profile-v1-idle-edges-legacy-fields.json'));
+  const main = legacy.threads.find((th) => th.id === '0');
+  t.is(main.samples.length, 4);
+  t.is(main.samples[0].stack.length, 0, 'idle sample kept as an empty stack');
+  t.truthy(legacy.threads.find((th) => th.id === '7'));
+
+  const anon = loadProfile(fixture('profile-v1-no-thread-metadata.json'));
+  t.is(anon.threads[0].name, 'main');
+  const two = loadProfile(fixture('profile-v1-two-threads.json'));
+  t.deepEqual(two.threads.map((th) => th.name), ['main', 'worker']);
+});
+
+test('envelopes: with length, without length, and gzip (by name and by magic bytes)', (t) => {
+  const withProfile = loadProfile(fixture('transaction-with-profile.envelope'));
+  t.deepEqual(withProfile.threads[0].samples.map((s) => s.timestampNs), [0, 10e6, 20e6]);
+  const chunk = loadProfile(fixture('profile-chunk.envelope'));
+  t.is(chunk.threads[0].samples.length, 3);
+  const gz = loadProfile(fixture('profile-chunk.envelope.gz'));
+  t.deepEqual(gz, chunk);
+  const dir = tmp();
+  copyFileSync(fixture('profile-chunk.envelope.gz'), join(dir, 'renamed.envelope'));
+  t.deepEqual(loadProfile(join(dir, 'renamed.envelope')), chunk);
+  // An envelope with a transaction only has nothing to show.
+  t.throws(() => loadProfile(fixture('transaction-continuous-profiler-id.envelope')), { message: /no profile or profile_chunk/ });
+});
+
+test('chunks of one profiler_id in a folder are joined in time order', (t) => {
+  const base = JSON.parse(readFileSync(fixture('profile-chunk-v2-minimal.json'), 'utf8'));
+  const dir = tmp();
+  mkdirSync(join(dir, 'nested'));
+  // The later chunk is written first, in another folder: order comes from timestamps.
+  const later = structuredClone(base);
+  later.chunk_id = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+  later.profile.samples = later.profile.samples.map((s) => ({ ...s, timestamp: s.timestamp + 60 }));
+  writeFileSync(join(dir, 'a.json'), JSON.stringify(later));
+  writeFileSync(join(dir, 'nested', 'b.json'), JSON.stringify(base));
+  writeFileSync(join(dir, 'notes.txt'), 'ignored');
+  const model = loadProfile(dir);
+  t.is(model.threads.length, 1);
+  t.deepEqual(model.threads[0].samples.map((s) => s.timestampNs), [0, 10e6, 60e9, 60.01e9]);
+  t.is(model.durationNs, 60.01e9);
+
+  // A second profiler session keeps its own threads.
+  const other = structuredClone(base);
+  other.profiler_id = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
+  writeFileSync(join(dir, 'c.json'), JSON.stringify(other));
+  const mixed = loadProfile(dir);
+  t.is(mixed.threads.length, 2);
+  t.true(mixed.threads.some((th) => th.name === 'main (bbbbbbbb)'));
+});
+
+test('low-level WindowProfile JSON converts with monotonic times made wall-clock', (t) => {
+  const builder = new ModelBuilder();
+  addWindowProfile(builder, {
+    id: 1, complete: true, activeThreadId: 0, startNs: 5_000_000, endNs: 50_000_000, startUnixMs: 1_700_000_000_000,
+    frames: [{ function: 'a', abs_path: '/x.js', lineno: 3 }, { function: 'b', abs_path: '/x.js', lineno: 9 }],
+    stacks: [[1, 0], []],
+    samples: [
+      { tsNs: 15_000_000, threadId: 0, stackId: 0, state: 'js' },
+      { tsNs: 25_000_000, threadId: 4, stackId: 0, state: 'js' },
+      { tsNs: 35_000_000, threadId: 0, stackId: 1, state: 'idle' },
+    ],
+    threadNames: { 0: 'main', 4: 'worker 4' },
+  });
+  const model = builder.build();
+  t.is(model.startUnixNs, 1_700_000_000_000e6 + 10e6);
+  t.deepEqual(model.threads.map((th) => th.name), ['main', 'worker 4']);
+  t.deepEqual(model.threads[0].samples.map((s) => s.timestampNs), [0, 20e6]);
+  const top = computeTop(model);
+  t.is(top.bySelf[0].function, 'b');
+  t.is(top.bySelf[0].location, '/x.js:9');
+  t.is(top.byTotal[0].totalNs, top.byTotal[1].totalNs);
+});
+
+test('the envelope export reads back into the same samples', (t) => {
+  const model = loadProfile(fixture('profile-chunk-v2-two-threads-measurements.json'));
+  const bytes = toChunkEnvelope(model, '0.1.0');
+  const envelope = parseEnvelope(bytes);
+  t.is(envelope.items.length, 1);
+  t.is(envelope.items[0].header.type, 'profile_chunk');
+  const dir = tmp();
+  writeFileSync(join(dir, 'x.envelope'), bytes);
+  const back = loadProfile(join(dir, 'x.envelope'));
+  t.deepEqual(back.threads.map((th) => names(back, th)), model.threads.map((th) => names(model, th)));
+  t.deepEqual(back.threads.map((th) => th.samples.map((s) => s.timestampNs)), model.threads.map((th) => th.samples.map((s) => s.timestampNs)));
+});
+
+test('the speedscope export validates against the shipped schema', (t) => {
+  const ajv = new Ajv({ strict: false });
+  const validate = ajv.compile(JSON.parse(readFileSync(schemaPath, 'utf8')));
+  const file = toSpeedscope(loadProfile(fixture('profile-v1-two-threads.json')));
+  t.true(validate(file), JSON.stringify(validate.errors));
+  t.is(file.profiles.length, 2);
+  // Root first, as speedscope expects.
+  t.deepEqual(file.profiles[0].samples[1].map((i) => file.shared.frames[i].name), ['main', 'getUsers', 'query']);
+  // And the validator is not a rubber stamp.
+  t.false(validate({ ...file, profiles: [{ ...file.profiles[0], type: 'sampledd' }] }));
+});
+
+function goAvailable() {
+  return spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
+}
+
+test('the pprof export is read by `go tool pprof -top` with the same top function', (t) => {
+  if (!goAvailable()) {
+    t.log('go is not installed: skipping the go tool pprof check');
+    t.pass();
+    return;
+  }
+  // A profile where `hot` clearly has the most self time.
+  const builder = new ModelBuilder();
+  const main = builder.frame({ function: 'main', abs_path: '/app/main.js', lineno: 1 });
+  const hot = builder.frame({ function: 'hot', abs_path: '/app/hot.js', lineno: 10 });
+  const warm = builder.frame({ function: 'warm', abs_path: '/app/warm.js', lineno: 20 });
+  for (let i = 0; i < 300; i++) {
+    const stack = i % 10 < 7 ? [hot, main] : i % 10 < 9 ? [warm, main] : [main];
+    builder.sample('0', 'main', 1.7e12, i * 10e6, stack);
+  }
+  const model = builder.build();
+  const dir = tmp();
+  const file = join(dir, 'profile.pb.gz');
+  writeFileSync(file, toPprof(model));
+  t.true(gunzipSync(readFileSync(file)).length > 0);
+  const out = execFileSync('go', ['tool', 'pprof', '-top', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 110_000 });
+  const rows = out.split('\n').filter((l) => /^\s*[\d.]+\w*s\s+[\d.]+%/.test(l));
+  t.true(rows.length >= 3, out);
+  const pprofTop = rows[0].trim().split(/\s+/).slice(5).join(' ');
+  t.is(pprofTop, computeTop(model).bySelf[0].function);
+  t.is(pprofTop, 'hot');
+  t.regex(out, /Type: cpu/);
+  t.regex(out, /Duration: 2\.99s/);
+});

@@ -1,0 +1,115 @@
+import { CLIENT_JS } from './html-client.js';
+import type { ProfileModel } from './model.js';
+import { frameLocation, frameName, samplePeriodNs } from './model.js';
+import { formatDuration } from './top.js';
+
+/** What the page embeds: frames once, and per thread its distinct stacks and sample sequence. */
+export interface PageData {
+  title: string;
+  startUnixNs: number;
+  durationNs: number;
+  /** `[name, file:line, in_app ? 1 : 0]` */
+  frames: [string, string, number][];
+  threads: {
+    id: string;
+    name: string;
+    periodNs: number;
+    /** Distinct stacks, root first. */
+    stacks: number[][];
+    /** Sample times in microseconds since the profile start. */
+    times: number[];
+    /** Stack index per sample, -1 when idle. */
+    ids: number[];
+  }[];
+}
+
+/** The compact form of the model that the page draws from. */
+export function pageData(model: ProfileModel, title: string): PageData {
+  const frames = model.frames.map((f): [string, string, number] => [frameName(f), frameLocation(f), f.in_app === false ? 0 : 1]);
+  const threads = model.threads.map((t) => {
+    const stackIds = new Map<string, number>();
+    const stacks: number[][] = [];
+    const times: number[] = [];
+    const ids: number[] = [];
+    for (const s of t.samples) {
+      times.push(Math.round(s.timestampNs / 1000));
+      if (s.stack.length === 0) {
+        ids.push(-1);
+        continue;
+      }
+      const key = s.stack.join(',');
+      let id = stackIds.get(key);
+      if (id === undefined) {
+        id = stacks.length;
+        stacks.push([...s.stack].reverse());
+        stackIds.set(key, id);
+      }
+      ids.push(id);
+    }
+    return { id: t.id, name: t.name, periodNs: samplePeriodNs(t), stacks, times, ids };
+  });
+  return { title, startUnixNs: model.startUnixNs, durationNs: model.durationNs, frames, threads };
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+const CSS = `
+*{box-sizing:border-box}
+body{margin:0;font:13px system-ui,sans-serif;color:#222;background:#fafafa}
+header{padding:8px 12px;background:#263238;color:#eceff1;display:flex;gap:16px;align-items:baseline;flex-wrap:wrap}
+header h1{font-size:15px;margin:0}
+.controls{display:flex;gap:6px;align-items:center;padding:6px 12px;border-bottom:1px solid #ddd;flex-wrap:wrap;background:#fff}
+button{font:inherit;padding:3px 9px;border:1px solid #bbb;background:#f4f4f4;border-radius:3px;cursor:pointer}
+button.on{background:#37474f;color:#fff;border-color:#37474f}
+#search{font:inherit;padding:3px 6px;width:220px}
+#status{padding:4px 12px;color:#555;font-size:12px}
+main{display:flex;gap:10px;padding:0 12px 12px}
+#graph{flex:1;min-width:0;overflow:auto;background:#fff;border:1px solid #ddd}
+#fg{display:block;cursor:pointer}
+aside{width:300px;flex:none}
+aside h2{font-size:13px;margin:6px 0}
+.self-row{position:relative;height:20px;margin:2px 0;cursor:pointer;background:#f0f0f0}
+.self-row .bar{position:absolute;left:0;top:0;bottom:0;background:#ef8a3c}
+.self-row span{position:relative;padding:0 4px;line-height:20px;white-space:nowrap;overflow:hidden;display:block;font-size:12px}
+#tip{position:fixed;display:none;pointer-events:none;background:#263238;color:#fff;padding:6px 8px;border-radius:3px;white-space:pre;font-size:12px;max-width:360px;overflow:hidden;z-index:10}
+`;
+
+/**
+ * A self-contained flame graph page: inline CSS and JS, the profile embedded as JSON,
+ * nothing fetched from the network.
+ */
+export function renderHtml(model: ProfileModel, title = 'ferroprof profile'): string {
+  const data = pageData(model, title);
+  // `<` escaped so that no string in the data can close the script element.
+  const json = JSON.stringify(data).replace(/</g, '\\u003c');
+  const samples = data.threads.reduce((n, t) => n + t.ids.length, 0);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header><h1>${escapeHtml(title)}</h1><span>${escapeHtml(formatDuration(model.durationNs))}, ${samples} samples, ${data.threads.length} thread(s)</span></header>
+<div class="controls">
+<span id="tabs"></span>
+<span style="margin-left:12px"></span>
+<button id="mode-flame" class="on" title="Identical stacks merged, widest first">Left heavy</button>
+<button id="mode-time" title="Samples in the order they were taken">Time order</button>
+<input id="search" type="search" placeholder="Search functions…" aria-label="Search functions">
+<button id="reset">Reset</button>
+</div>
+<div id="status"></div>
+<main>
+<div id="graph"><canvas id="fg"></canvas></div>
+<aside><h2>Self time</h2><div id="selflist"></div></aside>
+</main>
+<div id="tip"></div>
+<script type="application/json" id="ferroprof-data">${json}</script>
+<script>${CLIENT_JS}</script>
+</body>
+</html>
+`;
+}

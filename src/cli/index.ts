@@ -1,0 +1,25 @@
+/**
+ * The converters and exporters behind the `ferroprof` command, for tests and tools:
+ * read envelopes / profile JSON into a {@link ProfileModel}, write HTML, speedscope,
+ * pprof and Sentry envelopes from it.
+ *
+ * @packageDocumentation
+ */
+export type { Frame, ModelSample, ModelThread, ProfileModel } from './model.js';
+export { ModelBuilder, frameLocation, frameName, sampleCount, samplePeriodNs } from './model.js';
+export { CliError } from './errors.js';
+export { addProfileChunk, addTransactionProfile, addWindowProfile, payloadKind } from './convert.js';
+export { buildEnvelope, parseEnvelope, isGzip } from './envelope.js';
+export type { EnvelopeItem } from './envelope.js';
+export { listInputs, loadProfile } from './load.js';
+export { computeTop, formatTop, formatDuration } from './top.js';
+export type { FunctionTime, TopReport } from './top.js';
+export { toSpeedscope } from './speedscope.js';
+export type { SpeedscopeFile, SpeedscopeFrame, SpeedscopeSampledProfile } from './speedscope.js';
+export { toPprof } from './pprof.js';
+export { toChunkEnvelope } from './sentry-export.js';
+export { renderHtml, pageData } from './html.js';
+export type { PageData } from './html.js';
+export { DEFAULT_FORMATS, FORMATS, parseFormats, writeOutputs } from './outputs.js';
+export type { OutputFormat, WrittenFile } from './outputs.js';
+export { main } from './main.js';

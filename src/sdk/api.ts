@@ -1,0 +1,144 @@
+import { Client, type ProfilerStats } from './client.js';
+import { logger } from './logger.js';
+import { resolveOptions, type Options, type TransactionContext } from './options.js';
+import { Profile as ProfileImpl } from './profile.js';
+import { activeSpanStorage, getActiveSpan } from './scope.js';
+import { Span, Transaction, type SpanContext } from './span.js';
+
+let client: Client | undefined;
+
+/**
+ * Sets up ferroprof. With no `dsn` (and no `SENTRY_DSN`), envelopes are written under
+ * `localDir` (`.ferroprof/`). Never throws for a bad option: each is reported once and
+ * replaced by its default. Calling `init` again replaces the client (the previous one
+ * is closed in the background).
+ */
+export function init(options?: Options): Client {
+  const previous = client;
+  client = new Client(resolveOptions(options));
+  if (previous) void previous.close(0);
+  return client;
+}
+
+/** The current client, if `init` was called. */
+export function getClient(): Client | undefined {
+  return client;
+}
+
+/** Resolves `true` when everything queued was delivered (or written) within `timeoutMs`. */
+export function flush(timeoutMs = 2000): Promise<boolean> {
+  return client ? client.flush(timeoutMs) : Promise.resolve(true);
+}
+
+/** Stops profiling, flushes, and shuts the client down. */
+export async function close(timeoutMs = 2000): Promise<boolean> {
+  const c = client;
+  if (!c) return true;
+  const ok = await c.close(timeoutMs);
+  if (client === c) client = undefined;
+  return ok;
+}
+
+/**
+ * Starts a transaction and makes it the active span of the current async context.
+ * `customSamplingContext` is merged into what samplers receive. Finish it with
+ * `finish()`, or `using txn = startTransaction(...)`.
+ */
+export function startTransaction(context: TransactionContext, customSamplingContext?: Record<string, unknown>): Transaction {
+  const txn = client
+    ? client.startTransaction(context, customSamplingContext)
+    : new Transaction({ name: context?.name ?? '<unlabeled transaction>', op: context?.op, sampled: false, sink: undefined });
+  txn.activate();
+  return txn;
+}
+
+/**
+ * Runs `fn` inside a new transaction (active for everything `fn` starts, sync or
+ * async) and finishes it when `fn` returns or its promise settles; an exception sets
+ * the status `internal_error` and is rethrown.
+ */
+export function withTransaction<T>(context: TransactionContext, fn: (txn: Transaction) => T, customSamplingContext?: Record<string, unknown>): T {
+  const txn = client
+    ? client.startTransaction(context, customSamplingContext)
+    : new Transaction({ name: context?.name ?? '<unlabeled transaction>', op: context?.op, sampled: false, sink: undefined });
+  return activeSpanStorage.run(txn, () => runAndFinish(txn, fn));
+}
+
+/** Starts a child of the active span (a detached, unsent span when none is active). */
+export function startSpan(context: SpanContext = {}): Span {
+  const parent = getActiveSpan();
+  if (parent) return parent.startChild(context);
+  logger.debug('startSpan() with no active transaction: the span will not be sent');
+  return new Transaction({ name: context.description ?? context.op ?? 'span', sampled: false, sink: undefined }).startChild(context);
+}
+
+/** Runs `fn` inside a child span of the active span, finished when `fn` settles. */
+export function withSpan<T>(context: SpanContext, fn: (span: Span) => T): T {
+  const span = startSpan(context);
+  return activeSpanStorage.run(span, () => runAndFinish(span, fn));
+}
+
+function runAndFinish<S extends Span, T>(span: S, fn: (span: S) => T): T {
+  let result: T;
+  try {
+    result = fn(span);
+  } catch (err) {
+    span.setStatus('internal_error');
+    span.finish();
+    throw err;
+  }
+  if (result instanceof Promise) {
+    return result.then(
+      (value) => {
+        span.finish();
+        return value;
+      },
+      (err: unknown) => {
+        span.setStatus('internal_error');
+        span.finish();
+        throw err;
+      },
+    ) as T;
+  }
+  span.finish();
+  return result;
+}
+
+/**
+ * A profile bound to a transaction (Python's `Profile(transaction)`): samples from now
+ * until `finish()` (or the transaction's end) travel with the transaction. It shares
+ * the isolate's sampler and never restarts V8 profiling.
+ */
+export class Profile extends ProfileImpl {
+  constructor(transaction: Transaction) {
+    const c = client;
+    super(transaction, c ? { maxDurationMs: c.options.maxProfileDurationMs, timeoutWarning: c.options.profileTimeoutWarning } : {});
+    if (c) c.counters.profilesStarted += 1;
+  }
+}
+
+/**
+ * Starts a continuous-profiling session (one `profiler_id`, a `profile_chunk` every
+ * chunk period) for this process and its workers. Works whatever `profilerMode` says;
+ * a second call is a no-op. Without `init`, a local-mode client is created.
+ */
+export function startProfiler(): void {
+  (client ?? init()).startProfiler();
+}
+
+/** Stops the session and sends its last chunk; a no-op when none runs. */
+export function stopProfiler(): Promise<void> {
+  return client ? client.stopProfiler() : Promise.resolve();
+}
+
+/** Alias of {@link startProfiler} (Python's `start_profile_session`). */
+export const startProfileSession = startProfiler;
+/** Alias of {@link stopProfiler} (Python's `stop_profile_session`). */
+export const stopProfileSession = stopProfiler;
+
+/** The profiler's own measurements: samples, drops by reason, rotations, JS-thread time, bytes, sends. */
+export function getProfilerStats(): ProfilerStats | undefined {
+  return client?.stats();
+}
+
+export { getActiveSpan };

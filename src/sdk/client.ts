@@ -1,0 +1,415 @@
+import { writeFileSync, mkdirSync, renameSync } from 'node:fs';
+import { release as osRelease, type as osType } from 'node:os';
+import { join, resolve } from 'node:path';
+import { isMainThread, threadId } from 'node:worker_threads';
+
+import { getSamplerStats, setProfileMeta } from '../sampler.js';
+import type { SamplerStats } from '../native-types.js';
+import { toTransport } from '../transport/callback.js';
+import { DsnError, dsnToString, parseDsn } from '../transport/dsn.js';
+import { HttpTransport } from '../transport/http.js';
+import { LocalTransport } from '../transport/local.js';
+import type { DataCategory, DroppedCount, Transport } from '../transport/types.js';
+import { type ChunkOutcome, ContinuousSession } from './continuous.js';
+import { buildEnvelope, type EnvelopeItemInput } from './envelope.js';
+import { transactionEvent } from './event.js';
+import { uuid4 } from './ids.js';
+import { logger } from './logger.js';
+import type { ResolvedOptions, SamplingContext, TransactionContext } from './options.js';
+import { Profile, type ProfileOutcome } from './profile.js';
+import { draw, rateFromSampler } from './sampling.js';
+import { Transaction, type TransactionSink } from './span.js';
+import { SDK_NAME, SDK_VERSION } from './version.js';
+
+/** The SDK's own counters (see {@link getProfilerStats}). */
+export interface SdkCounters {
+  transactionsStarted: number;
+  transactionsSampled: number;
+  transactionsSent: number;
+  profilesStarted: number;
+  profilesSent: number;
+  /** Profiles with fewer than two samples: not sent (Sentry would reject them). */
+  profilesTooShort: number;
+  profilesTimedOut: number;
+  /** Profiles refused for another reason, by reason. */
+  profilesRejected: Record<string, number>;
+  chunksSent: number;
+  chunksTooShort: number;
+  chunksRejected: Record<string, number>;
+  envelopesSent: number;
+  bytesSent: number;
+}
+
+/** Everything the profiler knows about itself. */
+export interface ProfilerStats extends SamplerStats, SdkCounters {
+  /** `local`, `http` or `custom`. */
+  transport: string;
+  /** Items the transport dropped, by reason and category. */
+  dropped: DroppedCount[];
+  sessionRunning: boolean;
+  profilerId: string | undefined;
+}
+
+const EXIT_FLUSH_MS = 2000;
+
+/** The SDK client: options, transport, sessions, and what happens to transactions. */
+export class Client implements TransactionSink {
+  readonly options: ResolvedOptions;
+  readonly transport: Transport;
+  readonly transportKind: 'local' | 'http' | 'custom';
+  private readonly dsnHeader: string | undefined;
+  private readonly inflight = new Set<Promise<void>>();
+  private session: ContinuousSession | undefined;
+  private closed = false;
+  private exitHooked = false;
+  readonly counters: SdkCounters = {
+    transactionsStarted: 0,
+    transactionsSampled: 0,
+    transactionsSent: 0,
+    profilesStarted: 0,
+    profilesSent: 0,
+    profilesTooShort: 0,
+    profilesTimedOut: 0,
+    profilesRejected: {},
+    chunksSent: 0,
+    chunksTooShort: 0,
+    chunksRejected: {},
+    envelopesSent: 0,
+    bytesSent: 0,
+  };
+
+  constructor(options: ResolvedOptions) {
+    this.options = options;
+    logger.setDebug(options.debug);
+    const { transport, kind, dsnHeader } = this.makeTransport();
+    this.transport = transport;
+    this.transportKind = kind;
+    this.dsnHeader = dsnHeader;
+    this.sendProfileMeta();
+    this.hookExit();
+    if (options.profilerMode === 'continuous' && options.continuousProfilingAutoStart) this.startProfiler();
+    logger.debug(
+      `init: ${kind} transport, profiler mode ${options.profilerMode}, ${options.scheduler.constructor.name} at ${options.scheduler.frequency} Hz`,
+    );
+  }
+
+  private makeTransport(): { transport: Transport; kind: 'local' | 'http' | 'custom'; dsnHeader?: string } {
+    const log = logger.asTransportLogger();
+    if (this.options.transport !== undefined) {
+      return { transport: toTransport(this.options.transport, log), kind: 'custom' };
+    }
+    if (this.options.dsn) {
+      try {
+        const dsn = parseDsn(this.options.dsn);
+        return {
+          transport: new HttpTransport({ dsn, sdkName: SDK_NAME, sdkVersion: SDK_VERSION, logger: log }),
+          kind: 'http',
+          dsnHeader: dsnToString(dsn),
+        };
+      } catch (err) {
+        const why = err instanceof DsnError ? err.message : String(err);
+        logger.warnOnce('dsn', `${why.replace(/^ferroprof: /, '')}; writing envelopes locally to ${this.options.localDir} instead`);
+      }
+    }
+    return { transport: new LocalTransport({ dir: this.options.localDir, logger: log }), kind: 'local' };
+  }
+
+  private sendProfileMeta(): void {
+    try {
+      setProfileMeta({
+        sdk: { name: SDK_NAME, version: SDK_VERSION },
+        runtime: { name: 'node', version: process.version },
+        os: { name: osType(), version: osRelease() },
+        device: { architecture: process.arch },
+        release: this.options.release,
+        environment: this.options.environment,
+      });
+    } catch (err) {
+      logger.warnOnce('native', `profiling is unavailable: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+    }
+  }
+
+  // Deliver what is queued when the event loop empties; at a hard `process.exit()`
+  // only synchronous work runs, so the last chunk is written to disk in local mode.
+  private hookExit(): void {
+    if (this.exitHooked) return;
+    this.exitHooked = true;
+    let flushedAtExit = false;
+    process.once('beforeExit', () => {
+      if (flushedAtExit || this.closed) return;
+      flushedAtExit = true;
+      void this.close(EXIT_FLUSH_MS);
+    });
+    process.once('exit', () => {
+      if (this.closed || !this.session?.running) return;
+      const outcome = this.session.stopSync(500);
+      if (outcome?.kind === 'encoded' && this.transportKind === 'local') this.writeChunkSync(outcome);
+    });
+  }
+
+  /** Starts a transaction: the tracing decision, then the profiling decision. */
+  startTransaction(ctx: TransactionContext, customSamplingContext: Record<string, unknown> = {}): Transaction {
+    this.counters.transactionsStarted += 1;
+    const context = normalizeContext(ctx);
+    const samplingContext: SamplingContext = {
+      ...customSamplingContext,
+      transactionContext: context,
+      parentSampled: context.parentSampled,
+      environment: this.options.environment,
+    };
+    const sampled = this.closed ? false : this.decideTracing(context, samplingContext);
+    const txn = new Transaction({
+      name: context.name,
+      op: context.op,
+      description: context.description,
+      traceId: context.traceId,
+      parentSpanId: context.parentSpanId,
+      sampled,
+      tags: context.tags,
+      data: context.data,
+      sink: this,
+    });
+    txn.threadId = threadId;
+    txn.threadName = isMainThread ? 'main' : `worker ${threadId}`;
+    if (!sampled) return txn;
+    this.counters.transactionsSampled += 1;
+    if (this.session?.running) {
+      txn.profilerId = this.session.profilerId;
+    } else if (this.options.profilerMode !== 'continuous' && this.decideProfiling(samplingContext)) {
+      this.startProfile(txn);
+    }
+    return txn;
+  }
+
+  private decideTracing(ctx: TransactionContext, samplingContext: SamplingContext): boolean {
+    if (typeof ctx.sampled === 'boolean') return ctx.sampled;
+    if (this.options.tracesSampler) return draw(rateFromSampler('tracesSampler', this.options.tracesSampler, samplingContext));
+    if (typeof ctx.parentSampled === 'boolean') return ctx.parentSampled;
+    return draw(this.options.tracesSampleRate ?? 0);
+  }
+
+  private decideProfiling(samplingContext: SamplingContext): boolean {
+    if (this.options.profilesSampler) {
+      return draw(rateFromSampler('profilesSampler', this.options.profilesSampler, samplingContext));
+    }
+    return draw(this.options.profilesSampleRate ?? 0);
+  }
+
+  /** Binds a new profile to `txn` (what `new Profile(txn)` does through the client). */
+  startProfile(txn: Transaction): Profile {
+    this.counters.profilesStarted += 1;
+    return new Profile(txn, {
+      maxDurationMs: this.options.maxProfileDurationMs,
+      timeoutWarning: this.options.profileTimeoutWarning,
+    });
+  }
+
+  /** Called when a transaction finishes: sends it, with its profile if it has one. */
+  captureTransaction(txn: Transaction): void {
+    txn.profile?.finish();
+    if (!txn.isSampled) {
+      this.transport.recordDroppedEvent?.('sample_rate', 'transaction');
+      return;
+    }
+    if (this.closed) return;
+    this.track(this.sendTransaction(txn));
+  }
+
+  private async sendTransaction(txn: Transaction): Promise<void> {
+    const outcome = txn.profile ? await txn.profile.outcome : undefined;
+    if (txn.profile?.timedOut) this.counters.profilesTimedOut += 1;
+    this.countProfile(outcome);
+    const items: EnvelopeItemInput[] = [
+      { header: { type: 'transaction', content_type: 'application/json' }, payload: JSON.stringify(transactionEvent(txn, this.options, outcome)) },
+    ];
+    const categories: DataCategory[] = ['transaction'];
+    if (outcome?.kind === 'encoded') {
+      items.push({ header: { type: 'profile', content_type: 'application/json' }, payload: outcome.payload });
+      categories.push('profile');
+    }
+    this.send(txn.eventId, items, categories, { trace_id: txn.traceId, environment: this.options.environment, release: this.options.release, transaction: txn.name, sampled: 'true' });
+    this.counters.transactionsSent += 1;
+    if (outcome?.kind === 'encoded') this.counters.profilesSent += 1;
+  }
+
+  private countProfile(outcome: ProfileOutcome | undefined): void {
+    if (outcome?.kind !== 'rejected') return;
+    if (outcome.reason === 'not_enough_samples') {
+      this.counters.profilesTooShort += 1;
+      logger.debug('a profile had fewer than two samples and was not sent (too_short)');
+    } else {
+      this.counters.profilesRejected[outcome.reason] = (this.counters.profilesRejected[outcome.reason] ?? 0) + 1;
+      logger.warnOnce(`profile-rejected:${outcome.reason}`, `a profile was not sent: ${outcome.message}`);
+    }
+    this.transport.recordDroppedEvent?.('internal_sdk_error', 'profile');
+  }
+
+  private send(
+    eventId: string,
+    items: EnvelopeItemInput[],
+    categories: DataCategory[],
+    trace?: Record<string, string | undefined>,
+  ): void {
+    const header: Record<string, unknown> = { event_id: eventId, sdk: { name: SDK_NAME, version: SDK_VERSION } };
+    if (this.dsnHeader) header.dsn = this.dsnHeader;
+    if (trace) header.trace = Object.fromEntries(Object.entries(trace).filter(([, v]) => v !== undefined));
+    const envelope = buildEnvelope(header, items);
+    this.counters.envelopesSent += 1;
+    this.counters.bytesSent += envelope.length;
+    this.transport.send(envelope, { categories, eventId });
+  }
+
+  private track(work: Promise<void>): void {
+    const guarded = work.catch((err: unknown) => {
+      logger.warnOnce('send-failed', `could not send an event: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    this.inflight.add(guarded);
+    void guarded.finally(() => this.inflight.delete(guarded));
+  }
+
+  /** Starts a continuous session; a second call is a no-op. Returns whether one runs. */
+  startProfiler(): boolean {
+    if (this.closed) return false;
+    if (this.session?.running) return true;
+    const session = new ContinuousSession({
+      frequency: this.options.scheduler.frequency,
+      chunkDurationMs: this.options.chunkDurationMs,
+      onChunk: (outcome) => this.onChunk(session, outcome),
+    });
+    if (!session.start()) return false;
+    this.session = session;
+    logger.debug(`continuous profiling started (profiler_id ${session.profilerId})`);
+    return true;
+  }
+
+  /** Stops the session, sending its last chunk; a no-op without one. */
+  stopProfiler(): Promise<void> {
+    const session = this.session;
+    if (!session?.running) return Promise.resolve();
+    const done = session.stop();
+    this.track(done);
+    return done;
+  }
+
+  get profilerId(): string | undefined {
+    return this.session?.running ? this.session.profilerId : undefined;
+  }
+
+  private onChunk(session: ContinuousSession, outcome: ChunkOutcome): void {
+    if (outcome.kind === 'encoded') {
+      this.send(uuid4(), [{ header: { type: 'profile_chunk', platform: 'node', content_type: 'application/json' }, payload: outcome.payload }], ['profile_chunk']);
+      this.counters.chunksSent += 1;
+      return;
+    }
+    if (outcome.kind === 'rejected' && outcome.reason === 'not_enough_samples') {
+      this.counters.chunksTooShort += 1;
+    } else {
+      const reason = outcome.kind === 'rejected' ? outcome.reason : 'failed';
+      this.counters.chunksRejected[reason] = (this.counters.chunksRejected[reason] ?? 0) + 1;
+      logger.warnOnce(`chunk-rejected:${reason}`, `a profile chunk of session ${session.profilerId} was not sent: ${outcome.message}`);
+    }
+    this.transport.recordDroppedEvent?.('internal_sdk_error', 'profile_chunk');
+  }
+
+  private writeChunkSync(outcome: Extract<ChunkOutcome, { kind: 'encoded' }>): void {
+    try {
+      const dir = resolve(this.options.localDir);
+      mkdirSync(dir, { recursive: true });
+      const header = { event_id: uuid4(), sdk: { name: SDK_NAME, version: SDK_VERSION } };
+      const envelope = buildEnvelope(header, [{ header: { type: 'profile_chunk', platform: 'node', content_type: 'application/json' }, payload: outcome.payload }]);
+      const tmp = join(dir, `.tmp-exit-${process.pid}`);
+      writeFileSync(tmp, envelope);
+      renameSync(tmp, join(dir, `${Date.now()}-${outcome.chunkId}.envelope`));
+      this.counters.chunksSent += 1;
+    } catch {
+      // At exit there is no one left to tell.
+    }
+  }
+
+  /** Waits (at most `timeoutMs`) until everything queued was delivered or written. */
+  async flush(timeoutMs = 2000): Promise<boolean> {
+    const deadline = Date.now() + Math.max(0, timeoutMs);
+    const settled = await withTimeout(this.settleInflight(), timeoutMs);
+    const left = Math.max(0, deadline - Date.now());
+    const delivered = await this.transport.flush(left).catch(() => false);
+    return settled && delivered;
+  }
+
+  private async settleInflight(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.session?.settled();
+  }
+
+  /** Stops the session, flushes, and closes the transport; later events are dropped. */
+  async close(timeoutMs = 2000): Promise<boolean> {
+    if (this.closed) return this.transport.flush(0).catch(() => false);
+    await this.stopProfiler();
+    const flushed = await this.flush(timeoutMs);
+    this.closed = true;
+    const closed = await this.transport.close(0).catch(() => false);
+    if (this.options.debug) logger.debug(summaryLine(this.stats()));
+    return flushed && closed;
+  }
+
+  /** The profiler's own measurements. */
+  stats(): ProfilerStats {
+    let native: SamplerStats;
+    try {
+      native = getSamplerStats();
+    } catch {
+      native = emptySamplerStats();
+    }
+    return {
+      ...native,
+      ...this.counters,
+      transport: this.transportKind,
+      dropped: this.transport.getDroppedCounts?.() ?? [],
+      sessionRunning: this.session?.running ?? false,
+      profilerId: this.profilerId,
+    };
+  }
+}
+
+function normalizeContext(ctx: TransactionContext): TransactionContext {
+  if (ctx === null || typeof ctx !== 'object') {
+    logger.warnOnce('txn-context', 'startTransaction() expects { name, op }; using name "<unlabeled transaction>"');
+    return { name: '<unlabeled transaction>' };
+  }
+  if (typeof ctx.name !== 'string' || ctx.name === '') {
+    logger.warnOnce('txn-name', 'a transaction needs a non-empty name; using "<unlabeled transaction>"');
+    return { ...ctx, name: '<unlabeled transaction>' };
+  }
+  return ctx;
+}
+
+async function withTimeout(work: Promise<void>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolveTimeout) => {
+    timer = setTimeout(() => resolveTimeout(false), Math.max(0, timeoutMs));
+  });
+  try {
+    return await Promise.race([work.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function summaryLine(s: ProfilerStats): string {
+  const dropped = s.samplesDroppedCapacity + s.samplesDroppedQueue;
+  return (
+    `profiler summary: ${s.samplesReceived} samples, ${dropped} dropped, ${s.rotations} rotations, ` +
+    `JS-thread ${(s.jsNsTotal / 1e6).toFixed(2)} ms total (max ${(s.jsNsMax / 1e6).toFixed(2)} ms), ` +
+    `${s.bytesHeld} bytes held, ${s.profilesSent} profiles and ${s.chunksSent} chunks sent, ` +
+    `${s.profilesTooShort} too short`
+  );
+}
+
+function emptySamplerStats(): SamplerStats {
+  return {
+    samplerStarts: 0, samplerStops: 0, rotations: 0, v8StartFailures: 0, samplesReceived: 0,
+    samplesDuplicate: 0, samplesDroppedQueue: 0, samplesDroppedCapacity: 0, samplesOutOfOrder: 0,
+    stacksTruncated: 0, samplesHeld: 0, bytesHeld: 0, threads: 0, storeCompactions: 0, windowsOpened: 0,
+    windowsDelivered: 0, windowsTimedOut: 0, windowsDropped: 0, jsCalls: 0, jsNsTotal: 0, jsNsMax: 0,
+    jsNsP50: 0, jsNsP99: 0, samplingHz: 0,
+  };
+}
