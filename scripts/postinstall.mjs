@@ -10,7 +10,7 @@
 //   node scripts/postinstall.mjs           # the hook
 //   node scripts/postinstall.mjs --build   # build from source now; exits 1 on failure
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, openSync, closeSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -65,7 +65,8 @@ function missingTools() {
 
 /** Builds the addon for the running Node with cargo; returns the installed binary's path or throws. */
 function buildFromSource(tag, abi, file) {
-  const targetDir = join(root, 'target', `node-abi${abi}`);
+  // Not build-native.mjs's target/node-abi<N>: this tree is deleted after the build.
+  const targetDir = join(root, 'target', `source-build-abi${abi}`);
   const log = join(tmpdir(), `ferroprof-build-abi${abi}.log`);
   const fd = openSync(log, 'w');
   say(`building the addon for Node ${process.version} (ABI ${abi}) from source; log: ${log}`);
@@ -84,6 +85,7 @@ function buildFromSource(tag, abi, file) {
   copyFileSync(join(targetDir, 'release', lib), dest);
   // The build tree is ~100 MB; only the binary is kept.
   rmSync(targetDir, { recursive: true, force: true });
+  if (readdirSync(dirname(targetDir)).length === 0) rmSync(dirname(targetDir), { recursive: true });
   return dest;
 }
 

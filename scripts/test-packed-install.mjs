@@ -3,7 +3,7 @@
 // on each supported Node line (releases from node-dists.mjs):
 //
 //   npm run build:all-abis && npx tsup && npm run test:pack
-//   node scripts/test-packed-install.mjs --majors 22,24   # a subset
+//   node scripts/test-packed-install.mjs --majors 22,24   # a subset (--keep: keep the temp dir)
 //
 // For each Node: a fresh project, `npm install` of the staged `ferroprof` tarball and the
 // `@ferroprof/<platform>` tarball with no network (offline, an empty cache, a registry

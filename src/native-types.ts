@@ -9,6 +9,8 @@ export interface NativeBinding {
   closeWindowSync(id: number, options?: CloseOptions, timeoutMs?: number): WindowResult | null;
   setProfileMeta(json: string): void;
   followSampling(hz: number): void;
+  shutdown(): void;
+  clockAnchor(): number[];
   validateEnvelope(bytes: Uint8Array, gzip?: boolean): ValidatedEnvelope;
   flush(): number;
   monotonicNowNs(): number;

@@ -71,7 +71,6 @@ function startMain(): void {
     window.close().then(
       (profile) => {
         write(profile);
-        sampler.stopSampling();
         process.exit(1);
       },
       () => process.exit(1),

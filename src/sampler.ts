@@ -74,6 +74,14 @@ let pendingCount = 0;
 let keepAlive: NodeJS.Timeout | undefined;
 let binding: NativeBinding | undefined;
 
+function shutdownOnExit(): void {
+  try {
+    binding?.shutdown();
+  } catch {
+    // Exiting: nothing useful to report.
+  }
+}
+
 function settle(id: number, kind: number, data: string): void {
   const result: WindowResult = { id, kind, data };
   const waiters = pending.get(id);
@@ -123,6 +131,10 @@ function native(): NativeBinding {
   const b = loadNativeBinding();
   b.attach(settle, threadId, isMainThread ? 'main' : `worker ${threadId}`);
   binding = b;
+  // V8's sampler thread must be stopped before a hard `process.exit()` tears the
+  // isolate down. Windows closed after this still get their samples: the thread is
+  // marked as ended, so nothing waits for it.
+  process.on('exit', shutdownOnExit);
   return b;
 }
 
@@ -257,7 +269,32 @@ export function configureSampler(options: NativeConfig): void {
   }
 }
 
+/**
+ * The process's pairing of monotonic and wall-clock time that profiles are timed
+ * with, as `[monotonicNs, unixNs]`; `undefined` without the native addon.
+ */
+export function clockAnchor(): [number, number] | undefined {
+  try {
+    const [mono, unix] = native().clockAnchor();
+    return mono !== undefined && unix !== undefined ? [mono, unix] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Now, in nanoseconds of the monotonic clock samples are stamped with. */
 export function monotonicNowNs(): number {
   return native().monotonicNowNs();
+}
+
+// A worker that loads ferroprof attaches at once, so that a continuous session of the
+// process (started on any thread, now or later) samples it as one of its threads. The
+// main thread attaches lazily, on first use. Failing to load here is not an error: the
+// worker simply is not profiled.
+if (!isMainThread) {
+  try {
+    native();
+  } catch {
+    // No binary for this platform: the main thread reports it when profiling starts.
+  }
 }

@@ -31,12 +31,21 @@ fn include_dir() -> PathBuf {
     prefix.join("include").join("node")
 }
 
-/// Reads `'name': value,` from Node's config.gypi.
+/// Reads `'name': value,` from Node's config.gypi (Node 22+ writes double quotes).
 fn gypi_var(config: &str, name: &str) -> Option<String> {
-    let key = format!("'{name}':");
-    let line = config.lines().find(|l| l.trim_start().starts_with(&key))?;
-    let value = line.trim_start()[key.len()..].trim().trim_end_matches(',');
-    Some(value.trim_matches('\'').to_string())
+    let (single, double) = (format!("'{name}':"), format!("\"{name}\":"));
+    config.lines().find_map(|line| {
+        let line = line.trim_start();
+        let rest = line
+            .strip_prefix(&single)
+            .or_else(|| line.strip_prefix(&double))?;
+        Some(
+            rest.trim()
+                .trim_end_matches(',')
+                .trim_matches(|c| c == '\'' || c == '"')
+                .to_string(),
+        )
+    })
 }
 
 fn main() {

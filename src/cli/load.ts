@@ -16,7 +16,9 @@ interface Payload {
   what: string;
 }
 
-const INPUT = /\.(envelope|json|gz)$/i;
+// Envelopes and profile JSON (optionally gzipped); ferroprof's own outputs are skipped.
+const INPUT = /\.(envelope|json)(\.gz)?$/i;
+const OWN_OUTPUT = /\.speedscope\.json$/i;
 
 /** The input files under `path`: the file itself, or profile files in a folder (3 levels deep). */
 export function listInputs(path: string): string[] {
@@ -39,7 +41,7 @@ export function listInputs(path: string): string[] {
       const full = join(dir, name);
       const s = statSync(full, { throwIfNoEntry: false });
       if (s?.isDirectory() && depth < 3) walk(full, depth + 1);
-      else if (s?.isFile() && INPUT.test(name)) out.push(full);
+      else if (s?.isFile() && INPUT.test(name) && !OWN_OUTPUT.test(name)) out.push(full);
     }
   };
   walk(path, 0);

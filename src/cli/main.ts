@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -132,8 +132,7 @@ function cmdView(args: string[], out: (s: string) => void): number {
 /** The exit code of a child: its own, or 128 + signal number when a signal ended it. */
 function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
-  const signals: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
-  return 128 + (signal ? signals[signal] ?? 1 : 1);
+  return 128 + (signal ? (osConstants.signals[signal] ?? 1) : 1);
 }
 
 async function cmdRun(args: string[], err: (s: string) => void): Promise<number> {

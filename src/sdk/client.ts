@@ -3,7 +3,7 @@ import { release as osRelease, type as osType } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 
-import { getSamplerStats, setProfileMeta } from '../sampler.js';
+import { configureSampler, getSamplerStats, setProfileMeta } from '../sampler.js';
 import type { SamplerStats } from '../native-types.js';
 import { toTransport } from '../transport/callback.js';
 import { DsnError, dsnToString, parseDsn } from '../transport/dsn.js';
@@ -116,6 +116,8 @@ export class Client implements TransactionSink {
 
   private sendProfileMeta(): void {
     try {
+      // Transaction profiles start the shared sampler at the scheduler's frequency.
+      configureSampler({ defaultHz: this.options.scheduler.frequency });
       setProfileMeta({
         sdk: { name: SDK_NAME, version: SDK_VERSION },
         runtime: { name: 'node', version: process.version },

@@ -193,6 +193,9 @@ export class Transaction extends Span {
 
   override finish(endTimestamp?: number): void {
     if (this.finished) return;
+    // The profile's window closes before the end time is read, so every sample of
+    // the profile lies within the transaction's [start, end].
+    this.profile?.finish();
     super.finish(endTimestamp);
     if (this.activated && activeSpanStorage.getStore() === this) activeSpanStorage.enterWith(this.previousActive);
     this.sink?.captureTransaction(this);

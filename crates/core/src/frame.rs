@@ -87,16 +87,18 @@ impl V8NodeInfo {
     /// `(idle)` make the sample idle; `(garbage collector)` stays as a frame with
     /// `in_app: false`, so GC time is visible; anonymous functions are named
     /// `<anonymous>` and keep their position.
-    pub fn role(&self) -> NodeRole {
+    /// `app_root` is the application's folder; modules of app files are named
+    /// relative to it.
+    pub fn role(&self, app_root: Option<&str>) -> NodeRole {
         match self.function_name.as_str() {
             "(root)" if self.script_name.is_empty() => return NodeRole::Root,
             "(program)" | "(idle)" if self.script_name.is_empty() => return NodeRole::Idle,
             _ => {}
         }
-        NodeRole::Frame(self.to_frame())
+        NodeRole::Frame(self.to_frame(app_root))
     }
 
-    fn to_frame(&self) -> Frame {
+    fn to_frame(&self, app_root: Option<&str>) -> Frame {
         let function = if self.function_name.is_empty() {
             "<anonymous>".to_string()
         } else {
@@ -104,7 +106,9 @@ impl V8NodeInfo {
         };
         let abs_path = normalize_script_path(&self.script_name);
         let in_app = abs_path.as_deref().is_some_and(is_in_app_path);
-        let module = abs_path.as_deref().and_then(module_from_path);
+        let module = abs_path
+            .as_deref()
+            .and_then(|p| module_from_path(p, app_root));
         Frame {
             function: Some(function),
             filename: abs_path.clone(),
@@ -156,38 +160,37 @@ pub fn is_in_app_path(path: &str) -> bool {
         || !(path.contains('/') || path.contains('\\')))
 }
 
-/// Module name in the style of Sentry's Node SDK: `pkg:sub.file` inside
-/// `node_modules`, the file name without extension otherwise.
-pub fn module_from_path(path: &str) -> Option<String> {
+/// Module name in the style of Sentry's Node SDK: the path below `node_modules` (or
+/// below `app_root` for application code) without extension, folders joined by `.`
+/// and the file after a `:` — `pg.lib:client`, `routes:users`. `node:` internals keep
+/// their own name.
+pub fn module_from_path(path: &str, app_root: Option<&str>) -> Option<String> {
     if let Some(builtin) = path.strip_prefix("node:") {
         return Some(builtin.to_string());
     }
     let unified = path.replace('\\', "/");
-    let without_ext = match unified.rfind('.') {
-        Some(dot) if dot > unified.rfind('/').map_or(0, |s| s + 1) => &unified[..dot],
-        _ => unified.as_str(),
+    let relative = if let Some(idx) = unified.rfind("/node_modules/") {
+        &unified[idx + "/node_modules/".len()..]
+    } else {
+        let root = app_root.map(|r| r.replace('\\', "/"));
+        match root.as_deref().map(|r| r.trim_end_matches('/')) {
+            Some(r) if !r.is_empty() && unified.starts_with(&format!("{r}/")) => {
+                &unified[r.len() + 1..]
+            }
+            _ => unified.rsplit('/').next().unwrap_or(&unified),
+        }
     };
-    if let Some(idx) = without_ext.rfind("/node_modules/") {
-        let rest = &without_ext[idx + "/node_modules/".len()..];
-        let mut parts = rest.split('/');
-        let first = parts.next()?;
-        let package = if first.starts_with('@') {
-            format!("{}/{}", first, parts.next()?)
-        } else {
-            first.to_string()
-        };
-        let inner: Vec<&str> = parts.collect();
-        return Some(if inner.is_empty() {
-            package
-        } else {
-            format!("{}:{}", package, inner.join("."))
-        });
-    }
-    without_ext
-        .rsplit('/')
-        .next()
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    let without_ext = match relative.rfind('.') {
+        Some(dot) if dot > relative.rfind('/').map_or(0, |s| s + 1) => &relative[..dot],
+        _ => relative,
+    };
+    let mut parts: Vec<&str> = without_ext.split('/').filter(|p| !p.is_empty()).collect();
+    let file = parts.pop()?;
+    Some(if parts.is_empty() {
+        file.to_string()
+    } else {
+        format!("{}:{}", parts.join("."), file)
+    })
 }
 
 #[cfg(test)]
@@ -206,20 +209,20 @@ mod tests {
 
     #[test]
     fn app_frame_keeps_name_path_and_position() {
-        let NodeRole::Frame(f) = node("work", "/app/src/job.js", 12).role() else {
+        let NodeRole::Frame(f) = node("work", "/app/src/job.js", 12).role(Some("/app")) else {
             panic!("expected a frame")
         };
         assert_eq!(f.function.as_deref(), Some("work"));
         assert_eq!(f.abs_path.as_deref(), Some("/app/src/job.js"));
         assert_eq!(f.filename, f.abs_path);
-        assert_eq!(f.module.as_deref(), Some("job"));
+        assert_eq!(f.module.as_deref(), Some("src:job"));
         assert_eq!((f.lineno, f.colno), (Some(12), Some(3)));
         assert_eq!(f.in_app, Some(true));
     }
 
     #[test]
     fn esm_urls_become_paths() {
-        let NodeRole::Frame(f) = node("x", "file:///app/my%20dir/a.mjs", 1).role() else {
+        let NodeRole::Frame(f) = node("x", "file:///app/my%20dir/a.mjs", 1).role(None) else {
             panic!()
         };
         assert_eq!(f.abs_path.as_deref(), Some("/app/my dir/a.mjs"));
@@ -227,7 +230,7 @@ mod tests {
 
     #[test]
     fn anonymous_functions_get_a_name() {
-        let NodeRole::Frame(f) = node("", "/app/a.js", 4).role() else {
+        let NodeRole::Frame(f) = node("", "/app/a.js", 4).role(None) else {
             panic!()
         };
         assert_eq!(f.function.as_deref(), Some("<anonymous>"));
@@ -239,21 +242,22 @@ mod tests {
         for (path, module) in [
             (
                 "/app/node_modules/express/lib/router/index.js",
-                "express:lib.router.index",
+                "express.lib.router:index",
             ),
+            ("/app/node_modules/pg/lib/client.js", "pg.lib:client"),
             (
                 "/app/node_modules/@scope/pkg/dist/x.cjs",
-                "@scope/pkg:dist.x",
+                "@scope.pkg.dist:x",
             ),
             ("node:internal/timers", "internal/timers"),
         ] {
-            let NodeRole::Frame(f) = node("f", path, 1).role() else {
+            let NodeRole::Frame(f) = node("f", path, 1).role(None) else {
                 panic!()
             };
             assert_eq!(f.in_app, Some(false), "{path}");
             assert_eq!(f.module.as_deref(), Some(module), "{path}");
         }
-        let NodeRole::Frame(native) = node("(garbage collector)", "", 0).role() else {
+        let NodeRole::Frame(native) = node("(garbage collector)", "", 0).role(None) else {
             panic!()
         };
         assert_eq!(native.in_app, Some(false));
@@ -262,8 +266,24 @@ mod tests {
 
     #[test]
     fn vm_states_are_classified() {
-        assert_eq!(node("(root)", "", 0).role(), NodeRole::Root);
-        assert_eq!(node("(program)", "", 0).role(), NodeRole::Idle);
-        assert_eq!(node("(idle)", "", 0).role(), NodeRole::Idle);
+        assert_eq!(node("(root)", "", 0).role(None), NodeRole::Root);
+        assert_eq!(node("(program)", "", 0).role(None), NodeRole::Idle);
+        assert_eq!(node("(idle)", "", 0).role(None), NodeRole::Idle);
+    }
+
+    #[test]
+    fn app_modules_are_relative_to_the_app_root() {
+        assert_eq!(
+            module_from_path("/srv/app/routes/users.js", Some("/srv/app")).as_deref(),
+            Some("routes:users")
+        );
+        assert_eq!(
+            module_from_path("/srv/app/main.mjs", Some("/srv/app/")).as_deref(),
+            Some("main")
+        );
+        assert_eq!(
+            module_from_path("/elsewhere/x/y.js", Some("/srv/app")).as_deref(),
+            Some("y")
+        );
     }
 }

@@ -181,6 +181,23 @@ pub fn follow_sampling(hz: f64) -> Result<()> {
     Ok(())
 }
 
+/// Stops V8 profiling on this isolate at once (no linger) and hands over its last
+/// samples. For `process.on('exit')`: V8's sampler thread must not outlive the
+/// isolate's teardown.
+#[napi(catch_unwind)]
+pub fn shutdown() {
+    let _t = JsTimer::start(&runtime().stats);
+    with_sampler(|s| s.stop_now());
+}
+
+/// The wall-clock anchor profiles are timed with: `[monotonicNs, unixNs]` read at
+/// the same instant. Timestamps computed from it agree with the profiles' own.
+#[napi]
+pub fn clock_anchor() -> Vec<f64> {
+    let a = worker::clock_anchor();
+    vec![a.mono_ns as f64, a.unix_ns as f64]
+}
+
 /// Nanoseconds of the monotonic clock samples are stamped with.
 #[napi]
 pub fn monotonic_now_ns() -> f64 {

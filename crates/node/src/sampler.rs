@@ -290,10 +290,15 @@ impl IsolateSampler {
         timeout: std::time::Duration,
     ) -> Option<Delivery> {
         let (tx, rx) = crossbeam_channel::bounded(1);
-        if !self.close_window(id, encoding, reopen, Some(Reply::Sync(tx))) {
+        // The worker gives up on busy threads a little before we stop waiting, so a
+        // partial result still arrives.
+        let wait = timeout.saturating_sub(std::time::Duration::from_millis(100));
+        if !self.close_window(id, encoding, reopen, Some(Reply::Sync(tx, wait))) {
             return None;
         }
-        self.rotate();
+        // This thread blocks below, so it will not rotate again: hand over its samples
+        // now and declare them complete up to now.
+        self.rotate_covering_now();
         rx.recv_timeout(timeout).ok()
     }
 
@@ -309,6 +314,19 @@ impl IsolateSampler {
         } else {
             self.rotate();
         }
+    }
+
+    /// A rotation after which this thread's samples count as complete up to now (the
+    /// caller will not rotate again soon, e.g. it blocks at exit).
+    fn rotate_covering_now(&mut self) -> usize {
+        let moved = self.rotate();
+        if self.current.is_some() {
+            runtime().send(WorkerMsg::Covered {
+                thread_id: self.thread_id,
+                until_ns: bridge::monotonic_now_ns(),
+            });
+        }
+        moved
     }
 
     /// Hands the samples collected so far to the worker thread without a gap: the

@@ -59,6 +59,11 @@ pub enum WorkerMsg {
     ThreadEnded {
         thread_id: ThreadId,
     },
+    /// A thread's samples up to `until_ns` have all been handed over.
+    Covered {
+        thread_id: ThreadId,
+        until_ns: u64,
+    },
     OpenWindow {
         id: u32,
         start_ns: u64,
@@ -81,8 +86,9 @@ pub enum WorkerMsg {
 pub enum Reply {
     /// To the JS thread that closed it, through its `onWindow` callback.
     Js(Arc<IsolateHandle>),
-    /// To a JS thread blocked in `closeWindowSync` (process exit).
-    Sync(Sender<Delivery>),
+    /// To a JS thread blocked in `closeWindowSync` (process exit), which waits at
+    /// most the given time.
+    Sync(Sender<Delivery>, Duration),
 }
 
 /// What a closed window is turned into.
@@ -109,9 +115,16 @@ pub const KIND_ENCODED: u32 = 1;
 /// `data` is `{"reason", "message", "samples"}`: the payload was refused.
 pub const KIND_REJECTED: u32 = 2;
 
+static ANCHOR: std::sync::OnceLock<ClockAnchor> = std::sync::OnceLock::new();
+
+/// The process's one pairing of the monotonic clock with wall-clock time.
+pub fn clock_anchor() -> ClockAnchor {
+    *ANCHOR.get_or_init(|| ClockAnchor::new(bridge::monotonic_now_ns(), unix_now_ns()))
+}
+
 pub fn spawn(config: Config) -> Sender<WorkerMsg> {
     let (tx, rx) = bounded(QUEUE_CAPACITY);
-    let anchor = ClockAnchor::new(bridge::monotonic_now_ns(), unix_now_ns());
+    let anchor = clock_anchor();
     // If the thread cannot be spawned the receiver drops, sends fail, and every lost
     // batch is counted; the host process keeps running.
     let _ = thread::Builder::new()
@@ -148,6 +161,8 @@ struct Worker {
     meta: ProfileMeta,
     resources: ResourceSampler,
     last_resource_read: Option<Instant>,
+    /// The process's working directory: app modules are named relative to it.
+    app_root: Option<String>,
 }
 
 fn default_meta() -> ProfileMeta {
@@ -182,6 +197,9 @@ impl Worker {
             meta: default_meta(),
             resources: ResourceSampler::new(),
             last_resource_read: None,
+            app_root: std::env::current_dir()
+                .ok()
+                .map(|d| d.to_string_lossy().into_owned()),
         }
     }
 
@@ -224,6 +242,10 @@ impl Worker {
                 self.store.register_thread(thread_id, &name)
             }
             WorkerMsg::ThreadEnded { thread_id } => self.store.deactivate_thread(thread_id),
+            WorkerMsg::Covered {
+                thread_id,
+                until_ns,
+            } => self.store.mark_covered(thread_id, until_ns),
             WorkerMsg::OpenWindow { id, start_ns } => {
                 self.open.insert(id, start_ns);
             }
@@ -242,7 +264,7 @@ impl Worker {
                 let wait = match reply {
                     Reply::Js(_) => self.config.max_window_wait,
                     // The JS thread waits for itself: it never needs long.
-                    Reply::Sync(_) => self.config.max_window_wait.min(Duration::from_secs(2)),
+                    Reply::Sync(_, wait) => self.config.max_window_wait.min(wait),
                 };
                 self.pending.push(PendingWindow {
                     id,
@@ -265,7 +287,11 @@ impl Worker {
     /// Interns the batch's stacks and appends its samples to the store.
     fn ingest(&mut self, batch: Batch) {
         let stats = &runtime().stats;
-        let mut interner = BatchInterner::new(&batch.nodes, self.config.max_stack_depth);
+        let mut interner = BatchInterner::new(
+            &batch.nodes,
+            self.config.max_stack_depth,
+            self.app_root.as_deref(),
+        );
         for raw in &batch.samples {
             let (stack, truncated) = interner.stack_of(raw.node, self.store.table_mut());
             if truncated {
@@ -301,7 +327,7 @@ impl Worker {
             let delivery = self.encode(&w, &slice, complete);
             let sent = match &w.reply {
                 Reply::Js(handle) => handle.send(Box::new(DeliverTask(delivery))),
-                Reply::Sync(tx) => tx.send(delivery).is_ok(),
+                Reply::Sync(tx, _) => tx.send(delivery).is_ok(),
             };
             Stats::add(
                 if sent {
@@ -417,15 +443,17 @@ enum NodeKind {
 /// converted once however many samples hit it.
 struct BatchInterner<'a> {
     nodes: HashMap<usize, &'a RawNode>,
+    app_root: Option<&'a str>,
     max_depth: usize,
     memo: HashMap<usize, Memo>,
     kinds: HashMap<usize, Option<FrameId>>,
 }
 
 impl<'a> BatchInterner<'a> {
-    fn new(nodes: &'a [RawNode], max_depth: usize) -> Self {
+    fn new(nodes: &'a [RawNode], max_depth: usize, app_root: Option<&'a str>) -> Self {
         Self {
             nodes: nodes.iter().map(|n| (n.key, n)).collect(),
+            app_root,
             max_depth: max_depth.max(1),
             memo: HashMap::new(),
             kinds: HashMap::new(),
@@ -439,7 +467,7 @@ impl<'a> BatchInterner<'a> {
         let Some(node) = self.nodes.get(&key) else {
             return NodeKind::Root;
         };
-        match node.info.role() {
+        match node.info.role(self.app_root) {
             NodeRole::Root => {
                 self.kinds.insert(key, None);
                 NodeKind::Root

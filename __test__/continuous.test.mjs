@@ -1,0 +1,64 @@
+import test from 'ava';
+
+import { close, getProfilerStats, init, startTransaction, validateEnvelope } from '../dist/index.js';
+import { busyWithYields } from './helpers/busy.mjs';
+import { collectingTransport, itemsOfType } from './helpers/envelopes.mjs';
+
+const HZ = 101;
+
+test.serial('auto-started session: contiguous, valid chunks with one profiler id', async (t) => {
+  const envelopes = [];
+  const raw = [];
+  const initAt = Date.now() / 1000;
+  init({
+    transport: collectingTransport(envelopes, raw),
+    tracesSampleRate: 1,
+    _experiments: { profilerMode: 'continuous', continuousProfilingAutoStart: true, chunkDurationMs: 1000, profilerSchedulerFrequency: HZ },
+  });
+  await busyWithYields(3300, 10);
+  const txn = startTransaction({ name: 'during-session', op: 'test' });
+  await busyWithYields(50, 5);
+  txn.finish();
+  t.true(await close(5000));
+
+  for (const bytes of raw) t.notThrows(() => validateEnvelope(bytes), 'every envelope passes Sentry\'s rules');
+  const chunks = itemsOfType(envelopes, 'profile_chunk').map((i) => i.payload);
+  t.true(chunks.length >= 3, `${chunks.length} chunks`);
+  t.is(new Set(chunks.map((c) => c.profiler_id)).size, 1, 'one profiler_id for the session');
+  t.is(new Set(chunks.map((c) => c.chunk_id)).size, chunks.length, 'a new chunk_id per chunk');
+
+  const mainSamples = (c) => c.profile.samples.filter((s) => s.thread_id === '0').map((s) => s.timestamp);
+  chunks.sort((a, b) => mainSamples(a)[0] - mainSamples(b)[0]);
+  t.true(mainSamples(chunks[0])[0] - initAt < 0.1, 'the session began at init');
+  const interval = 1 / HZ;
+  for (let i = 1; i < chunks.length; i++) {
+    const prev = mainSamples(chunks[i - 1]);
+    const next = mainSamples(chunks[i]);
+    const gap = next[0] - prev[prev.length - 1];
+    t.true(gap > 0, 'no sample in two chunks');
+    t.true(gap <= 2 * interval + 1e-4, `gap between chunks ${(gap * 1000).toFixed(1)} ms`);
+  }
+
+  const event = itemsOfType(envelopes, 'transaction')[0].payload;
+  t.is(event.contexts.profile.profiler_id, chunks[0].profiler_id);
+  t.is(event.contexts.profile.profile_id, undefined, 'never both a profile and a profiler id');
+  t.is(event.contexts.trace.data['thread.id'], '0');
+});
+
+test.serial('the session exposes its numbers in getProfilerStats', async (t) => {
+  const envelopes = [];
+  init({ transport: collectingTransport(envelopes), _experiments: { chunkDurationMs: 500 } });
+  const { startProfiler, stopProfiler } = await import('../dist/index.js');
+  startProfiler();
+  startProfiler(); // a second call is a no-op
+  await busyWithYields(700, 10);
+  const during = getProfilerStats();
+  t.true(during.sessionRunning);
+  t.truthy(during.profilerId);
+  await stopProfiler();
+  t.true(await close(3000));
+  const after = getProfilerStats() ?? during;
+  t.true(after.rotations >= 1);
+  t.true(itemsOfType(envelopes, 'profile_chunk').length >= 2);
+  t.is(new Set(itemsOfType(envelopes, 'profile_chunk').map((i) => i.payload.profiler_id)).size, 1);
+});

@@ -1,0 +1,19 @@
+// One long CPU-bound run, the profiler on for all of it (continuous, or one transaction).
+import { steadyWorkload, yieldToLoop } from '../workload.mjs';
+
+const BATCH = 40; // units between event-loop turns (about 20 ms): a busy but live process
+
+async function runSteady(units) {
+  for (let done = 0; done < units; done += BATCH) {
+    steadyWorkload(Math.min(BATCH, units - done));
+    await yieldToLoop();
+  }
+}
+
+export async function steady(cfg, adapter) {
+  adapter.start();
+  const t0 = performance.now();
+  await adapter.txnAsync('steady', () => runSteady(cfg.units));
+  const wallMs = performance.now() - t0;
+  return { wallMs };
+}
