@@ -24,6 +24,7 @@ async function main() {
   const { self } = await adapter.stop();
   const stopMs = performance.now() - t0;
   eld.disable();
+  wire.finalize();
   const mem = process.memoryUsage();
   return {
     ...measured,

@@ -5,7 +5,7 @@ export const ALL_SCENARIOS = ['steady', 'short', 'http', 'stalls', 'memory', 'wi
 /** Scenario sizes by run mode. */
 export function sizes({ quick, long }) {
   return {
-    steady: { units: quick ? 3000 : 6000 },
+    steady: { units: quick ? 8000 : 14000 },
     short: { transactions: quick ? 1000 : 1500 },
     http: { durationS: quick ? 4 : 6, warmupS: 1, connections: 8 },
     stalls: { slices: quick ? 800 : 1500, rotateMs: 500 },

@@ -48,8 +48,21 @@ export class WireCounter {
     this.items = {};
   }
 
-  /** Counts one Sentry envelope (string, Uint8Array or gzipped). */
+  /**
+   * Keeps one Sentry envelope (string, Uint8Array or gzipped) for counting later:
+   * parsing and gzipping here would put the benchmark's own work on the JS thread.
+   */
   addEnvelope(body) {
+    (this.queued ??= []).push(typeof body === 'string' ? body : Buffer.from(toBytes(body)));
+  }
+
+  /** Counts the envelopes kept by {@link addEnvelope}; call once the run is over. */
+  finalize() {
+    for (const body of this.queued ?? []) this.count(body);
+    this.queued = [];
+  }
+
+  count(body) {
     let bytes = toBytes(body);
     const gz = isGzip(bytes) ? bytes : gzipSync(bytes);
     if (isGzip(bytes)) bytes = gunzipSync(bytes);

@@ -629,3 +629,83 @@ impl<'a> WindowPayload<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferroprof_core::V8SourceType;
+
+    fn node(key: usize, parent: Option<usize>, name: &str) -> RawNode {
+        RawNode {
+            key,
+            parent,
+            info: V8NodeInfo {
+                function_name: name.into(),
+                script_name: if name.starts_with('(') {
+                    String::new()
+                } else {
+                    "/app/a.js".into()
+                },
+                line: 1,
+                column: 1,
+                source_type: V8SourceType::Script,
+            },
+        }
+    }
+
+    fn names(table: &StackTable, stack: StackId) -> Vec<String> {
+        table
+            .frames_of(stack)
+            .into_iter()
+            .map(|f| table.frame(f).function.clone().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn stacks_skip_the_root_and_share_prefixes() {
+        let nodes = vec![
+            node(1, None, "(root)"),
+            node(2, Some(1), "main"),
+            node(3, Some(2), "work"),
+            node(4, Some(2), "other"),
+        ];
+        let mut table = StackTable::new();
+        let mut interner = BatchInterner::new(&nodes, 128, None);
+        let (work, cut) = interner.stack_of(3, &mut table);
+        let (other, _) = interner.stack_of(4, &mut table);
+        assert!(!cut);
+        assert_eq!(names(&table, work), ["work", "main"]);
+        assert_eq!(names(&table, other), ["other", "main"]);
+        assert_eq!(table.stack_count(), 3, "main, work<main, other<main");
+        assert_eq!(interner.stack_of(3, &mut table).0, work, "memoised");
+    }
+
+    #[test]
+    fn program_and_idle_nodes_make_idle_samples() {
+        let nodes = vec![
+            node(1, None, "(root)"),
+            node(2, Some(1), "(program)"),
+            node(3, Some(1), "(idle)"),
+        ];
+        let mut table = StackTable::new();
+        let mut interner = BatchInterner::new(&nodes, 128, None);
+        assert_eq!(interner.stack_of(2, &mut table).0, StackId::EMPTY);
+        assert_eq!(interner.stack_of(3, &mut table).0, StackId::EMPTY);
+    }
+
+    #[test]
+    fn deep_stacks_keep_the_leaf_side_and_are_marked() {
+        let mut nodes = vec![node(1, None, "(root)")];
+        for depth in 0..10 {
+            nodes.push(node(depth + 2, Some(depth + 1), &format!("f{depth}")));
+        }
+        let mut table = StackTable::new();
+        let mut interner = BatchInterner::new(&nodes, 4, None);
+        let (stack, truncated) = interner.stack_of(11, &mut table);
+        assert!(truncated);
+        assert_eq!(names(&table, stack), ["f9", "f8", "f7", "f6"]);
+        let (shallow, cut) = interner.stack_of(4, &mut table);
+        assert!(!cut);
+        assert_eq!(names(&table, shallow), ["f2", "f1", "f0"]);
+    }
+}
