@@ -8,12 +8,23 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { environment } from './lib/env.mjs';
-import { ALL_SCENARIOS, sizes, variants } from './lib/plan.mjs';
-import { loadServer, runChild } from './lib/runner.mjs';
-import { summarize } from './lib/summary.mjs';
-import { chartRows, renderSvg } from './lib/svg.mjs';
-import { renderTables } from './lib/table.mjs';
+import { createRequire } from 'node:module';
+
+// The incumbents and the load generator are bench/'s own dev dependencies.
+try {
+  const require = createRequire(import.meta.url);
+  for (const dep of ['autocannon', '@sentry/node', '@sentry/profiling-node', '@datadog/pprof']) require.resolve(dep);
+} catch (err) {
+  console.error(`bench: ${err.message.split('\n')[0]}\nInstall the benchmark dependencies first: (cd bench && npm install --no-audit --no-fund)`);
+  process.exit(2);
+}
+
+const { environment } = await import('./lib/env.mjs');
+const { ALL_SCENARIOS, sizes, variants } = await import('./lib/plan.mjs');
+const { loadServer, runChild } = await import('./lib/runner.mjs');
+const { summarize } = await import('./lib/summary.mjs');
+const { chartRows, renderSvg } = await import('./lib/svg.mjs');
+const { renderTables } = await import('./lib/table.mjs');
 
 const PROFILERS = ['ferroprof', 'sentry', 'datadog'];
 const HTTP_MAX_REPS = 3;

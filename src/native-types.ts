@@ -35,6 +35,11 @@ export interface NativeConfig {
   maxSamples?: number;
   /** Most bytes held by the store, samples plus stack table (default 64 MiB). */
   maxBytes?: number;
+  /**
+   * V8 code logging for isolates not sampled yet: lazy (default) walks the heap at the
+   * first start; eager logs code events all the time so starts are cheap.
+   */
+  eagerLogging?: boolean;
 }
 
 /** The sampler's own counters, process-wide. */

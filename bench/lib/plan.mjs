@@ -81,8 +81,10 @@ export function variants(scenario, profilers) {
       v('none', 'none', 'none'),
       ...profilers.map((p) => v(`${p} continuous`, p, 'continuous')),
     ],
+    // The SDKs' own footprint (profiling off) separates the profiler from the SDK.
     memory: [
       v('none', 'none', 'none'),
+      ...profilers.filter((p) => p !== 'datadog').map((p) => v(`${p} SDK, profiling off`, p, 'tracing')),
       ...profilers.map((p) => v(`${p} continuous 101 Hz`, p, 'continuous')),
     ],
   };

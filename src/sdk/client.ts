@@ -3,7 +3,7 @@ import { release as osRelease, type as osType } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 
-import { configureSampler, getSamplerStats, setProfileMeta } from '../sampler.js';
+import { configureSampler, getSamplerStats, setProfileMeta, startSampling, stopSampling } from '../sampler.js';
 import type { SamplerStats } from '../native-types.js';
 import { toTransport } from '../transport/callback.js';
 import { DsnError, dsnToString, parseDsn } from '../transport/dsn.js';
@@ -62,6 +62,8 @@ export class Client implements TransactionSink {
   private session: ContinuousSession | undefined;
   private closed = false;
   private exitHooked = false;
+  /** The client holds the isolate's sampler for transaction profiles. */
+  private holdsSampler = false;
   readonly counters: SdkCounters = {
     transactionsStarted: 0,
     transactionsSampled: 0,
@@ -87,6 +89,7 @@ export class Client implements TransactionSink {
     this.dsnHeader = dsnHeader;
     this.sendProfileMeta();
     this.hookExit();
+    this.holdSamplerForProfiles();
     if (options.profilerMode === 'continuous' && options.continuousProfilingAutoStart) this.startProfiler();
     logger.debug(
       `init: ${kind} transport, profiler mode ${options.profilerMode}, ${options.scheduler.constructor.name} at ${options.scheduler.frequency} Hz`,
@@ -129,6 +132,30 @@ export class Client implements TransactionSink {
     } catch (err) {
       logger.warnOnce('native', `profiling is unavailable: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
     }
+  }
+
+  // With transaction profiling on, the sampler starts now and runs until `close`. V8's
+  // lazy code logging walks the heap when a sampler starts: at init the heap is small
+  // (a few ms), while the first profiled request of a warmed-up app could stall for
+  // hundreds of ms (measured: ~300 ms with a 260 MB heap). Profiles are then windows
+  // over the running sampler and never start or stop V8 profiling.
+  private holdSamplerForProfiles(): void {
+    const profiling =
+      this.options.profilerMode !== 'continuous' &&
+      (this.options.profilesSampler !== undefined || (this.options.profilesSampleRate ?? 0) > 0);
+    if (!profiling) return;
+    try {
+      startSampling(this.options.scheduler.frequency);
+      this.holdsSampler = true;
+    } catch (err) {
+      logger.warnOnce('native', `profiling is unavailable: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+    }
+  }
+
+  private releaseSampler(): void {
+    if (!this.holdsSampler) return;
+    this.holdsSampler = false;
+    stopSampling();
   }
 
   // Deliver what is queued when the event loop empties; at a hard `process.exit()`
@@ -348,6 +375,7 @@ export class Client implements TransactionSink {
     await this.stopProfiler();
     const flushed = await this.flush(timeoutMs);
     this.closed = true;
+    this.releaseSampler();
     const closed = await this.transport.close(0).catch(() => false);
     if (this.options.debug) logger.debug(summaryLine(this.stats()));
     return flushed && closed;

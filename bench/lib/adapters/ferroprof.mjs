@@ -70,6 +70,9 @@ async function createSdkAdapter(cfg, calls, wire) {
     rotate() {
       // Rotation is internal (the native scheduler); its cost is in the jsNs stats.
     },
+    statsSnapshot() {
+      return pickSelfStats(mod.getProfilerStats?.());
+    },
     async stop() {
       if (continuous) {
         let p;
@@ -119,6 +122,9 @@ async function createLowLevelAdapter(cfg, calls, wire) {
       return this.txn(name, fn);
     },
     rotate() {},
+    statsSnapshot() {
+      return pickSelfStats(mod.getSamplerStats());
+    },
     async stop() {
       if (continuous) {
         let p;

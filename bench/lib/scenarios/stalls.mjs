@@ -4,6 +4,8 @@ import { shortTransactionWork, yieldToLoop } from '../workload.mjs';
 
 export async function stalls(cfg, adapter) {
   adapter.start();
+  // The profiler's own counters after the (one-off) start, to tell rotations from it.
+  const selfAfterStart = adapter.statsSnapshot?.() ?? null;
   const t0 = performance.now();
   let nextRotate = t0 + cfg.rotateMs;
   for (let i = 0; i < cfg.slices; i++) {
@@ -16,5 +18,5 @@ export async function stalls(cfg, adapter) {
     }
     await yieldToLoop();
   }
-  return { wallMs: performance.now() - t0 };
+  return { wallMs: performance.now() - t0, selfAfterStart };
 }

@@ -1,7 +1,8 @@
 // One long CPU-bound run, the profiler on for all of it (continuous, or one transaction).
+import { measure } from '../measure.mjs';
 import { steadyWorkload, yieldToLoop } from '../workload.mjs';
 
-const BATCH = 40; // units between event-loop turns (about 20 ms): a busy but live process
+const BATCH = 40; // units between event-loop turns (about 10–20 ms): a busy but live process
 
 async function runSteady(units) {
   for (let done = 0; done < units; done += BATCH) {
@@ -15,8 +16,5 @@ export async function steady(cfg, adapter) {
   // Warm-up with the profiler on: JIT tiers settle and one-off start costs (V8's code
   // logging walk) land here, so the timed part is the steady state.
   await runSteady(Math.round(cfg.units / 10));
-  const t0 = performance.now();
-  await adapter.txnAsync('steady', () => runSteady(cfg.units));
-  const wallMs = performance.now() - t0;
-  return { wallMs };
+  return measure(() => adapter.txnAsync('steady', () => runSteady(cfg.units)));
 }

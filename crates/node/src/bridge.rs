@@ -25,7 +25,7 @@ struct RawNodeInfo {
 
 extern "C" {
     fn fp_current_isolate() -> *mut c_void;
-    fn fp_profiler_new(isolate: *mut c_void) -> *mut c_void;
+    fn fp_profiler_new(isolate: *mut c_void, eager_logging: c_int) -> *mut c_void;
     fn fp_profiler_dispose(profiler: *mut c_void);
     fn fp_profiler_set_sampling_interval(profiler: *mut c_void, interval_us: c_int);
     fn fp_profiler_start(
@@ -72,7 +72,9 @@ pub enum StartError {
 
 impl V8Profiler {
     /// Creates a profiler for the isolate entered on this thread, if there is one.
-    pub fn for_current_isolate() -> Option<Self> {
+    /// `eager_logging` makes V8 log code events from now on, so that starting a
+    /// profile needs no heap walk.
+    pub fn for_current_isolate(eager_logging: bool) -> Option<Self> {
         // SAFETY: `TryGetCurrent` only reads V8's thread-local current isolate.
         let isolate = unsafe { fp_current_isolate() };
         if isolate.is_null() {
@@ -80,7 +82,7 @@ impl V8Profiler {
         }
         // SAFETY: `isolate` is the live isolate entered on this thread (we are on its
         // JS thread, called from N-API), so creating a profiler for it is allowed.
-        let raw = unsafe { fp_profiler_new(isolate) };
+        let raw = unsafe { fp_profiler_new(isolate, c_int::from(eager_logging)) };
         (!raw.is_null()).then_some(Self { isolate, raw })
     }
 

@@ -220,6 +220,9 @@ pub struct NativeConfig {
     pub max_stack_depth: Option<f64>,
     pub max_samples: Option<f64>,
     pub max_bytes: Option<f64>,
+    /// V8 code-event logging for isolates not sampled yet: `false` (lazy, default)
+    /// or `true` (eager: cheaper starts, a cost while idle).
+    pub eager_logging: Option<bool>,
 }
 
 fn positive(name: &str, v: Option<f64>, min: f64, max: f64) -> Result<Option<f64>> {
@@ -267,6 +270,9 @@ pub fn configure(options: NativeConfig) -> Result<()> {
     }
     if let Some(v) = positive("maxBytes", options.max_bytes, 1024.0, 1e12)? {
         c.limits.max_bytes = v as usize;
+    }
+    if let Some(v) = options.eager_logging {
+        c.eager_logging = v;
     }
     rt.set_config(c);
     Ok(())

@@ -29,6 +29,8 @@ pub struct Config {
     /// Most frames kept per stack (leaf side).
     pub max_stack_depth: usize,
     pub limits: StoreLimits,
+    /// Create V8 profilers with eager code logging (for isolates not yet sampled).
+    pub eager_logging: bool,
 }
 
 impl Default for Config {
@@ -40,6 +42,7 @@ impl Default for Config {
             max_window_wait: Duration::from_secs(5),
             max_stack_depth: 128,
             limits: StoreLimits::default(),
+            eager_logging: false,
         }
     }
 }

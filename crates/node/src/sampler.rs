@@ -186,7 +186,7 @@ impl IsolateSampler {
         let rt = runtime();
         if self.profiler.is_none() {
             self.profiler = Some(
-                V8Profiler::for_current_isolate()
+                V8Profiler::for_current_isolate(rt.config().eager_logging)
                     .ok_or("no V8 isolate is entered on this thread")?,
             );
         }
@@ -418,9 +418,13 @@ fn collect_batch(
     let mut nodes = Vec::new();
     let mut seen: HashMap<usize, ()> = HashMap::new();
     let mut duplicates = 0u64;
+    // V8 adds a sample of the current stack whenever a profile starts (every
+    // rotation), a fraction of an interval after a regular one; such near-duplicates
+    // would raise the delivered rate above the configured one.
+    let min_gap_us = i64::from(interval_us / 4);
     for i in 0..count {
         let sample = profile.sample(i);
-        if sample.ts_us <= *last_ts_us {
+        if sample.ts_us <= *last_ts_us || sample.ts_us.saturating_sub(*last_ts_us) < min_gap_us {
             duplicates += 1;
             continue;
         }

@@ -34,12 +34,13 @@ struct fp_node_info {
 
 void* fp_current_isolate() { return v8::Isolate::TryGetCurrent(); }
 
-void* fp_profiler_new(void* isolate) {
+void* fp_profiler_new(void* isolate, int eager_logging) {
   // Debug naming infers names of anonymous functions from their scope. Lazy logging
   // costs nothing while no profile runs; ferroprof keeps one profile running across
-  // rotations, so the code-logging heap walk is paid once per sampler start.
+  // rotations, so the code-logging heap walk is paid once per sampler start. Eager
+  // logging (opt-in) trades that walk for code-event logging while idle.
   return v8::CpuProfiler::New(static_cast<v8::Isolate*>(isolate), v8::kDebugNaming,
-                              v8::kLazyLogging);
+                              eager_logging ? v8::kEagerLogging : v8::kLazyLogging);
 }
 
 void fp_profiler_dispose(void* profiler) { AsProfiler(profiler)->Dispose(); }
