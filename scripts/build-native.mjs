@@ -10,7 +10,7 @@
 // The V8 C++ API is not ABI-stable, so each Node ABI needs its own binary and its own
 // cargo target dir (so that building one ABI never reuses another's shim).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,10 @@ if (!built) {
 const destDir = join(root, 'npm', tag);
 mkdirSync(destDir, { recursive: true });
 const dest = join(destDir, `ferroprof.${tag}.abi${abi}.node`);
-copyFileSync(join(outDir, built), dest);
+// Copy then rename: overwriting a .node file in place corrupts processes that have it
+// loaded (they crash); a rename leaves them the old inode.
+const staging = `${dest}.tmp-${process.pid}`;
+copyFileSync(join(outDir, built), staging);
+renameSync(staging, dest);
 rmSync(outDir, { recursive: true, force: true });
 console.log(`ferroprof: wrote ${dest}`);

@@ -16,7 +16,8 @@ let client: Client | undefined;
 export function init(options?: Options): Client {
   const previous = client;
   client = new Client(resolveOptions(options));
-  if (previous) void previous.close(0);
+  // The previous client delivers what it had queued, in the background.
+  if (previous) void previous.close(2000);
   return client;
 }
 

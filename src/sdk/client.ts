@@ -19,6 +19,7 @@ import type { ResolvedOptions, SamplingContext, TransactionContext } from './opt
 import { Profile, type ProfileOutcome } from './profile.js';
 import { draw, rateFromSampler } from './sampling.js';
 import { Transaction, type TransactionSink } from './span.js';
+import { nowSeconds } from './time.js';
 import { SDK_NAME, SDK_VERSION } from './version.js';
 
 /** The SDK's own counters (see {@link getProfilerStats}). */
@@ -62,6 +63,8 @@ export class Client implements TransactionSink {
   private session: ContinuousSession | undefined;
   private closed = false;
   private exitHooked = false;
+  /** Recent sessions, newest first, to link transactions that overlapped them. */
+  private readonly lastSessions: { profilerId: string; startedAt: number; stoppedAt: number | undefined }[] = [];
   /** The client holds the isolate's sampler for transaction profiles. */
   private holdsSampler = false;
   readonly counters: SdkCounters = {
@@ -99,7 +102,14 @@ export class Client implements TransactionSink {
   private makeTransport(): { transport: Transport; kind: 'local' | 'http' | 'custom'; dsnHeader?: string } {
     const log = logger.asTransportLogger();
     if (this.options.transport !== undefined) {
-      return { transport: toTransport(this.options.transport, log), kind: 'custom' };
+      try {
+        return { transport: toTransport(this.options.transport, log), kind: 'custom' };
+      } catch (err) {
+        logger.warnOnce(
+          'transport',
+          `transport must be a Transport object or a function (envelope, info) => void; ${err instanceof Error ? err.message : String(err)}; using the default transport`,
+        );
+      }
     }
     if (this.options.dsn) {
       try {
@@ -160,20 +170,27 @@ export class Client implements TransactionSink {
 
   // Deliver what is queued when the event loop empties; at a hard `process.exit()`
   // only synchronous work runs, so the last chunk is written to disk in local mode.
+  private readonly onBeforeExit = (): void => {
+    if (this.closed) return;
+    void this.close(EXIT_FLUSH_MS);
+  };
+
+  private readonly onExit = (): void => {
+    if (this.closed || !this.session?.running) return;
+    const outcome = this.session.stopSync(500);
+    if (outcome?.kind === 'encoded' && this.transportKind === 'local') this.writeChunkSync(outcome);
+  };
+
   private hookExit(): void {
     if (this.exitHooked) return;
     this.exitHooked = true;
-    let flushedAtExit = false;
-    process.once('beforeExit', () => {
-      if (flushedAtExit || this.closed) return;
-      flushedAtExit = true;
-      void this.close(EXIT_FLUSH_MS);
-    });
-    process.once('exit', () => {
-      if (this.closed || !this.session?.running) return;
-      const outcome = this.session.stopSync(500);
-      if (outcome?.kind === 'encoded' && this.transportKind === 'local') this.writeChunkSync(outcome);
-    });
+    process.once('beforeExit', this.onBeforeExit);
+    process.once('exit', this.onExit);
+  }
+
+  private unhookExit(): void {
+    process.removeListener('beforeExit', this.onBeforeExit);
+    process.removeListener('exit', this.onExit);
   }
 
   /** Starts a transaction: the tracing decision, then the profiling decision. */
@@ -246,6 +263,9 @@ export class Client implements TransactionSink {
 
   private async sendTransaction(txn: Transaction): Promise<void> {
     const outcome = txn.profile ? await txn.profile.outcome : undefined;
+    // A session that ran during the transaction (even one started inside it) holds
+    // its samples; a transaction profile, when sent, takes precedence.
+    if (!txn.profilerId && outcome?.kind !== 'encoded') txn.profilerId = this.sessionDuring(txn);
     if (txn.profile?.timedOut) this.counters.profilesTimedOut += 1;
     this.countProfile(outcome);
     const items: EnvelopeItemInput[] = [
@@ -266,10 +286,11 @@ export class Client implements TransactionSink {
     if (outcome.reason === 'not_enough_samples') {
       this.counters.profilesTooShort += 1;
       logger.debug('a profile had fewer than two samples and was not sent (too_short)');
-    } else {
-      this.counters.profilesRejected[outcome.reason] = (this.counters.profilesRejected[outcome.reason] ?? 0) + 1;
-      logger.warnOnce(`profile-rejected:${outcome.reason}`, `a profile was not sent: ${outcome.message}`);
+      this.transport.recordDroppedEvent?.('insufficient_data', 'profile');
+      return;
     }
+    this.counters.profilesRejected[outcome.reason] = (this.counters.profilesRejected[outcome.reason] ?? 0) + 1;
+    logger.warnOnce(`profile-rejected:${outcome.reason}`, `a profile was not sent: ${outcome.message}`);
     this.transport.recordDroppedEvent?.('internal_sdk_error', 'profile');
   }
 
@@ -307,6 +328,8 @@ export class Client implements TransactionSink {
     });
     if (!session.start()) return false;
     this.session = session;
+    this.lastSessions.unshift({ profilerId: session.profilerId, startedAt: nowSeconds(), stoppedAt: undefined });
+    this.lastSessions.length = Math.min(this.lastSessions.length, 8);
     logger.debug(`continuous profiling started (profiler_id ${session.profilerId})`);
     return true;
   }
@@ -315,9 +338,18 @@ export class Client implements TransactionSink {
   stopProfiler(): Promise<void> {
     const session = this.session;
     if (!session?.running) return Promise.resolve();
+    const record = this.lastSessions.find((x) => x.profilerId === session.profilerId);
+    if (record) record.stoppedAt = nowSeconds();
     const done = session.stop();
     this.track(done);
     return done;
+  }
+
+  /** The profiler id of a session that overlapped the transaction, if any. */
+  private sessionDuring(txn: Transaction): string | undefined {
+    const end = txn.endTimestamp ?? Number.POSITIVE_INFINITY;
+    const s = this.lastSessions.find((x) => x.startedAt < end && (x.stoppedAt ?? Number.POSITIVE_INFINITY) > txn.startTimestamp);
+    return s?.profilerId;
   }
 
   get profilerId(): string | undefined {
@@ -332,6 +364,8 @@ export class Client implements TransactionSink {
     }
     if (outcome.kind === 'rejected' && outcome.reason === 'not_enough_samples') {
       this.counters.chunksTooShort += 1;
+      this.transport.recordDroppedEvent?.('insufficient_data', 'profile_chunk');
+      return;
     } else {
       const reason = outcome.kind === 'rejected' ? outcome.reason : 'failed';
       this.counters.chunksRejected[reason] = (this.counters.chunksRejected[reason] ?? 0) + 1;
@@ -372,6 +406,7 @@ export class Client implements TransactionSink {
   /** Stops the session, flushes, and closes the transport; later events are dropped. */
   async close(timeoutMs = 2000): Promise<boolean> {
     if (this.closed) return this.transport.flush(0).catch(() => false);
+    this.unhookExit();
     await this.stopProfiler();
     const flushed = await this.flush(timeoutMs);
     this.closed = true;

@@ -11,7 +11,8 @@ export type DiscardReason =
   | 'before_send'
   | 'event_processor'
   | 'internal_sdk_error'
-  | 'buffer_overflow';
+  | 'buffer_overflow'
+  | 'insufficient_data';
 
 /** What the transport needs to know about an envelope without parsing it. */
 export interface EnvelopeInfo {

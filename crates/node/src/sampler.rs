@@ -163,6 +163,11 @@ impl IsolateSampler {
     /// A consumer asks for samples: start V8 profiling if it is not running.
     pub fn start_sampling(&mut self, hz: f64) -> Result<f64, String> {
         let hz = validate_hz(hz)?;
+        // An explicit request for another frequency restarts V8 profiling (V8 cannot
+        // change the interval of a running profiler): rare, e.g. a second `init`.
+        if self.current.is_some() && (self.frequency_hz() - hz).abs() > 0.5 {
+            self.stop_now();
+        }
         self.ensure_running(hz)?;
         self.explicit_refs += 1;
         Ok(self.frequency_hz())
