@@ -45,9 +45,9 @@ export function filterEnvelopeItems(bytes: Uint8Array, drop: (category: string) 
     return nl === -1 ? bytes.length : nl;
   };
   const headerEnd = nextLine(0);
-  const kept: Uint8Array[] = [bytes.subarray(0, headerEnd)];
+  const kept: { type: string; header: Uint8Array; payload: Uint8Array }[] = [];
+  let droppedProfile = false;
   let pos = headerEnd + 1;
-  let items = 0;
   try {
     while (pos < bytes.length) {
       const itemHeaderEnd = nextLine(pos);
@@ -67,16 +67,22 @@ export function filterEnvelopeItems(bytes: Uint8Array, drop: (category: string) 
         payloadEnd = nextLine(payloadStart);
       }
       if (!drop(categoryOfItemType(itemHeader.type))) {
-        kept.push(itemHeaderBytes, bytes.subarray(payloadStart, payloadEnd));
-        items += 1;
+        kept.push({ type: itemHeader.type, header: itemHeaderBytes, payload: bytes.subarray(payloadStart, payloadEnd) });
+      } else if (itemHeader.type === 'profile') {
+        droppedProfile = true;
       }
       pos = payloadEnd + 1;
+    }
+    // A transaction must not name a profile that no longer travels with it (Sentry
+    // would drop the pair as inconsistent).
+    if (droppedProfile) {
+      for (const item of kept) if (item.type === 'transaction') unlinkProfile(item);
     }
   } catch {
     return undefined;
   }
-  if (items === 0) return 'empty';
-  const parts = kept.flatMap((part, i) => (i === 0 ? [part] : [encoder.encode('\n'), part]));
+  if (kept.length === 0) return 'empty';
+  const parts = [bytes.subarray(0, headerEnd), ...kept.flatMap((item) => [encoder.encode('\n'), item.header, encoder.encode('\n'), item.payload])];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const p of parts) {
@@ -84,6 +90,21 @@ export function filterEnvelopeItems(bytes: Uint8Array, drop: (category: string) 
     offset += p.length;
   }
   return out;
+}
+
+/** Removes `contexts.profile.profile_id` from a transaction item, fixing its `length`. */
+function unlinkProfile(item: { header: Uint8Array; payload: Uint8Array }): void {
+  const event = JSON.parse(decoder.decode(item.payload)) as { contexts?: { profile?: Record<string, unknown> } };
+  const profile = event.contexts?.profile;
+  if (!profile || !('profile_id' in profile)) return;
+  delete profile.profile_id;
+  if (Object.keys(profile).length === 0 && event.contexts) delete event.contexts.profile;
+  item.payload = encoder.encode(JSON.stringify(event));
+  const header = JSON.parse(decoder.decode(item.header)) as Record<string, unknown>;
+  if (typeof header.length === 'number') {
+    header.length = item.payload.length;
+    item.header = encoder.encode(JSON.stringify(header));
+  }
 }
 
 /** A `client_report` envelope per Sentry's client-report format. */
