@@ -117,7 +117,8 @@ async function main() {
   env.ferroprofApi = ferroApi ?? 'n/a';
   env.loadAvgEnd = os.loadavg();
   const finished = new Date();
-  const command = `npm run bench --${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+  const args = process.argv.slice(2);
+  const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
 
   const tables = renderTables(summary);
   console.log(tables);

@@ -48,7 +48,13 @@ export function variants(scenario, profilers) {
     short: [
       v('none', 'none', 'none'),
       ...(has('ferroprof')
-        ? [v('ferroprof tracing only', 'ferroprof', 'tracing'), v('ferroprof every txn profiled', 'ferroprof', 'txn')]
+        ? [
+            v('ferroprof tracing only', 'ferroprof', 'tracing'),
+            v('ferroprof every txn profiled', 'ferroprof', 'txn'),
+            // At 101 Hz a 1–5 ms transaction holds 0–1 samples and is not sent (too short);
+            // at 1001 Hz most are sent, so the whole path (slicing, encoding, sending) is paid.
+            v('ferroprof every txn profiled 1001 Hz', 'ferroprof', 'txn', { hz: 1001 }),
+          ]
         : []),
       ...(has('sentry')
         ? [v('sentry tracing only', 'sentry', 'tracing'), v('sentry every txn profiled', 'sentry', 'txn')]

@@ -9,6 +9,7 @@ function md(headers, rows) {
   return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+const own = (x) => (x ? `${f(x.p50Ms, 3)} / ${f(x.p99Ms, 3)} / ${f(x.maxMs, 3)} (${x.jsCalls} calls)` : '—');
 const failed = (r) => (r.failures?.length ? ` ⚠ ${r.failures.length} failed: ${r.failures[0]}` : '');
 
 export function renderTables(s) {
@@ -17,12 +18,13 @@ export function renderTables(s) {
     out.push('### steady (one long CPU-bound run)\n');
     out.push(
       md(
-        ['variant', 'api', 'wall ms', 'wall vs none', 'JS-thread CPU vs none', 'process CPU vs none', 'run-queue wait ms', 'samples/s delivered', 'profile bytes (gz)'],
+        ['variant', 'api', 'wall ms', 'wall vs none', 'min … max over rounds', 'JS-thread CPU vs none', 'process CPU vs none', 'run-queue wait ms', 'samples/s delivered', 'profile bytes (gz)'],
         s.steady.map((r) => [
           r.variant + failed(r),
           r.api ?? '',
           f(r.wallMs, 0),
           r.variant === 'none' ? '—' : `${signed(r.overheadPct)} %`,
+          r.variant === 'none' ? '—' : `${signed(r.overheadRangePct[0], 1)} … ${signed(r.overheadRangePct[1], 1)} %`,
           r.variant === 'none' ? '—' : `${signed(r.jsCpuOverheadPct)} %`,
           r.variant === 'none' ? '—' : `${signed(r.procCpuOverheadPct)} %`,
           f(r.runQueueWaitMs, 0),
@@ -36,7 +38,7 @@ export function renderTables(s) {
     out.push('\n### many short transactions (1–5 ms each)\n');
     out.push(
       md(
-        ['variant', 'wall ms', 'wall vs none', 'wall vs own tracing-only', 'JS-thread CPU vs own tracing-only', 'run-queue wait ms', 'event-loop delay max ms'],
+        ['variant', 'wall ms', 'wall vs none', 'wall vs own tracing-only', 'JS-thread CPU vs own tracing-only', 'run-queue wait ms', 'event-loop delay max ms', 'profiles (chunks) sent', 'samples sent'],
         s.short.map((r) => [
           r.variant + failed(r),
           f(r.wallMs, 0),
@@ -45,6 +47,10 @@ export function renderTables(s) {
           r.jsCpuVsTracingPct !== undefined ? `${signed(r.jsCpuVsTracingPct)} %` : '—',
           f(r.runQueueWaitMs, 0),
           f(r.eldMaxMs, 2),
+          r.profiler === 'none' || r.mode === 'tracing'
+            ? '—'
+            : `${f(r.profilesSent, 0)}${Number.isFinite(r.profilesTooShort) ? ` (${f(r.profilesTooShort, 0)} too short)` : ''}`,
+          r.profiler === 'none' || r.mode === 'tracing' ? '—' : f(r.samples, 0),
         ]),
       ),
     );
@@ -71,7 +77,7 @@ export function renderTables(s) {
     out.push('\n### stalls: JS-thread ms per profiler call (p50 / p99 / max)\n');
     out.push(
       md(
-        ['profiler', 'start', 'rotation', 'stop', 'txn start', 'txn finish', 'own jsNs stats', 'loop delay max (cont.)', 'loop delay max (short txns)'],
+        ['profiler', 'start', 'rotation', 'stop', 'txn start', 'txn finish', 'own stats, short txns', 'own stats, continuous', 'loop delay max (cont.)', 'loop delay max (short txns)'],
         s.stalls.map((r) => [
           r.profiler,
           ms3(r.start),
@@ -81,7 +87,8 @@ export function renderTables(s) {
           ms3(r.stop),
           ms3(r.txnStart),
           ms3(r.txnFinish),
-          r.self ? `${f(r.self.p50Ms, 3)} / ${f(r.self.p99Ms, 3)} / ${f(r.self.maxMs, 3)} (${r.self.jsCalls} calls)` : '—',
+          own(r.selfTxn),
+          own(r.selfCont),
           `${f(r.eldMaxMs, 2)} (${signed(r.eldOverBaselineMs)} vs none)`,
           `${f(r.eldShortMaxMs, 2)} (${signed(r.eldShortOverBaselineMs)} vs none)`,
         ]),

@@ -1,13 +1,7 @@
+import type { ProfileFrame } from '../sampler.js';
+
 /** A frame, in the field names of Sentry's profile formats. */
-export interface Frame {
-  function?: string;
-  abs_path?: string;
-  filename?: string;
-  module?: string;
-  lineno?: number;
-  colno?: number;
-  in_app?: boolean;
-}
+export type Frame = ProfileFrame;
 
 /** One sample of one thread. */
 export interface ModelSample {
