@@ -68,6 +68,8 @@ export interface SamplerStats {
   windowsDelivered: number;
   windowsTimedOut: number;
   windowsDropped: number;
+  /** Worker-thread messages whose handling panicked (caught and counted). */
+  workerPanics: number;
   /** Calls into the profiler on JS threads, and the time they took. */
   jsCalls: number;
   jsNsTotal: number;

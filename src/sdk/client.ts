@@ -474,7 +474,7 @@ function emptySamplerStats(): SamplerStats {
     samplerStarts: 0, samplerStops: 0, rotations: 0, v8StartFailures: 0, samplesReceived: 0,
     samplesDuplicate: 0, samplesDroppedQueue: 0, samplesDroppedCapacity: 0, samplesOutOfOrder: 0,
     stacksTruncated: 0, samplesHeld: 0, bytesHeld: 0, threads: 0, storeCompactions: 0, windowsOpened: 0,
-    windowsDelivered: 0, windowsTimedOut: 0, windowsDropped: 0, jsCalls: 0, jsNsTotal: 0, jsNsMax: 0,
+    windowsDelivered: 0, windowsTimedOut: 0, windowsDropped: 0, workerPanics: 0, jsCalls: 0, jsNsTotal: 0, jsNsMax: 0,
     jsNsP50: 0, jsNsP99: 0, samplingHz: 0,
   };
 }

@@ -32,6 +32,8 @@ export class CallbackTransport implements Transport {
   private readonly discards = new DiscardCounter();
   private pending = 0;
   private failures = 0;
+  /** `failures` as of the last flush that resolved. */
+  private failuresReported = 0;
   private accepting = true;
   private readonly idle = new IdleWaiters(() => this.pending === 0);
 
@@ -49,7 +51,14 @@ export class CallbackTransport implements Transport {
 
   /** Calls the user function; never throws. */
   send(envelope: Uint8Array | string, info: EnvelopeInfo): void {
-    const copied = copyInfo(info);
+    try {
+      this.deliver(envelope, copyInfo(info));
+    } catch (err) {
+      this.log.log('internal', `ferroprof: transport error, envelope dropped: ${describeError(err)}`);
+    }
+  }
+
+  private deliver(envelope: Uint8Array | string, copied: EnvelopeInfo): void {
     if (!this.accepting) {
       this.discards.recordEnvelope('internal_sdk_error', copied, false);
       this.log.log('closed', 'ferroprof: an envelope was sent after the transport was closed; dropped');
@@ -78,16 +87,22 @@ export class CallbackTransport implements Transport {
     }
   }
 
-  /** Resolves `true` when every promise of the callback settled in time and none rejected meanwhile. */
+  /** Resolves `true` when every promise of the callback settled in time and none failed since the previous flush. */
   flush(timeoutMs?: number): Promise<boolean> {
-    const failuresBefore = this.failures;
-    return this.idle.wait(timeoutMs).then((idle) => idle && this.failures === failuresBefore);
+    return this.idle.wait(timeoutMs).then((idle) => this.settleFlush(idle));
   }
 
   /** Flushes, then drops later envelopes. */
   close(timeoutMs?: number): Promise<boolean> {
     this.accepting = false;
     return this.flush(timeoutMs);
+  }
+
+  /** A flush is clean only if nothing was given up on since the previous flush resolved. */
+  private settleFlush(idle: boolean): boolean {
+    const clean = this.failures === this.failuresReported;
+    this.failuresReported = this.failures;
+    return idle && clean;
   }
 
   /** Cumulative discarded items per (reason, category). */

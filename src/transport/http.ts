@@ -124,6 +124,8 @@ export class HttpTransport implements Transport {
   private reportQueued = false;
   /** Envelopes given up on (network or send error); a flush that sees one resolves false. */
   private failures = 0;
+  /** `failures` as of the last flush that resolved. */
+  private failuresReported = 0;
   private accepting = true;
   private stopped = false;
   private closing: Promise<boolean> | undefined;
@@ -206,14 +208,13 @@ export class HttpTransport implements Transport {
 
   /**
    * Resolves `true` once everything queued has been handled in time and nothing was given
-   * up on (network or send error) meanwhile; `false` on timeout. Rate-limited and
+   * up on (network or send error) since the previous flush; `false` otherwise. Rate-limited and
    * overflowed envelopes are counted, not waited for. Pending client reports are sent too.
    */
   flush(timeoutMs?: number): Promise<boolean> {
     try {
       this.queueClientReport();
-      const failuresBefore = this.failures;
-      return this.idle.wait(timeoutMs).then((idle) => idle && this.failures === failuresBefore);
+      return this.idle.wait(timeoutMs).then((idle) => this.settleFlush(idle));
     } catch {
       return Promise.resolve(false);
     }
@@ -230,6 +231,13 @@ export class HttpTransport implements Transport {
       })
       .catch(() => false);
     return this.closing;
+  }
+
+  /** A flush is clean only if nothing was given up on since the previous flush resolved. */
+  private settleFlush(idle: boolean): boolean {
+    const clean = this.failures === this.failuresReported;
+    this.failuresReported = this.failures;
+    return idle && clean;
   }
 
   /** Cumulative discarded items per (reason, category). */

@@ -42,6 +42,8 @@ export class LocalTransport implements Transport {
   private readonly discards = new DiscardCounter();
   private pending = 0;
   private failures = 0;
+  /** `failures` as of the last flush that resolved. */
+  private failuresReported = 0;
   private accepting = true;
   private dirReady: Promise<unknown> | undefined;
   private readonly idle = new IdleWaiters(() => this.pending === 0);
@@ -77,16 +79,22 @@ export class LocalTransport implements Transport {
     }
   }
 
-  /** Resolves `true` when every write has finished in time and none failed meanwhile. */
+  /** Resolves `true` when every write has finished in time and none failed since the previous flush. */
   flush(timeoutMs?: number): Promise<boolean> {
-    const failuresBefore = this.failures;
-    return this.idle.wait(timeoutMs).then((idle) => idle && this.failures === failuresBefore);
+    return this.idle.wait(timeoutMs).then((idle) => this.settleFlush(idle));
   }
 
   /** Flushes, then drops later envelopes. */
   close(timeoutMs?: number): Promise<boolean> {
     this.accepting = false;
     return this.flush(timeoutMs);
+  }
+
+  /** A flush is clean only if nothing was given up on since the previous flush resolved. */
+  private settleFlush(idle: boolean): boolean {
+    const clean = this.failures === this.failuresReported;
+    this.failuresReported = this.failures;
+    return idle && clean;
   }
 
   /** Cumulative discarded items per (reason, category). */

@@ -128,9 +128,14 @@ export function normalizeTimeout(timeoutMs: number | undefined): number {
 
 const encoder = new TextEncoder();
 
-/** The envelope as bytes (strings are UTF-8 encoded). */
+/**
+ * The envelope as bytes (strings are UTF-8 encoded).
+ * @throws TypeError for anything else, which the transports catch and log.
+ */
 export function toBytes(envelope: Uint8Array | string): Uint8Array {
-  return typeof envelope === 'string' ? encoder.encode(envelope) : envelope;
+  if (typeof envelope === 'string') return encoder.encode(envelope);
+  if (envelope instanceof Uint8Array) return envelope;
+  throw new TypeError(`an envelope must be a string or a Uint8Array, got ${envelope === null ? 'null' : typeof envelope}`);
 }
 
 /** A defensive copy of `info`, so later mutation by the caller cannot change what is counted. */

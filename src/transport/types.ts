@@ -38,7 +38,8 @@ export type TransportLogger = (message: string) => void;
 
 /**
  * Where envelopes go. `send` never throws and never blocks; `flush`/`close` resolve to
- * `true` when everything queued was delivered (or written) in time and never reject.
+ * `true` when everything queued was delivered (or written) in time and nothing failed
+ * since the previous flush; they never reject.
  */
 export interface Transport {
   /** Queues one serialized envelope. */

@@ -94,9 +94,11 @@ async function createLowLevelAdapter(cfg, calls, wire) {
   const profiled = cfg.mode === 'txn';
   const pending = [];
   let session;
-  // Window profiles stand in for envelopes: gzipped JSON of frames, stacks and samples.
+  // Window profiles stand in for envelopes: gzipped JSON of frames, stacks and samples,
+  // counted after the run so that gzip does not land on the measured JS thread.
+  const profiles = [];
   const countProfile = (p) => {
-    wire.addPprof(gzipSync(JSON.stringify(p)), p.samples.length);
+    profiles.push(p);
   };
   let txnCount = 0;
   return {
@@ -119,7 +121,13 @@ async function createLowLevelAdapter(cfg, calls, wire) {
       }
     },
     async txnAsync(name, fn) {
-      return this.txn(name, fn);
+      if (!profiled || (cfg.sampleRate < 1 && (txnCount++ % Math.round(1 / cfg.sampleRate)) !== 0)) return fn();
+      const w = calls.time('txnStart', () => mod.openWindow());
+      try {
+        return await fn();
+      } finally {
+        calls.time('txnFinish', () => pending.push(w.close().then(countProfile, () => {})));
+      }
     },
     rotate() {},
     statsSnapshot() {
@@ -135,6 +143,7 @@ async function createLowLevelAdapter(cfg, calls, wire) {
         mod.stopSampling();
       }
       await Promise.all(pending);
+      for (const p of profiles) wire.addPprof(gzipSync(JSON.stringify(p)), p.samples.length);
       const self = pickSelfStats(mod.getSamplerStats());
       return { self };
     },
@@ -145,5 +154,7 @@ export async function createFerroprofAdapter(cfg, calls, wire) {
   if (cfg.mode === 'continuous' || cfg.mode === 'txn') {
     mod.configureSampler?.({ rotationIntervalMs: cfg.rotationMs ?? 500 });
   }
-  return hasSdk ? createSdkAdapter(cfg, calls, wire) : createLowLevelAdapter(cfg, calls, wire);
+  // FERROPROF_BENCH_API=low-level measures the sampler API even when the SDK exists.
+  const useSdk = hasSdk && process.env.FERROPROF_BENCH_API !== 'low-level';
+  return useSdk ? createSdkAdapter(cfg, calls, wire) : createLowLevelAdapter(cfg, calls, wire);
 }

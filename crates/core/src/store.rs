@@ -213,6 +213,17 @@ impl SampleStore {
             .all(|t| !t.active || t.covered_until_ns >= ts_ns)
     }
 
+    /// Up to when every thread still being sampled has delivered its samples
+    /// (`u64::MAX` when none is): windows ending there or earlier are complete.
+    pub fn covered_until(&self) -> u64 {
+        self.threads
+            .values()
+            .filter(|t| t.active)
+            .map(|t| t.covered_until_ns)
+            .min()
+            .unwrap_or(u64::MAX)
+    }
+
     /// Newest timestamp ever accepted for a thread.
     pub fn last_ts(&self, thread: ThreadId) -> Option<u64> {
         self.threads.get(&thread).map(|t| t.last_ts_ns)
@@ -420,8 +431,10 @@ mod tests {
         s.mark_covered(3, 60);
         assert!(s.is_covered(50));
         assert!(!s.is_covered(80));
+        assert_eq!(s.covered_until(), 60);
         s.deactivate_thread(3);
         assert!(s.is_covered(80));
+        assert_eq!(s.covered_until(), 100);
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct Stats {
     pub windows_delivered: AtomicU64,
     pub windows_timed_out: AtomicU64,
     pub windows_dropped: AtomicU64,
+    /// Messages whose handling panicked on the worker thread (caught; counted).
+    pub worker_panics: AtomicU64,
     pub js_calls: AtomicU64,
     pub js_ns_total: AtomicU64,
     pub js_ns_max: AtomicU64,

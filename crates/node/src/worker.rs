@@ -50,6 +50,22 @@ pub struct Batch {
     pub covered_until_ns: u64,
 }
 
+impl WorkerMsg {
+    /// Whether the message can make closed windows ready.
+    fn changes_coverage(&self) -> bool {
+        matches!(
+            self,
+            WorkerMsg::Batch(_)
+                | WorkerMsg::ThreadEnded { .. }
+                | WorkerMsg::Covered { .. }
+                | WorkerMsg::CloseWindow {
+                    reply: Reply::Sync(..),
+                    ..
+                }
+        )
+    }
+}
+
 pub enum WorkerMsg {
     Batch(Batch),
     ThreadStarted {
@@ -215,23 +231,37 @@ impl Worker {
     }
 
     fn run(mut self, rx: Receiver<WorkerMsg>) {
+        let mut last_upkeep = Instant::now();
         loop {
+            let mut coverage_changed = false;
             match rx.recv_timeout(RESOURCE_PERIOD) {
-                Ok(msg) => {
-                    // A bug on one batch must not kill the worker for the process.
-                    let result =
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(msg)));
-                    if result.is_err() {
-                        Stats::add(&runtime().stats.windows_dropped, 0);
+                Ok(first) => {
+                    // Take everything queued, then do the upkeep once: with thousands of
+                    // windows per second, per-message upkeep would be quadratic.
+                    for msg in std::iter::once(first).chain(rx.try_iter().take(4096)) {
+                        coverage_changed |= msg.changes_coverage();
+                        self.handle_guarded(msg);
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
-            self.read_resources();
-            self.deliver_ready();
-            self.prune();
-            self.publish_stats();
+            // Windows become ready only when coverage moves, or when they time out.
+            if coverage_changed || last_upkeep.elapsed() >= RESOURCE_PERIOD {
+                last_upkeep = Instant::now();
+                self.read_resources();
+                self.deliver_ready();
+                self.prune();
+                self.publish_stats();
+            }
+        }
+    }
+
+    fn handle_guarded(&mut self, msg: WorkerMsg) {
+        // A bug on one message must not kill the worker for the process.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(msg)));
+        if result.is_err() {
+            Stats::add(&runtime().stats.worker_panics, 1);
         }
     }
 
@@ -311,31 +341,57 @@ impl Worker {
     }
 
     fn deliver_ready(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
         let now = Instant::now();
+        let covered = self.store.covered_until();
         let (ready, waiting): (Vec<_>, Vec<_>) = self
             .pending
             .drain(..)
-            .partition(|w| self.store.is_covered(w.end_ns) || now >= w.deadline);
+            .partition(|w| w.end_ns <= covered || now >= w.deadline);
         self.pending = waiting;
         let stats = &runtime().stats;
+        // One JS-thread task per isolate for all its ready windows: one wake-up of its
+        // event loop, not one per window.
+        let mut batches: Vec<(Arc<IsolateHandle>, Vec<Delivery>)> = Vec::new();
         for w in ready {
-            let complete = self.store.is_covered(w.end_ns);
+            let complete = w.end_ns <= covered;
             if !complete {
                 Stats::add(&stats.windows_timed_out, 1);
             }
             let slice = self.store.slice(w.start_ns, w.end_ns);
             let delivery = self.encode(&w, &slice, complete);
-            let sent = match &w.reply {
-                Reply::Js(handle) => handle.send(Box::new(DeliverTask(delivery))),
-                Reply::Sync(tx, _) => tx.send(delivery).is_ok(),
-            };
+            match w.reply {
+                Reply::Js(handle) => {
+                    match batches.iter_mut().find(|(h, _)| Arc::ptr_eq(h, &handle)) {
+                        Some((_, list)) => list.push(delivery),
+                        None => batches.push((handle, vec![delivery])),
+                    }
+                }
+                Reply::Sync(tx, _) => {
+                    let sent = tx.send(delivery).is_ok();
+                    Stats::add(
+                        if sent {
+                            &stats.windows_delivered
+                        } else {
+                            &stats.windows_dropped
+                        },
+                        1,
+                    );
+                }
+            }
+        }
+        for (handle, deliveries) in batches {
+            let n = deliveries.len() as u64;
+            let sent = handle.send(Box::new(DeliverTask(deliveries)));
             Stats::add(
                 if sent {
                     &stats.windows_delivered
                 } else {
                     &stats.windows_dropped
                 },
-                1,
+                n,
             );
         }
     }
@@ -564,12 +620,14 @@ impl<'a> BatchInterner<'a> {
     }
 }
 
-/// Delivers a window's result to the JS thread that closed it.
-struct DeliverTask(Delivery);
+/// Delivers window results to the JS thread that closed them.
+struct DeliverTask(Vec<Delivery>);
 
 impl JsThreadTask for DeliverTask {
     fn run(self: Box<Self>, env: napi::sys::napi_env, callback: napi::sys::napi_value) {
-        bridge::call_window_callback(env, callback, self.0.id, self.0.kind, &self.0.data);
+        for d in &self.0 {
+            bridge::call_window_callback(env, callback, d.id, d.kind, &d.data);
+        }
     }
 }
 
