@@ -5,6 +5,17 @@ import { compact, type Transaction } from './span.js';
 import type { ResolvedOptions } from './options.js';
 import { SDK_NAME, SDK_VERSION } from './version.js';
 
+// Facts of the process, read once: `os.type()`/`os.release()` are system calls.
+let processContexts: Record<string, unknown> | undefined;
+function staticContexts(): Record<string, unknown> {
+  processContexts ??= {
+    runtime: { name: 'node', version: process.version },
+    os: { name: osType(), version: osRelease() },
+    device: { arch: arch() },
+  };
+  return processContexts;
+}
+
 /** The Sentry `transaction` event of a finished transaction. */
 export function transactionEvent(
   txn: Transaction,
@@ -12,11 +23,7 @@ export function transactionEvent(
   profile: ProfileOutcome | undefined,
 ): Record<string, unknown> {
   const traceData: Record<string, unknown> = { ...txn.data };
-  const contexts: Record<string, unknown> = {
-    runtime: { name: 'node', version: process.version },
-    os: { name: osType(), version: osRelease() },
-    device: { arch: arch() },
-  };
+  const contexts: Record<string, unknown> = { ...staticContexts() };
   if (profile?.kind === 'encoded') {
     contexts.profile = { profile_id: profile.profileId };
   } else if (txn.profilerId) {
