@@ -1,14 +1,6 @@
-import {
-  DiscardCounter,
-  IdleWaiters,
-  OnceLogger,
-  copyInfo,
-  defaultLogger,
-  describeError,
-  normalizeTimeout,
-  toBytes,
-} from './support.js';
-import type { DataCategory, DiscardReason, DroppedCount, EnvelopeInfo, Transport, TransportLogger } from './types.js';
+import { PendingWorkTransport, positiveInt } from './pending.js';
+import { OnceLogger, copyInfo, defaultLogger, describeError, normalizeTimeout, toBytes } from './support.js';
+import type { EnvelopeInfo, Transport, TransportLogger } from './types.js';
 
 /** A user function that takes envelopes, e.g. an embedding SDK's own transport. */
 export type EnvelopeCallback = (envelope: Uint8Array, info: EnvelopeInfo) => void | Promise<void>;
@@ -26,27 +18,15 @@ export interface CallbackTransportOptions {
  * Errors it throws or promises it rejects are caught, logged once and counted
  * (`send_error`); `flush` waits for the promises it returned.
  */
-export class CallbackTransport implements Transport {
-  private readonly maxPending: number;
-  private readonly log: OnceLogger;
-  private readonly discards = new DiscardCounter();
-  private pending = 0;
-  private failures = 0;
-  /** `failures` as of the last flush that resolved. */
-  private failuresReported = 0;
-  private accepting = true;
-  private readonly idle = new IdleWaiters(() => this.pending === 0);
-
+export class CallbackTransport extends PendingWorkTransport {
   constructor(
     private readonly callback: EnvelopeCallback,
     options: CallbackTransportOptions = {},
   ) {
+    super(positiveInt(options.maxPending, 100), options.logger);
     if (typeof callback !== 'function') {
       throw new TypeError(`ferroprof: the transport callback must be a function, got ${typeof callback}`);
     }
-    const max = options.maxPending;
-    this.maxPending = typeof max === 'number' && max >= 1 ? Math.floor(max) : 100;
-    this.log = new OnceLogger(options.logger ?? defaultLogger);
   }
 
   /** Calls the user function; never throws. */
@@ -59,16 +39,8 @@ export class CallbackTransport implements Transport {
   }
 
   private deliver(envelope: Uint8Array | string, copied: EnvelopeInfo): void {
-    if (!this.accepting) {
-      this.discards.recordEnvelope('internal_sdk_error', copied, false);
-      this.log.log('closed', 'ferroprof: an envelope was sent after the transport was closed; dropped');
-      return;
-    }
-    if (this.pending >= this.maxPending) {
-      this.discards.recordEnvelope('queue_overflow', copied);
-      this.log.log('overflow', `ferroprof: the custom transport has ${this.maxPending} envelopes pending; dropping (counted as queue_overflow)`);
-      return;
-    }
+    const overflow = `ferroprof: the custom transport has ${this.maxPending} envelopes pending; dropping (counted as queue_overflow)`;
+    if (!this.admit(copied, overflow)) return;
     let result: unknown;
     try {
       result = this.callback(toBytes(envelope), copied);
@@ -77,47 +49,12 @@ export class CallbackTransport implements Transport {
       return;
     }
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<void>).then === 'function') {
-      this.pending += 1;
-      Promise.resolve(result as PromiseLike<void>)
-        .then(undefined, (err: unknown) => this.fail(copied, err))
-        .finally(() => {
-          this.pending -= 1;
-          this.idle.check();
-        });
+      this.track(Promise.resolve(result as PromiseLike<void>).then(undefined, (err: unknown) => this.fail(copied, err)));
     }
   }
 
-  /** Resolves `true` when every promise of the callback settled in time and none failed since the previous flush. */
-  flush(timeoutMs?: number): Promise<boolean> {
-    return this.idle.wait(timeoutMs).then((idle) => this.settleFlush(idle));
-  }
-
-  /** Flushes, then drops later envelopes. */
-  close(timeoutMs?: number): Promise<boolean> {
-    this.accepting = false;
-    return this.flush(timeoutMs);
-  }
-
-  /** A flush is clean only if nothing was given up on since the previous flush resolved. */
-  private settleFlush(idle: boolean): boolean {
-    const clean = this.failures === this.failuresReported;
-    this.failuresReported = this.failures;
-    return idle && clean;
-  }
-
-  /** Cumulative discarded items per (reason, category). */
-  getDroppedCounts(): DroppedCount[] {
-    return this.discards.totals();
-  }
-
-  /** Counts discards made elsewhere in the SDK. */
-  recordDroppedEvent(reason: DiscardReason, category: DataCategory, quantity = 1): void {
-    this.discards.record(reason, category, quantity);
-  }
-
   private fail(info: EnvelopeInfo, err: unknown): void {
-    this.failures += 1;
-    this.discards.recordEnvelope('send_error', info);
+    this.recordFailure(info);
     this.log.log('callback', `ferroprof: the custom transport failed: ${describeError(err)} (counted as send_error)`);
   }
 }
