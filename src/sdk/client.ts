@@ -258,11 +258,20 @@ export class Client implements TransactionSink {
       return;
     }
     if (this.closed) return;
-    this.track(this.sendTransaction(txn));
+    const profile = txn.profile;
+    if (!profile) {
+      // The common case sends at once, without a promise per transaction.
+      try {
+        this.sendTransaction(txn, undefined);
+      } catch (err) {
+        logger.warnOnce('send-failed', `could not send an event: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      return;
+    }
+    this.track(profile.outcome.then((outcome) => this.sendTransaction(txn, outcome)));
   }
 
-  private async sendTransaction(txn: Transaction): Promise<void> {
-    const outcome = txn.profile ? await txn.profile.outcome : undefined;
+  private sendTransaction(txn: Transaction, outcome: ProfileOutcome | undefined): void {
     // A session that ran during the transaction (even one started inside it) holds
     // its samples; a transaction profile, when sent, takes precedence.
     if (!txn.profilerId && outcome?.kind !== 'encoded') txn.profilerId = this.sessionDuring(txn);
