@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use ferroprof_core::sentry::{
-    encode_v1, encode_v2, gzip, gzip_level, ChunkMeta, DeviceInfo, Measurements, OsInfo,
-    ProfileMeta, RuntimeInfo, SdkInfo, TransactionMeta, GZIP_LEVEL,
+    encode_v1, encode_v2, gzip, gzip_level, ChunkMeta, Measurements, ProfileMeta, TransactionMeta,
+    GZIP_LEVEL,
 };
 use ferroprof_core::{ClockAnchor, Frame, Sample, SampleStore, StackId, StoreLimits, VmState};
 
@@ -95,24 +95,11 @@ fn filled_store(rng: &mut Rng, start_ns: u64) -> SampleStore {
 }
 
 fn meta() -> ProfileMeta {
-    let mut m = ProfileMeta::new(
-        SdkInfo {
-            name: "ferroprof".into(),
-            version: "0.1.0".into(),
-        },
-        RuntimeInfo {
-            name: "node".into(),
-            version: "v22.12.0".into(),
-        },
-        OsInfo {
-            name: "linux".into(),
-            version: "6.8.0".into(),
-            build_number: None,
-        },
-        DeviceInfo {
-            architecture: "x64".into(),
-            ..DeviceInfo::default()
-        },
+    let mut m = ProfileMeta::node(
+        ("ferroprof", "0.1.0"),
+        "v22.12.0",
+        ("linux", "6.8.0"),
+        "x64",
     );
     m.release = Some("my-app@1.0.0".into());
     m.environment = Some("production".into());

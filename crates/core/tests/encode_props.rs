@@ -6,9 +6,8 @@
 use std::collections::BTreeMap;
 
 use ferroprof_core::sentry::{
-    build_v1, build_v2, encode_v1, encode_v2, validate_v1, validate_v2, ChunkMeta, DeviceInfo,
-    Measurements, OsInfo, ProfileMeta, Reason, RuntimeInfo, SdkInfo, TransactionMeta,
-    DEFAULT_MAX_STACK_DEPTH,
+    build_v1, build_v2, encode_v1, encode_v2, validate_v1, validate_v2, ChunkMeta, Measurements,
+    ProfileMeta, Reason, TransactionMeta, DEFAULT_MAX_STACK_DEPTH,
 };
 use ferroprof_core::{
     ClockAnchor, Frame, ProfileSlice, Sample, SampleStore, StackId, StoreLimits, ThreadId, VmState,
@@ -62,24 +61,11 @@ fn store_with(points: &[(ThreadId, u64, u8)]) -> SampleStore {
 }
 
 fn meta() -> ProfileMeta {
-    ProfileMeta::new(
-        SdkInfo {
-            name: "ferroprof".into(),
-            version: "0.1.0".into(),
-        },
-        RuntimeInfo {
-            name: "node".into(),
-            version: "v22.12.0".into(),
-        },
-        OsInfo {
-            name: "linux".into(),
-            version: "6.8.0".into(),
-            build_number: None,
-        },
-        DeviceInfo {
-            architecture: "x64".into(),
-            ..DeviceInfo::default()
-        },
+    ProfileMeta::node(
+        ("ferroprof", "0.1.0"),
+        "v22.12.0",
+        ("linux", "6.8.0"),
+        "x64",
     )
 }
 

@@ -9,10 +9,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use ferroprof_core::frame::NodeRole;
-use ferroprof_core::sentry::{
-    encode_v1, encode_v2, ChunkMeta, DeviceInfo, OsInfo, ProfileMeta, RuntimeInfo, SdkInfo,
-    TransactionMeta,
-};
+use ferroprof_core::sentry::{encode_v1, encode_v2, ChunkMeta, ProfileMeta, TransactionMeta};
 use ferroprof_core::{
     ClockAnchor, FrameId, ProfileSlice, Sample, SampleStore, StackId, StackTable, ThreadId,
     V8NodeInfo, VmState,
@@ -182,24 +179,11 @@ struct Worker {
 }
 
 fn default_meta() -> ProfileMeta {
-    ProfileMeta::new(
-        SdkInfo {
-            name: "ferroprof".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        },
-        RuntimeInfo {
-            name: "node".into(),
-            version: String::new(),
-        },
-        OsInfo {
-            name: std::env::consts::OS.into(),
-            version: String::new(),
-            build_number: None,
-        },
-        DeviceInfo {
-            architecture: std::env::consts::ARCH.into(),
-            ..DeviceInfo::default()
-        },
+    ProfileMeta::node(
+        ("ferroprof", env!("CARGO_PKG_VERSION")),
+        "",
+        (std::env::consts::OS, ""),
+        std::env::consts::ARCH,
     )
 }
 

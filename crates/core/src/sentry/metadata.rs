@@ -77,6 +77,35 @@ pub struct ProfileMeta {
 }
 
 impl ProfileMeta {
+    /// Metadata of a Node.js process: SDK `name@version`, `runtime` node with its
+    /// version, the OS and the CPU architecture.
+    pub fn node(
+        sdk: (&str, &str),
+        node_version: &str,
+        os: (&str, &str),
+        architecture: &str,
+    ) -> Self {
+        Self::new(
+            SdkInfo {
+                name: sdk.0.into(),
+                version: sdk.1.into(),
+            },
+            RuntimeInfo {
+                name: "node".into(),
+                version: node_version.into(),
+            },
+            OsInfo {
+                name: os.0.into(),
+                version: os.1.into(),
+                build_number: None,
+            },
+            DeviceInfo {
+                architecture: architecture.into(),
+                ..DeviceInfo::default()
+            },
+        )
+    }
+
     pub fn new(sdk: SdkInfo, runtime: RuntimeInfo, os: OsInfo, device: DeviceInfo) -> Self {
         Self {
             sdk,

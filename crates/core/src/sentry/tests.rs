@@ -48,24 +48,11 @@ fn slice(start_ns: u64, idle: &[bool]) -> ProfileSlice {
 }
 
 fn meta() -> ProfileMeta {
-    let mut m = ProfileMeta::new(
-        SdkInfo {
-            name: "ferroprof".into(),
-            version: "0.1.0".into(),
-        },
-        RuntimeInfo {
-            name: "node".into(),
-            version: "v22.12.0".into(),
-        },
-        OsInfo {
-            name: "linux".into(),
-            version: "6.8.0".into(),
-            build_number: None,
-        },
-        DeviceInfo {
-            architecture: "x64".into(),
-            ..DeviceInfo::default()
-        },
+    let mut m = ProfileMeta::node(
+        ("ferroprof", "0.1.0"),
+        "v22.12.0",
+        ("linux", "6.8.0"),
+        "x64",
     );
     m.release = Some("my-app@1.0.0".into());
     m
