@@ -14,7 +14,7 @@ import { type ChunkOutcome, ContinuousSession } from './continuous.js';
 import { buildEnvelope, type EnvelopeItemInput } from './envelope.js';
 import { transactionEvent } from './event.js';
 import { uuid4 } from './ids.js';
-import { logger } from './logger.js';
+import { errorLine, logger } from './logger.js';
 import type { ResolvedOptions, SamplingContext, TransactionContext } from './options.js';
 import { Profile, type ProfileOutcome } from './profile.js';
 import { draw, rateFromSampler } from './sampling.js';
@@ -140,7 +140,7 @@ export class Client implements TransactionSink {
         environment: this.options.environment,
       });
     } catch (err) {
-      logger.warnOnce('native', `profiling is unavailable: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+      logger.warnOnce('native', `profiling is unavailable: ${errorLine(err)}`);
     }
   }
 
@@ -158,7 +158,7 @@ export class Client implements TransactionSink {
       startSampling(this.options.scheduler.frequency);
       this.holdsSampler = true;
     } catch (err) {
-      logger.warnOnce('native', `profiling is unavailable: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+      logger.warnOnce('native', `profiling is unavailable: ${errorLine(err)}`);
     }
   }
 

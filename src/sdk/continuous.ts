@@ -2,7 +2,7 @@ import { RESULT_ENCODED, RESULT_REJECTED } from '../native-types.js';
 import type { WindowResult } from '../native-types.js';
 import { closeWindowAs, closeWindowSyncAs, followSampling, openWindowId, startSampling, stopSampling } from '../sampler.js';
 import { uuid4 } from './ids.js';
-import { logger } from './logger.js';
+import { errorLine, logger } from './logger.js';
 
 /** What became of one chunk. */
 export type ChunkOutcome =
@@ -35,14 +35,14 @@ export class ContinuousSession {
     try {
       startSampling(this.options.frequency);
     } catch (err) {
-      logger.warnOnce('session-start', `cannot start continuous profiling: ${firstLine(err)}`);
+      logger.warnOnce('session-start', `cannot start continuous profiling: ${errorLine(err)}`);
       return false;
     }
     try {
       this.windowId = openWindowId();
     } catch (err) {
       stopSampling();
-      logger.warnOnce('session-start', `cannot start continuous profiling: ${firstLine(err)}`);
+      logger.warnOnce('session-start', `cannot start continuous profiling: ${errorLine(err)}`);
       return false;
     }
     followSampling(this.options.frequency);
@@ -61,11 +61,10 @@ export class ContinuousSession {
     const id = this.windowId;
     if (id === undefined) return Promise.resolve();
     if (final) this.windowId = undefined;
-    const chunkId = uuid4();
-    const meta = JSON.stringify({ profilerId: this.profilerId, chunkId });
+    const { chunkId, meta } = this.nextChunk();
     const work = closeWindowAs(id, { encoding: 'v2', meta, reopen: !final }).then(
       (result) => this.options.onChunk(toChunkOutcome(chunkId, result)),
-      (err: unknown) => this.options.onChunk({ kind: 'failed', chunkId, message: firstLine(err) }),
+      (err: unknown) => this.options.onChunk({ kind: 'failed', chunkId, message: errorLine(err) }),
     );
     this.inflight.add(work);
     void work.finally(() => this.inflight.delete(work));
@@ -89,11 +88,16 @@ export class ContinuousSession {
     this.windowId = undefined;
     clearInterval(this.timer);
     followSampling(0);
-    const chunkId = uuid4();
-    const meta = JSON.stringify({ profilerId: this.profilerId, chunkId });
+    const { chunkId, meta } = this.nextChunk();
     const result = closeWindowSyncAs(id, { encoding: 'v2', meta }, timeoutMs);
     stopSampling();
     return result ? toChunkOutcome(chunkId, result) : undefined;
+  }
+
+  /** A new chunk id and the metadata the native encoder takes for it. */
+  private nextChunk(): { chunkId: string; meta: string } {
+    const chunkId = uuid4();
+    return { chunkId, meta: JSON.stringify({ profilerId: this.profilerId, chunkId }) };
   }
 
   /** Resolves when every chunk cut so far has been handed on. */
@@ -109,9 +113,4 @@ function toChunkOutcome(chunkId: string, result: WindowResult): ChunkOutcome {
     return { kind: 'rejected', chunkId, ...r };
   }
   return { kind: 'failed', chunkId, message: `unexpected result kind ${result.kind}` };
-}
-
-function firstLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n')[0] ?? text;
 }

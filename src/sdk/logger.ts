@@ -44,5 +44,11 @@ export class SdkLogger {
   }
 }
 
+/** The first line of an error's message: enough for a one-line log. */
+export function errorLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n')[0] ?? text;
+}
+
 /** The process-wide logger of the SDK. */
 export const logger = new SdkLogger();

@@ -2,7 +2,7 @@ import { closeWindowAs, openWindowId } from '../sampler.js';
 import { RESULT_ENCODED, RESULT_REJECTED } from '../native-types.js';
 import type { WindowResult } from '../native-types.js';
 import { uuid4 } from './ids.js';
-import { logger } from './logger.js';
+import { errorLine, logger } from './logger.js';
 import type { Transaction } from './span.js';
 
 /** What became of a profile once its samples were encoded. */
@@ -52,7 +52,7 @@ export class Profile {
       this.windowId = openWindowId();
     } catch (err) {
       // No native binary, or V8 refused: the transaction goes on unprofiled.
-      const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
+      const message = errorLine(err);
       logger.warnOnce('profile-start', `profiling is unavailable: ${message}`);
       this.resolveOutcome({ kind: 'failed', message });
       return;

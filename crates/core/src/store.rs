@@ -208,9 +208,7 @@ impl SampleStore {
 
     /// Whether every thread still being sampled has delivered its samples up to `ts_ns`.
     pub fn is_covered(&self, ts_ns: u64) -> bool {
-        self.threads
-            .values()
-            .all(|t| !t.active || t.covered_until_ns >= ts_ns)
+        self.covered_until() >= ts_ns
     }
 
     /// Up to when every thread still being sampled has delivered its samples

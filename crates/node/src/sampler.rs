@@ -26,6 +26,11 @@ pub const MAX_HZ: f64 = 10_000.0;
 /// rotation; beyond that V8 discards samples instead of growing.
 const MAX_PROFILE_SECONDS: f64 = 300.0;
 
+/// The most samples one V8 profile at `interval_us` may hold (`MAX_PROFILE_SECONDS`).
+fn max_samples_for(interval_us: i32) -> u32 {
+    (1e6 / f64::from(interval_us.max(1)) * MAX_PROFILE_SECONDS) as u32
+}
+
 /// Checks a sampling frequency; the message names the accepted range.
 pub fn validate_hz(hz: f64) -> Result<f64, String> {
     if hz.is_finite() && (MIN_HZ..=MAX_HZ).contains(&hz) {
@@ -196,7 +201,7 @@ impl IsolateSampler {
             );
         }
         let interval_us = (1e6 / hz).round().max(1.0) as i32;
-        let max_samples = (hz * MAX_PROFILE_SECONDS) as u32;
+        let max_samples = max_samples_for(interval_us);
         let profiler = self.profiler.as_mut().expect("profiler was just created");
         // The profiler-wide base interval must equal the profile's, or V8 rounds the
         // profile's interval to a multiple of its default (1 ms) and 101 Hz becomes 100.
@@ -341,10 +346,7 @@ impl IsolateSampler {
             return 0;
         };
         let rt = runtime();
-        let (interval_us, max_samples) = (
-            self.interval_us,
-            (1e6 / self.interval_us as f64 * MAX_PROFILE_SECONDS) as u32,
-        );
+        let (interval_us, max_samples) = (self.interval_us, max_samples_for(self.interval_us));
         let Some(profiler) = self.profiler.as_mut() else {
             return 0;
         };
