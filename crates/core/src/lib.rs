@@ -4,8 +4,11 @@
 //! samples, threads), interns frames and stacks so that equal stacks are stored once,
 //! keeps a bounded, time-indexed store of samples per thread, and slices time windows
 //! out of it. The Sentry wire formats are built on top of [`slice::ProfileSlice`].
+//! [`engine::Engine`] ties these together into the deterministic state machine the
+//! native binding drives: messages and a clock in, deliveries out.
 
 pub mod clock;
+pub mod engine;
 pub mod frame;
 pub mod sentry;
 pub mod slice;

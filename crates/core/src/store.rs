@@ -4,6 +4,11 @@
 //! it and prune what no consumer needs any more. Memory is bounded by a sample count
 //! and a byte budget (samples plus the stack table); when a bound is hit the oldest
 //! samples go first and every dropped sample is counted.
+//!
+//! Bounds are enforced by [`SampleStore::enforce_limits`], which the producer calls
+//! between batches, never inside one: enforcing may compact the stack table, which
+//! renumbers stack ids, and a producer in the middle of a batch still holds ids it
+//! interned earlier in that batch.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -110,6 +115,8 @@ pub struct SampleStore {
     pub(crate) threads: BTreeMap<ThreadId, ThreadSamples>,
     len: usize,
     accepted: u64,
+    /// Samples released by pruning (no consumer needed them any more).
+    pruned: u64,
     dropped: DropCounts,
     compactions: u64,
     anchor: ClockAnchor,
@@ -123,6 +130,7 @@ impl SampleStore {
             threads: BTreeMap::new(),
             len: 0,
             accepted: 0,
+            pruned: 0,
             dropped: DropCounts::default(),
             compactions: 0,
             anchor,
@@ -184,7 +192,8 @@ impl SampleStore {
     }
 
     /// Appends a sample. Returns `false` (and counts it) when it is not newer than
-    /// the thread's last sample.
+    /// the thread's last sample. Bounds are not enforced here (see
+    /// [`SampleStore::enforce_limits`]), so stack ids stay valid for the whole batch.
     pub fn push(&mut self, thread: ThreadId, sample: Sample) -> bool {
         let t = self.thread_entry(thread);
         if sample.ts_ns <= t.last_ts_ns {
@@ -196,7 +205,6 @@ impl SampleStore {
         t.samples.push_back(sample);
         self.len += 1;
         self.accepted += 1;
-        self.enforce_limits();
         true
     }
 
@@ -244,12 +252,26 @@ impl SampleStore {
         self.dropped
     }
 
+    /// Samples released by [`SampleStore::prune_before`].
+    pub fn pruned(&self) -> u64 {
+        self.pruned
+    }
+
     pub fn compactions(&self) -> u64 {
         self.compactions
     }
 
     pub fn thread_ids(&self) -> Vec<ThreadId> {
         self.threads.keys().copied().collect()
+    }
+
+    /// Every thread's `(id, name, active, covered_until_ns)`: what a rebuilt store
+    /// needs to go on where this one was.
+    pub fn thread_states(&self) -> Vec<(ThreadId, String, bool, u64)> {
+        self.threads
+            .iter()
+            .map(|(id, t)| (*id, t.name.clone(), t.active, t.covered_until_ns))
+            .collect()
     }
 
     pub fn thread_name(&self, thread: ThreadId) -> Option<&str> {
@@ -276,6 +298,7 @@ impl SampleStore {
             let keep_from = t.samples.partition_point(|s| s.ts_ns < ts_ns);
             t.samples.drain(..keep_from);
             self.len -= keep_from;
+            self.pruned += keep_from as u64;
         }
         self.threads
             .retain(|_, t| t.active || !t.samples.is_empty());
@@ -308,18 +331,33 @@ impl SampleStore {
         self.len > self.limits.max_samples || self.bytes_held() > self.limits.max_bytes
     }
 
-    fn enforce_limits(&mut self) {
-        if !self.over_limits() {
-            return;
-        }
-        // A table full of dead stacks is cheaper to compact than samples are to lose.
-        if self.bytes_held() > self.limits.max_bytes
-            && self.table.heap_bytes() > self.limits.max_bytes / 2
-        {
-            self.compact();
-        }
-        while self.over_limits() && self.len > 0 {
-            self.evict_oldest();
+    /// Brings the store back within its bounds: the oldest samples go first (counted
+    /// as `capacity` drops), and the stack table is compacted when it is what weighs.
+    /// Renumbers stack ids when it compacts: call it only between batches.
+    pub fn enforce_limits(&mut self) {
+        // Every round either compacts once or evicts at least one sample, so the loop
+        // ends; with nothing left to evict after a compaction, only the fixed
+        // per-thread overhead remains and the bound is as met as it can be.
+        let mut compacted = false;
+        while self.over_limits() {
+            let bytes_over = self.bytes_held() > self.limits.max_bytes;
+            if bytes_over && !compacted && self.table.heap_bytes() > self.limits.max_bytes / 2 {
+                self.compact();
+                compacted = true;
+                continue;
+            }
+            if self.len == 0 {
+                break;
+            }
+            let n = if self.len > self.limits.max_samples {
+                self.len - self.limits.max_samples
+            } else {
+                (self.len / 8).max(1)
+            };
+            for _ in 0..n {
+                self.evict_oldest();
+            }
+            compacted = false;
         }
     }
 
@@ -377,6 +415,7 @@ mod tests {
         for i in 1..=25 {
             assert!(s.push((i % 2) as ThreadId, sample(i * 10, a)));
         }
+        s.enforce_limits();
         assert_eq!(s.len(), 10);
         assert_eq!(s.dropped().capacity, 15);
         let mut kept: Vec<u64> = s
@@ -400,7 +439,11 @@ mod tests {
         let a = stack(&mut s, "a");
         for i in 1..=10_000 {
             s.push(0, sample(i, a));
+            if i % 100 == 0 {
+                s.enforce_limits();
+            }
         }
+        s.enforce_limits();
         assert!(s.bytes_held() <= 4096);
         assert_eq!(s.dropped().capacity as usize + s.len(), 10_000);
     }

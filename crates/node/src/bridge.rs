@@ -48,6 +48,49 @@ extern "C" {
     fn fp_profile_delete(profile: *mut c_void);
     fn fp_node_info(node: *const c_void, out: *mut RawNodeInfo);
     fn fp_monotonic_now_ns() -> u64;
+    fn fp_request_interrupt(
+        isolate: *mut c_void,
+        callback: unsafe extern "C" fn(*mut c_void, *mut c_void),
+        data: *mut c_void,
+    );
+}
+
+/// An isolate, as other threads may hold it: only to request interrupts.
+pub struct IsolatePtr(*mut c_void);
+
+// SAFETY: the pointer is only passed to `v8::Isolate::RequestInterrupt`, which V8
+// documents as callable from any thread without a `Locker`; the owner clears it (on
+// the isolate's thread, under the same lock every caller holds) before the isolate
+// is disposed, so no call sees a dead isolate.
+unsafe impl Send for IsolatePtr {}
+// SAFETY: as above; `RequestInterrupt` may be called concurrently.
+unsafe impl Sync for IsolatePtr {}
+
+impl IsolatePtr {
+    /// The isolate entered on this thread, if any.
+    pub fn current() -> Option<Self> {
+        // SAFETY: `TryGetCurrent` only reads V8's thread-local current isolate.
+        let isolate = unsafe { fp_current_isolate() };
+        (!isolate.is_null()).then_some(Self(isolate))
+    }
+
+    /// Asks V8 to run [`crate::sampler::serve_interrupt`] with `key` on the isolate's
+    /// thread at its next interrupt check: while JavaScript runs, even in a loop that
+    /// never yields to the event loop. `key` identifies the sampler; no memory
+    /// changes hands, so an interrupt that never runs leaks nothing.
+    pub fn request_interrupt(&self, key: u64) {
+        // SAFETY: the isolate is live (see the `Send` impl); the callback is a plain
+        // function and `data` an integer, valid whenever and wherever it runs.
+        unsafe { fp_request_interrupt(self.0, on_interrupt, key as usize as *mut c_void) }
+    }
+}
+
+/// Runs inside a V8 interrupt on the isolate's own thread. It must not call into
+/// JavaScript; rotation only stops and starts CPU profiles and copies samples.
+unsafe extern "C" fn on_interrupt(_isolate: *mut c_void, data: *mut c_void) {
+    let key = data as usize as u64;
+    // A panic must not unwind into V8.
+    let _ = std::panic::catch_unwind(|| crate::sampler::serve_interrupt(key));
 }
 
 /// Now, in the clock V8 stamps samples with (nanoseconds).
@@ -339,33 +382,17 @@ impl JsThreadChannel {
     }
 }
 
-/// Calls a JS callback with `(id, kind, payload)`, on its JS thread.
-pub fn call_window_callback(
-    env: sys::napi_env,
-    callback: sys::napi_value,
-    id: u32,
-    kind: u32,
-    payload: &str,
-) {
-    let mut args = [ptr::null_mut(); 3];
+/// Calls a JS callback with no arguments, on its JS thread.
+pub fn call_ready_callback(env: sys::napi_env, callback: sys::napi_value) {
     let mut undefined = ptr::null_mut();
     let mut result = ptr::null_mut();
-    // SAFETY: on the JS thread with a live env (checked by `call_js`); `payload` is
-    // valid UTF-8 of the given length; every out-pointer is valid.
+    // SAFETY: on the JS thread with a live env (checked by `call_js`); every
+    // out-pointer is valid and no argument is passed.
     unsafe {
-        if sys::napi_create_uint32(env, id, &mut args[0]) != sys::Status::napi_ok
-            || sys::napi_create_uint32(env, kind, &mut args[1]) != sys::Status::napi_ok
-            || sys::napi_create_string_utf8(
-                env,
-                payload.as_ptr().cast(),
-                payload.len() as isize,
-                &mut args[2],
-            ) != sys::Status::napi_ok
-            || sys::napi_get_undefined(env, &mut undefined) != sys::Status::napi_ok
-        {
+        if sys::napi_get_undefined(env, &mut undefined) != sys::Status::napi_ok {
             return;
         }
-        if sys::napi_call_function(env, undefined, callback, 3, args.as_ptr(), &mut result)
+        if sys::napi_call_function(env, undefined, callback, 0, ptr::null(), &mut result)
             != sys::Status::napi_ok
         {
             // The callback threw: clear the exception so it does not leak into Node's

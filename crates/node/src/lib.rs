@@ -5,6 +5,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 mod bridge;
+mod mailbox;
 mod meta;
 mod resources;
 mod runtime;
@@ -18,6 +19,9 @@ use napi::bindgen_prelude::{Function, JsValue};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
+use ferroprof_core::engine::{Encoding, Message};
+
+use crate::mailbox::Posted;
 use crate::runtime::runtime;
 use crate::sampler::with_sampler;
 use crate::stats::{JsTimer, Stats};
@@ -33,12 +37,14 @@ fn invalid(msg: String) -> Error {
     Error::new(Status::InvalidArg, msg)
 }
 
-/// Attaches the current isolate (main thread or worker). `onWindow(id, json)` receives
-/// the samples of closed windows. Must be called once per isolate before the rest.
+/// Attaches the current isolate (main thread or worker). `onReady()` is called on
+/// this isolate's event loop when window results are waiting; take them with
+/// `takeResults()`. Must be called once per isolate before the rest; later calls
+/// only rename the thread.
 #[napi(catch_unwind)]
 pub fn attach(
     env: Env,
-    on_window: Function<'_, (u32, String), ()>,
+    on_ready: Function<'_, (), ()>,
     thread_id: f64,
     thread_name: String,
 ) -> Result<()> {
@@ -47,7 +53,7 @@ pub fn attach(
             "threadId must be a non-negative integer, got {thread_id}"
         )));
     }
-    sampler::attach(&env, on_window.value().value, thread_id as u64, thread_name)
+    sampler::attach(&env, on_ready.value().value, thread_id as u64, thread_name)
         .map_err(|e| Error::new(Status::GenericFailure, format!("ferroprof: {e}")))
 }
 
@@ -74,11 +80,35 @@ pub fn is_sampling() -> bool {
     with_sampler(|s| s.is_running()).unwrap_or(false)
 }
 
+/// How a window is opened.
+#[napi(object)]
+pub struct OpenOptions {
+    /// Cut the window into `profile_chunk`s of this length (100–60 000 ms) on the
+    /// samples' own clock, delivered as they complete (`ticket` 0), whether or not
+    /// the JS thread yields. Needs `profilerId`.
+    pub chunk_period_ms: Option<f64>,
+    /// The continuous-profiling session the chunks belong to (32 hex digits).
+    pub profiler_id: Option<String>,
+}
+
 /// Opens a time window starting now; returns its id.
 #[napi(catch_unwind)]
-pub fn open_window() -> Result<u32> {
+pub fn open_window(options: Option<OpenOptions>) -> Result<u32> {
     let _t = JsTimer::start(&runtime().stats);
-    with_sampler(|s| s.open_window())
+    let chunks = match options {
+        Some(OpenOptions {
+            chunk_period_ms: Some(ms),
+            profiler_id,
+        }) => {
+            let ms = positive("chunkPeriodMs", Some(ms), 100.0, 60_000.0)?.unwrap_or(ms);
+            let id = profiler_id
+                .filter(|p| p.len() == 32 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+                .ok_or_else(|| invalid("profilerId must be 32 hex digits".into()))?;
+            Some((Duration::from_micros((ms * 1000.0) as u64), id))
+        }
+        _ => None,
+    };
+    with_sampler(|s| s.open_window(chunks))
         .ok_or_else(not_attached)?
         .map_err(|e| Error::new(Status::GenericFailure, format!("ferroprof: {e}")))
 }
@@ -87,25 +117,75 @@ pub fn open_window() -> Result<u32> {
 #[napi(object)]
 pub struct CloseOptions {
     /// `raw` (default: the slice as JSON), `v1` (Sentry `profile` payload) or `v2`
-    /// (Sentry `profile_chunk` payload).
+    /// (Sentry `profile_chunk` payload). Chunked windows always give `v2`.
     pub encoding: Option<String>,
     /// JSON metadata for `v1` (`{profileId, id, name, traceId, activeThreadId?}`) or
     /// `v2` (`{profilerId, chunkId}`).
     pub meta: Option<String>,
-    /// Keep the window open from just after now (continuous chunks).
+    /// Keep the window open from just after now (manual chunk cutting).
     pub reopen: Option<bool>,
 }
 
-/// A closed window's result: `kind` 0 = raw JSON, 1 = encoded payload, 2 = refused
-/// (`data` holds `{reason, message, samples}`).
+/// What a window result's `data` holds.
+#[napi(string_enum = "lowercase")]
+pub enum ResultKind {
+    /// The raw window JSON (`WindowProfile`).
+    Raw,
+    /// An encoded Sentry payload, ready for an envelope item.
+    Encoded,
+    /// `{reason, message, samples}`: Sentry's rules refuse the payload.
+    Rejected,
+    /// `{message}`: the window could not be produced.
+    Failed,
+}
+
+impl From<ferroprof_core::engine::ResultKind> for ResultKind {
+    fn from(k: ferroprof_core::engine::ResultKind) -> Self {
+        use ferroprof_core::engine::ResultKind as K;
+        match k {
+            K::Raw => Self::Raw,
+            K::Encoded => Self::Encoded,
+            K::Rejected => Self::Rejected,
+            K::Failed => Self::Failed,
+        }
+    }
+}
+
+/// A closed window's result, or a chunk the worker cut.
 #[napi(object)]
 pub struct WindowResult {
     pub id: u32,
-    pub kind: u32,
+    /// The `closeWindow` call this answers; `0` for a chunk cut on its period.
+    pub ticket: u32,
+    pub kind: ResultKind,
     pub data: String,
+    /// The `chunk_id` of a `profile_chunk` result.
+    pub chunk_id: Option<String>,
+    /// False when busy threads did not hand over their samples before the deadline.
+    pub complete: bool,
+    pub samples: u32,
+    /// The window's bounds, monotonic nanoseconds.
+    pub start_ns: f64,
+    pub end_ns: f64,
 }
 
-fn encoding_of(options: &Option<CloseOptions>) -> Result<(worker::Encoding, bool)> {
+impl From<Posted> for WindowResult {
+    fn from(p: Posted) -> Self {
+        Self {
+            id: p.id,
+            ticket: p.ticket,
+            kind: p.kind.into(),
+            data: p.data,
+            chunk_id: p.chunk_id,
+            complete: p.complete,
+            samples: p.samples,
+            start_ns: p.start_ns as f64,
+            end_ns: p.end_ns as f64,
+        }
+    }
+}
+
+fn encoding_of(options: &Option<CloseOptions>) -> Result<(Encoding, bool)> {
     let thread = with_sampler(|s| s.thread_id()).unwrap_or(0);
     let encoding = meta::parse_encoding(
         options.as_ref().and_then(|o| o.encoding.as_deref()),
@@ -119,13 +199,13 @@ fn encoding_of(options: &Option<CloseOptions>) -> Result<(worker::Encoding, bool
     ))
 }
 
-/// Closes a window at now; its result arrives through `onWindow(id, kind, data)`.
-/// `false` for an unknown or already closed id.
+/// Closes a window at now; returns the ticket its result will carry, or `null` for
+/// an unknown or already closed id. The result is announced by `onReady()`.
 #[napi(catch_unwind)]
-pub fn close_window(id: u32, options: Option<CloseOptions>) -> Result<bool> {
+pub fn close_window(id: u32, options: Option<CloseOptions>) -> Result<Option<u32>> {
     let _t = JsTimer::start(&runtime().stats);
     let (encoding, reopen) = encoding_of(&options)?;
-    Ok(with_sampler(|s| s.close_window(id, encoding, reopen, None)).unwrap_or(false))
+    Ok(with_sampler(|s| s.close_window(id, encoding, reopen, None)).flatten())
 }
 
 /// Closes a window and waits for its result (at most `timeoutMs`, default 2000):
@@ -142,12 +222,18 @@ pub fn close_window_sync(
     Ok(
         with_sampler(|s| s.close_window_sync(id, encoding, reopen, timeout))
             .flatten()
-            .map(|d| WindowResult {
-                id: d.id,
-                kind: d.kind,
-                data: d.data,
-            }),
+            .map(WindowResult::from),
     )
+}
+
+/// Takes every result waiting for this isolate (never blocks).
+#[napi(catch_unwind)]
+pub fn take_results() -> Vec<WindowResult> {
+    with_sampler(|s| s.take_results())
+        .unwrap_or_default()
+        .into_iter()
+        .map(WindowResult::from)
+        .collect()
 }
 
 /// Sets the process-wide metadata of encoded profiles (JSON: `{sdk, runtime, os,
@@ -155,7 +241,7 @@ pub fn close_window_sync(
 #[napi(catch_unwind)]
 pub fn set_profile_meta(json: String) -> Result<()> {
     let meta = meta::parse_profile_meta(&json).map_err(invalid)?;
-    runtime().send(worker::WorkerMsg::SetProfileMeta(Box::new(meta)));
+    runtime().send(Message::SetProfileMeta(Box::new(meta)));
     Ok(())
 }
 
@@ -247,6 +333,8 @@ pub fn configure(options: NativeConfig) -> Result<()> {
         60_000.0,
     )? {
         c.rotation_interval = ms(v);
+        // Samples of windows whose open message is in flight must survive pruning.
+        c.engine.prune_margin_ns = (ms(v) * 4).max(Duration::from_secs(2)).as_nanos() as u64;
     }
     if let Some(v) = positive("lingerMs", options.linger_ms, 0.0, 3_600_000.0)? {
         c.linger = ms(v);
@@ -263,13 +351,13 @@ pub fn configure(options: NativeConfig) -> Result<()> {
         c.max_window_wait = ms(v);
     }
     if let Some(v) = positive("maxStackDepth", options.max_stack_depth, 1.0, 4096.0)? {
-        c.max_stack_depth = v as usize;
+        c.engine.max_stack_depth = v as usize;
     }
     if let Some(v) = positive("maxSamples", options.max_samples, 1.0, 1e9)? {
-        c.limits.max_samples = v as usize;
+        c.engine.limits.max_samples = v as usize;
     }
     if let Some(v) = positive("maxBytes", options.max_bytes, 1024.0, 1e12)? {
-        c.limits.max_bytes = v as usize;
+        c.engine.limits.max_bytes = v as usize;
     }
     if let Some(v) = options.eager_logging {
         c.eager_logging = v;
@@ -278,33 +366,69 @@ pub fn configure(options: NativeConfig) -> Result<()> {
     Ok(())
 }
 
-/// The profiler's own counters.
+/// The profiler's own counters, process-wide. Samples add up exactly, at any moment:
+/// `samplesCopied = samplesDuplicate + samplesNearDuplicate + samplesDroppedQueue +
+/// samplesInFlight + samplesIngested`, and `samplesIngested = samplesHeld +
+/// samplesPruned + samplesDroppedCapacity + samplesOutOfOrder + samplesLostReset`.
 #[napi(object)]
 pub struct NativeStats {
+    /// Cold starts of V8 profiling (not rotations).
     pub sampler_starts: f64,
     pub sampler_stops: f64,
     pub rotations: f64,
+    /// Rotations run from a V8 interrupt while JavaScript held the thread.
+    pub rotations_by_interrupt: f64,
     pub v8_start_failures: f64,
-    pub samples_received: f64,
+    /// Samples read out of V8 profiles.
+    pub samples_copied: f64,
+    /// Seen again in a rotation's overlap and dropped (not a loss).
     pub samples_duplicate: f64,
+    /// V8's extra sample at the start of each profile, a fraction of an interval
+    /// after a regular one, dropped so the delivered rate is the configured one.
+    pub samples_near_duplicate: f64,
+    /// Lost because the queue to the worker thread was over its byte budget.
     pub samples_dropped_queue: f64,
+    /// Queued for the worker thread, not handled yet.
+    pub samples_in_flight: f64,
+    /// Received by the worker thread's state machine.
+    pub samples_ingested: f64,
+    /// In the store now.
+    pub samples_held: f64,
+    /// Released once no open or pending window needed them.
+    pub samples_pruned: f64,
+    /// Oldest samples evicted because the store hit its bound.
     pub samples_dropped_capacity: f64,
     pub samples_out_of_order: f64,
+    /// Discarded when the worker's state was reset after a fault.
+    pub samples_lost_reset: f64,
+    /// Samples whose stack was cut to `maxStackDepth` frames.
     pub stacks_truncated: f64,
-    pub samples_held: f64,
     pub bytes_held: f64,
     pub threads: f64,
     pub store_compactions: f64,
     pub windows_opened: f64,
+    /// Close requests the worker received (each gets exactly one result).
+    pub windows_closed: f64,
+    /// Chunks the worker cut on their period.
+    pub chunks_cut: f64,
+    /// Results posted to isolates (closed windows plus cut chunks).
     pub windows_delivered: f64,
+    /// Results delivered at their deadline, without some busy thread's samples.
     pub windows_timed_out: f64,
+    /// Results that could not be produced (unknown window, reset after a fault).
+    pub windows_failed: f64,
+    /// Results whose payload was dropped because their isolate did not take them.
     pub windows_dropped: f64,
+    /// Faults (panics) on the worker thread, caught and recovered from.
     pub worker_panics: f64,
+    /// Calls into the profiler on JS threads, and the time they took.
     pub js_calls: f64,
     pub js_ns_total: f64,
     pub js_ns_max: f64,
+    /// Upper bounds of the log2 histogram bucket holding the median / 99th percentile.
     pub js_ns_p50: f64,
     pub js_ns_p99: f64,
+    /// Frequency of this isolate's running sampler, 0 when not sampling.
     pub sampling_hz: f64,
 }
 
@@ -312,24 +436,35 @@ pub struct NativeStats {
 pub fn get_stats() -> NativeStats {
     let s = &runtime().stats;
     let g = |c: &std::sync::atomic::AtomicU64| Stats::get(c) as f64;
+    let a = runtime().accounting();
+    let e = a.engine;
     NativeStats {
         sampler_starts: g(&s.sampler_starts),
         sampler_stops: g(&s.sampler_stops),
         rotations: g(&s.rotations),
+        rotations_by_interrupt: g(&s.rotations_by_interrupt),
         v8_start_failures: g(&s.v8_start_failures),
-        samples_received: g(&s.samples_received),
-        samples_duplicate: g(&s.samples_duplicate),
-        samples_dropped_queue: g(&s.samples_dropped_queue),
-        samples_dropped_capacity: g(&s.store_dropped_capacity),
-        samples_out_of_order: g(&s.store_dropped_out_of_order),
-        stacks_truncated: g(&s.stacks_truncated),
-        samples_held: g(&s.store_samples),
-        bytes_held: g(&s.store_bytes),
-        threads: g(&s.store_threads),
-        store_compactions: g(&s.store_compactions),
+        samples_copied: a.copied as f64,
+        samples_duplicate: a.duplicate as f64,
+        samples_near_duplicate: a.near_duplicate as f64,
+        samples_dropped_queue: a.dropped_queue as f64,
+        samples_in_flight: a.in_flight as f64,
+        samples_ingested: e.samples_ingested as f64,
+        samples_held: e.samples_held as f64,
+        samples_pruned: e.samples_pruned as f64,
+        samples_dropped_capacity: e.samples_dropped_capacity as f64,
+        samples_out_of_order: e.samples_out_of_order as f64,
+        samples_lost_reset: e.samples_lost_reset as f64,
+        stacks_truncated: e.stacks_truncated as f64,
+        bytes_held: e.bytes_held as f64,
+        threads: e.threads as f64,
+        store_compactions: e.store_compactions as f64,
         windows_opened: g(&s.windows_opened),
+        windows_closed: e.windows_closed as f64,
+        chunks_cut: e.chunks_cut as f64,
         windows_delivered: g(&s.windows_delivered),
-        windows_timed_out: g(&s.windows_timed_out),
+        windows_timed_out: e.windows_timed_out as f64,
+        windows_failed: e.windows_failed as f64,
         windows_dropped: g(&s.windows_dropped),
         worker_panics: g(&s.worker_panics),
         js_calls: g(&s.js_calls),

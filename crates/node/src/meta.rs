@@ -7,7 +7,7 @@ use ferroprof_core::sentry::{
 };
 use serde::Deserialize;
 
-use crate::worker::Encoding;
+use ferroprof_core::engine::Encoding;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

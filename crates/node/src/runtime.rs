@@ -1,21 +1,21 @@
-//! Process-wide state shared by every isolate: configuration, statistics, the
-//! channel to the worker thread, and the rotation scheduler.
+//! Process-wide state shared by every isolate: configuration, statistics and the
+//! sample accounting, the queue to the worker thread, and the rotation scheduler.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::thread;
 use std::time::Duration;
 
-use crossbeam_channel::{Sender, TrySendError};
-use ferroprof_core::StoreLimits;
+use crossbeam_channel::Sender;
+use ferroprof_core::engine::{Batch, EngineConfig, EngineStats, Message};
 
-use crate::bridge::{JsThreadChannel, JsThreadTask};
+use crate::bridge::{IsolatePtr, JsThreadChannel, JsThreadTask};
 use crate::stats::Stats;
-use crate::worker::{self, WorkerMsg};
+use crate::worker::{self, Queued, WorkerMsg};
 
 /// Tunables, changed through `configure()`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Config {
     /// How often each running sampler hands its samples to the worker thread.
     pub rotation_interval: Duration,
@@ -26,9 +26,8 @@ pub struct Config {
     pub default_hz: f64,
     /// Longest wait of a closed window for samples of busy threads.
     pub max_window_wait: Duration,
-    /// Most frames kept per stack (leaf side).
-    pub max_stack_depth: usize,
-    pub limits: StoreLimits,
+    /// Bounds and naming of the worker's state machine.
+    pub engine: EngineConfig,
     /// Create V8 profilers with eager code logging (for isolates not yet sampled).
     pub eager_logging: bool,
 }
@@ -40,29 +39,72 @@ impl Default for Config {
             linger: Duration::from_secs(2),
             default_hz: 101.0,
             max_window_wait: Duration::from_secs(5),
-            max_stack_depth: 128,
-            limits: StoreLimits::default(),
+            engine: EngineConfig {
+                app_root: std::env::current_dir()
+                    .ok()
+                    .map(|d| d.to_string_lossy().into_owned()),
+                ..EngineConfig::default()
+            },
             eager_logging: false,
         }
     }
 }
 
-/// A way to run tasks on one isolate's JS thread, shared with other threads.
+/// Most bytes of sample batches queued for the worker thread; a batch beyond it is
+/// dropped and its samples counted (`samplesDroppedQueue`). Control messages are
+/// never refused.
+const MAX_QUEUED_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Where every sample copied out of V8 is, at one instant. Updated under one lock
+/// by the JS threads (at rotation) and the worker (after each batch), so a snapshot
+/// always adds up:
+/// `copied = duplicate + near_duplicate + dropped_queue + in_flight + engine.samples_ingested`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Accounting {
+    /// Samples read out of V8 profiles.
+    pub copied: u64,
+    /// At or before the last sample handed over: the overlap of a rotation.
+    pub duplicate: u64,
+    /// A fraction of an interval after the previous sample: V8's extra sample at the
+    /// start of every profile.
+    pub near_duplicate: u64,
+    /// Refused because the queue to the worker was over its byte budget.
+    pub dropped_queue: u64,
+    /// Queued for the worker, not handled yet.
+    pub in_flight: u64,
+    queued_bytes: u64,
+    /// The worker's state machine, as of its last batch or poll.
+    pub engine: EngineStats,
+}
+
+/// A way to reach one isolate's JS thread from other threads: its event loop (an
+/// unref'd thread-safe function) and, while JavaScript runs, V8's interrupts.
 pub struct IsolateHandle {
+    pub key: u64,
     channel: RwLock<Option<JsThreadChannel>>,
-    /// A rotation task is queued and not yet run: do not queue another.
-    pub rotate_pending: AtomicBool,
+    /// The isolate, for interrupts; cleared on its JS thread at teardown, before
+    /// the isolate is disposed.
+    isolate: Mutex<Option<IsolatePtr>>,
+    /// Rotations asked for by the scheduler, and served by whichever of the
+    /// interrupt or the event-loop task ran first.
+    tick_requested: AtomicU64,
+    tick_served: AtomicU64,
+    tick_task_queued: AtomicBool,
 }
 
 impl IsolateHandle {
-    pub fn new(channel: JsThreadChannel) -> Self {
+    pub fn new(key: u64, channel: JsThreadChannel, isolate: Option<IsolatePtr>) -> Self {
         Self {
+            key,
             channel: RwLock::new(Some(channel)),
-            rotate_pending: AtomicBool::new(false),
+            isolate: Mutex::new(isolate),
+            tick_requested: AtomicU64::new(0),
+            tick_served: AtomicU64::new(0),
+            tick_task_queued: AtomicBool::new(false),
         }
     }
 
-    /// Queues a task; false once the isolate is gone.
+    /// Queues a task for the event loop; false once the isolate is gone.
     pub fn send(&self, task: Box<dyn JsThreadTask>) -> bool {
         match self.channel.read() {
             Ok(guard) => guard.as_ref().is_some_and(|c| c.send(task)),
@@ -70,8 +112,9 @@ impl IsolateHandle {
         }
     }
 
-    /// Closes the channel; on the isolate's JS thread, at teardown.
+    /// Closes the channel and forgets the isolate; on its JS thread, at teardown.
     pub fn close(&self) {
+        *lock(&self.isolate) = None;
         let channel = match self.channel.write() {
             Ok(mut guard) => guard.take(),
             Err(poisoned) => poisoned.into_inner().take(),
@@ -80,12 +123,46 @@ impl IsolateHandle {
             c.release();
         }
     }
+
+    /// Asks for a rotation: through V8's interrupt, which runs even while a
+    /// synchronous job holds the JS thread, and through the event loop, which runs
+    /// while the thread is idle. Nothing new is asked while a request is unserved.
+    fn request_tick(&self) {
+        let requested = self.tick_requested.load(Ordering::Acquire);
+        if self.tick_served.load(Ordering::Acquire) < requested {
+            return;
+        }
+        self.tick_requested.store(requested + 1, Ordering::Release);
+        if let Some(isolate) = lock(&self.isolate).as_ref() {
+            isolate.request_interrupt(self.key);
+        }
+        if !self.tick_task_queued.swap(true, Ordering::AcqRel)
+            && !self.send(Box::new(crate::sampler::TickTask))
+        {
+            self.tick_task_queued.store(false, Ordering::Release);
+        }
+    }
+
+    /// On the JS thread: whether a requested rotation is still to be done (and
+    /// marks it done).
+    pub fn take_tick(&self, from_task: bool) -> bool {
+        if from_task {
+            self.tick_task_queued.store(false, Ordering::Release);
+        }
+        let requested = self.tick_requested.load(Ordering::Acquire);
+        if self.tick_served.load(Ordering::Acquire) >= requested {
+            return false;
+        }
+        self.tick_served.store(requested, Ordering::Release);
+        true
+    }
 }
 
 pub struct Runtime {
     pub stats: Stats,
     config: Mutex<Config>,
-    worker_tx: Sender<WorkerMsg>,
+    worker_tx: Sender<Queued>,
+    accounting: Mutex<Accounting>,
     /// Isolates whose sampler runs, by isolate key: the scheduler ticks these.
     running: Mutex<HashMap<u64, Arc<IsolateHandle>>>,
     /// Every attached isolate, sampling or not, by isolate key.
@@ -95,6 +172,7 @@ pub struct Runtime {
     follow_hz: Mutex<f64>,
     scheduler_started: AtomicBool,
     next_window_id: AtomicU32,
+    next_ticket: AtomicU32,
     next_isolate_key: AtomicU64,
 }
 
@@ -104,16 +182,18 @@ static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 pub fn runtime() -> &'static Runtime {
     RUNTIME.get_or_init(|| {
         let config = Config::default();
-        let worker_tx = worker::spawn(config);
+        let worker_tx = worker::spawn(config.engine.clone());
         Runtime {
             stats: Stats::default(),
             config: Mutex::new(config),
             worker_tx,
+            accounting: Mutex::new(Accounting::default()),
             running: Mutex::new(HashMap::new()),
             attached: Mutex::new(HashMap::new()),
             follow_hz: Mutex::new(0.0),
             scheduler_started: AtomicBool::new(false),
             next_window_id: AtomicU32::new(1),
+            next_ticket: AtomicU32::new(1),
             next_isolate_key: AtomicU64::new(1),
         }
     })
@@ -121,45 +201,89 @@ pub fn runtime() -> &'static Runtime {
 
 impl Runtime {
     pub fn config(&self) -> Config {
-        *self.config.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.config).clone()
     }
 
     pub fn set_config(&self, config: Config) {
-        *self.config.lock().unwrap_or_else(|p| p.into_inner()) = config;
-        self.send(WorkerMsg::Configure(config));
+        let engine = config.engine.clone();
+        *lock(&self.config) = config;
+        self.send(Message::Configure(engine));
     }
 
     pub fn next_window_id(&self) -> u32 {
         self.next_window_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub fn next_isolate_key(&self) -> u64 {
-        self.next_isolate_key.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// Hands a message to the worker thread without blocking. A full queue drops
-    /// the message; a dropped batch is counted as lost samples.
-    pub fn send(&self, msg: WorkerMsg) -> bool {
-        match self.worker_tx.try_send(msg) {
-            Ok(()) => true,
-            Err(TrySendError::Full(msg) | TrySendError::Disconnected(msg)) => {
-                if let WorkerMsg::Batch(batch) = &msg {
-                    Stats::add(
-                        &self.stats.samples_dropped_queue,
-                        batch.samples.len() as u64,
-                    );
-                }
-                false
+    /// A ticket for one close; never 0 (that marks engine-cut chunks).
+    pub fn next_ticket(&self) -> u32 {
+        loop {
+            let t = self.next_ticket.fetch_add(1, Ordering::Relaxed);
+            if t != 0 {
+                return t;
             }
         }
     }
 
+    pub fn next_isolate_key(&self) -> u64 {
+        self.next_isolate_key.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Hands a control message to the worker thread. Never dropped: the queue is
+    /// unbounded for these, and each is the product of one API call.
+    pub fn send(&self, msg: WorkerMsg) {
+        // Fails only if the worker thread could not be spawned; then there is no one
+        // to tell, and the JS-side deadlines settle whatever waited.
+        let _ = self.worker_tx.send(Queued::Msg(msg));
+    }
+
+    /// Accounts for one rotation's samples and queues its batch, unless the queue
+    /// is over its byte budget (then the batch's samples are counted as dropped).
+    pub fn send_batch(&self, batch: Batch, copied: u64, duplicate: u64, near_duplicate: u64) {
+        let samples = batch.samples.len() as u64;
+        let bytes = batch_bytes(&batch);
+        let mut acc = lock(&self.accounting);
+        acc.copied += copied;
+        acc.duplicate += duplicate;
+        acc.near_duplicate += near_duplicate;
+        if acc.queued_bytes + bytes as u64 > MAX_QUEUED_BYTES {
+            acc.dropped_queue += samples;
+            return;
+        }
+        let queued = Queued::Batch {
+            msg: Message::Batch(batch),
+            bytes,
+            samples,
+        };
+        if self.worker_tx.send(queued).is_ok() {
+            acc.in_flight += samples;
+            acc.queued_bytes += bytes as u64;
+        } else {
+            acc.dropped_queue += samples;
+        }
+    }
+
+    /// The worker has handled a batch: it leaves the queue and enters the engine in
+    /// one step of the accounting.
+    pub fn batch_handled(&self, bytes: usize, samples: u64, engine: Option<EngineStats>) {
+        let mut acc = lock(&self.accounting);
+        acc.in_flight -= samples.min(acc.in_flight);
+        acc.queued_bytes -= (bytes as u64).min(acc.queued_bytes);
+        if let Some(e) = engine {
+            acc.engine = e;
+        }
+    }
+
+    pub fn publish_engine(&self, engine: EngineStats) {
+        lock(&self.accounting).engine = engine;
+    }
+
+    pub fn accounting(&self) -> Accounting {
+        *lock(&self.accounting)
+    }
+
     /// Puts a running sampler under the scheduler's ticks.
-    pub fn schedule(&'static self, key: u64, handle: Arc<IsolateHandle>) {
-        self.running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, handle);
+    pub fn schedule(&'static self, handle: Arc<IsolateHandle>) {
+        lock(&self.running).insert(handle.key, handle);
         if !self.scheduler_started.swap(true, Ordering::AcqRel) {
             let spawned = thread::Builder::new()
                 .name("ferroprof-scheduler".into())
@@ -170,12 +294,17 @@ impl Runtime {
         }
     }
 
-    pub fn register_isolate(&self, key: u64, handle: Arc<IsolateHandle>) {
-        lock(&self.attached).insert(key, handle);
+    pub fn unschedule(&self, key: u64) {
+        lock(&self.running).remove(&key);
+    }
+
+    pub fn register_isolate(&self, handle: Arc<IsolateHandle>) {
+        lock(&self.attached).insert(handle.key, handle);
     }
 
     pub fn unregister_isolate(&self, key: u64) {
         lock(&self.attached).remove(&key);
+        lock(&self.running).remove(&key);
     }
 
     pub fn follow_hz(&self) -> f64 {
@@ -195,37 +324,30 @@ impl Runtime {
         }
     }
 
-    pub fn unschedule(&self, key: u64) {
-        self.running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&key);
-    }
-
     /// Every rotation interval, asks each running sampler to rotate on its own JS
-    /// thread. Nothing is queued for isolates that are not sampling, so an idle
+    /// thread. Nothing is asked of isolates that are not sampling, so an idle
     /// process is never woken.
     fn scheduler_loop(&self) {
         loop {
             thread::sleep(self.config().rotation_interval);
-            let handles: Vec<Arc<IsolateHandle>> = self
-                .running
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .values()
-                .cloned()
-                .collect();
+            let handles: Vec<Arc<IsolateHandle>> = lock(&self.running).values().cloned().collect();
             for handle in handles {
-                if !handle.rotate_pending.swap(true, Ordering::AcqRel)
-                    && !handle.send(Box::new(crate::sampler::TickTask))
-                {
-                    handle.rotate_pending.store(false, Ordering::Release);
-                }
+                handle.request_tick();
             }
         }
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// Estimated bytes of a queued batch: samples plus the nodes they reach.
+fn batch_bytes(batch: &Batch) -> usize {
+    let nodes: usize = batch
+        .nodes
+        .iter()
+        .map(|n| 64 + n.info.function_name.len() + n.info.script_name.len())
+        .sum();
+    std::mem::size_of::<Batch>() + batch.samples.len() * 24 + nodes
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -1,22 +1,26 @@
 //! The sampler of one isolate: one V8 profile shared by every consumer on that
-//! isolate (DESIGN rule 1), rotated without gaps (rule 2), with only the copying of
-//! raw samples done on the JS thread (rule 3).
+//! isolate, rotated without gaps (the next profile starts before the previous one
+//! stops), with only the copying of raw samples done on the JS thread.
 //!
-//! All functions here run on the isolate's own JS thread; the state lives in a
+//! All functions here run on the isolate's own JS thread — from an API call, from
+//! the event loop, or from a V8 interrupt while JavaScript runs; the state lives in a
 //! thread-local because each isolate (main thread, each worker) has its own thread.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use ferroprof_core::engine::{
+    Batch, ChunkPlan, Close, Encoding, Message, RawNode, RawSample, WindowId,
+};
 use ferroprof_core::{ThreadId, V8NodeInfo, V8SourceType};
 
-use crate::bridge::{self, JsThreadChannel, JsThreadTask, V8Profile, V8Profiler};
+use crate::bridge::{self, IsolatePtr, JsThreadChannel, JsThreadTask, V8Profile, V8Profiler};
+use crate::mailbox::{Mailbox, Posted, Ticket};
 use crate::runtime::{runtime, IsolateHandle};
 use crate::stats::Stats;
-use crate::worker::{Batch, Delivery, Encoding, RawNode, RawSample, Reply, WorkerMsg};
+use crate::worker::Reply;
 
 /// Accepted sampling frequencies, in Hz.
 pub const MIN_HZ: f64 = 1.0;
@@ -47,6 +51,7 @@ pub struct IsolateSampler {
     thread_id: ThreadId,
     thread_name: String,
     handle: Arc<IsolateHandle>,
+    mailbox: Arc<Mailbox>,
     profiler: Option<V8Profiler>,
     /// The running V8 profile, if sampling.
     current: Option<u32>,
@@ -93,11 +98,14 @@ pub fn attach(
     let channel = JsThreadChannel::new(env.raw(), callback)
         .ok_or("could not create the JS-thread channel")?;
     let rt = runtime();
+    let key = rt.next_isolate_key();
+    let handle = Arc::new(IsolateHandle::new(key, channel, IsolatePtr::current()));
     let sampler = IsolateSampler {
-        key: rt.next_isolate_key(),
+        key,
         thread_id,
         thread_name,
-        handle: Arc::new(IsolateHandle::new(channel)),
+        mailbox: Arc::new(Mailbox::new(handle.clone())),
+        handle,
         profiler: None,
         current: None,
         interval_us: 0,
@@ -107,9 +115,9 @@ pub fn attach(
         idle_since: None,
         last_ts_us: i64::MIN,
     };
-    let (key, handle) = (sampler.key, sampler.handle.clone());
+    let handle = sampler.handle.clone();
     SAMPLER.with(|cell| *cell.borrow_mut() = Some(sampler));
-    rt.register_isolate(key, handle);
+    rt.register_isolate(handle);
     // A worker loaded while a session runs joins it at once.
     with_sampler(|s| s.apply_follow());
     // Registered after the channel exists, so it runs before N-API's own teardown of
@@ -213,11 +221,11 @@ impl IsolateSampler {
         self.current = Some(id);
         self.interval_us = interval_us;
         Stats::add(&rt.stats.sampler_starts, 1);
-        rt.send(WorkerMsg::ThreadStarted {
+        rt.send(Message::ThreadStarted {
             thread_id: self.thread_id,
             name: self.thread_name.clone(),
         });
-        rt.schedule(self.key, self.handle.clone());
+        rt.schedule(self.handle.clone());
         Ok(())
     }
 
@@ -232,8 +240,10 @@ impl IsolateSampler {
         }
     }
 
-    /// Opens a window starting now; starts the sampler if needed.
-    pub fn open_window(&mut self) -> Result<u32, String> {
+    /// Opens a window starting now; starts the sampler if needed. With `chunks`
+    /// (`period`, `profiler_id`) the worker cuts it into `profile_chunk`s of that
+    /// period on its own, delivered to this isolate as they complete.
+    pub fn open_window(&mut self, chunks: Option<(Duration, String)>) -> Result<u32, String> {
         if self.current.is_none() {
             self.ensure_running(runtime().config().default_hz)?;
         }
@@ -242,9 +252,19 @@ impl IsolateSampler {
         let id = rt.next_window_id();
         self.open_windows.insert(id);
         Stats::add(&rt.stats.windows_opened, 1);
-        rt.send(WorkerMsg::OpenWindow {
+        let wait_ns = rt.config().max_window_wait.as_nanos() as u64;
+        rt.send(Message::OpenWindow {
             id,
             start_ns: bridge::monotonic_now_ns(),
+            chunks: chunks.map(|(period, profiler_id)| ChunkPlan {
+                period_ns: period.as_nanos() as u64,
+                profiler_id,
+                reply: Reply {
+                    mailbox: self.mailbox.clone(),
+                    ticket: 0,
+                },
+                wait_ns,
+            }),
         });
         Ok(id)
     }
@@ -253,40 +273,46 @@ impl IsolateSampler {
         self.thread_id
     }
 
-    /// Closes a window at now. Its result reaches the callback after the next
-    /// rotation; closing never starts or stops V8 profiling by itself. With `reopen`
-    /// the same window goes on from just after now (the next continuous chunk).
+    /// Closes a window at now and returns the ticket its result will carry (`None`
+    /// for a window that is not open here). The result reaches this isolate's
+    /// mailbox once every sampled thread has handed over its samples up to now (or
+    /// at the deadline); closing never starts or stops V8 profiling by itself. With
+    /// `reopen` the same window goes on from just after now.
     pub fn close_window(
         &mut self,
-        id: u32,
+        id: WindowId,
         encoding: Encoding,
         reopen: bool,
-        reply: Option<Reply>,
-    ) -> bool {
+        wait: Option<Duration>,
+    ) -> Option<Ticket> {
         let known = if reopen {
             self.open_windows.contains(&id)
         } else {
             self.open_windows.remove(&id)
         };
         if !known {
-            return false;
+            return None;
         }
         let rt = runtime();
-        let sent = rt.send(WorkerMsg::CloseWindow {
+        let max_wait = rt.config().max_window_wait;
+        let wait = wait.map_or(max_wait, |w| w.min(max_wait));
+        let ticket = rt.next_ticket();
+        rt.send(Message::CloseWindow(Close {
             id,
             end_ns: bridge::monotonic_now_ns(),
             active_thread_id: self.thread_id,
-            reply: reply.unwrap_or_else(|| Reply::Js(self.handle.clone())),
+            reply: Reply {
+                mailbox: self.mailbox.clone(),
+                ticket,
+            },
             encoding,
             reopen,
-        });
-        if !sent {
-            Stats::add(&rt.stats.windows_dropped, 1);
-        }
+            wait_ns: wait.as_nanos() as u64,
+        }));
         if !reopen {
             self.release_consumer();
         }
-        sent
+        Some(ticket)
     }
 
     /// Like `close_window`, but waits (at most `timeout`) for the result: for process
@@ -294,27 +320,28 @@ impl IsolateSampler {
     /// over at once instead of at the next rotation.
     pub fn close_window_sync(
         &mut self,
-        id: u32,
+        id: WindowId,
         encoding: Encoding,
         reopen: bool,
-        timeout: std::time::Duration,
-    ) -> Option<Delivery> {
-        let (tx, rx) = crossbeam_channel::bounded(1);
+        timeout: Duration,
+    ) -> Option<Posted> {
         // The worker gives up on busy threads a little before we stop waiting, so a
         // partial result still arrives.
-        let wait = timeout.saturating_sub(std::time::Duration::from_millis(100));
-        if !self.close_window(id, encoding, reopen, Some(Reply::Sync(tx, wait))) {
-            return None;
-        }
+        let wait = timeout.saturating_sub(Duration::from_millis(100));
+        let ticket = self.close_window(id, encoding, reopen, Some(wait))?;
         // This thread blocks below, so it will not rotate again: hand over its samples
         // now and declare them complete up to now.
         self.rotate_covering_now();
-        rx.recv_timeout(timeout).ok()
+        self.mailbox.wait_for(ticket, timeout)
+    }
+
+    /// Every result waiting in this isolate's mailbox.
+    pub fn take_results(&self) -> Vec<Posted> {
+        self.mailbox.take_all()
     }
 
     /// The scheduler's tick: stop if the linger time has passed, rotate otherwise.
     pub fn on_tick(&mut self) {
-        self.handle.rotate_pending.store(false, Ordering::Release);
         if self.current.is_none() {
             return;
         }
@@ -331,7 +358,7 @@ impl IsolateSampler {
     fn rotate_covering_now(&mut self) -> usize {
         let moved = self.rotate();
         if self.current.is_some() {
-            runtime().send(WorkerMsg::Covered {
+            runtime().send(Message::Covered {
                 thread_id: self.thread_id,
                 until_ns: bridge::monotonic_now_ns(),
             });
@@ -353,10 +380,9 @@ impl IsolateSampler {
         let next = profiler.start(interval_us, max_samples);
         let moved = match profiler.stop(old_id) {
             Some(profile) => {
-                let batch =
-                    collect_batch(&profile, self.thread_id, &mut self.last_ts_us, interval_us);
-                let n = batch.samples.len();
-                rt.send(WorkerMsg::Batch(batch));
+                let c = collect_batch(&profile, self.thread_id, &mut self.last_ts_us, interval_us);
+                let n = c.batch.samples.len();
+                rt.send_batch(c.batch, c.copied, c.duplicate, c.near_duplicate);
                 n
             }
             None => 0,
@@ -388,13 +414,13 @@ impl IsolateSampler {
         let rt = runtime();
         if let Some(profiler) = self.profiler.as_mut() {
             if let Some(profile) = profiler.stop(id) {
-                let batch = collect_batch(
+                let c = collect_batch(
                     &profile,
                     self.thread_id,
                     &mut self.last_ts_us,
                     self.interval_us,
                 );
-                rt.send(WorkerMsg::Batch(batch));
+                rt.send_batch(c.batch, c.copied, c.duplicate, c.near_duplicate);
             }
         }
         Stats::add(&rt.stats.sampler_stops, 1);
@@ -404,11 +430,20 @@ impl IsolateSampler {
     fn finish_thread(&mut self) {
         let rt = runtime();
         rt.unschedule(self.key);
-        rt.send(WorkerMsg::ThreadEnded {
+        // On the same ordered queue as the last batch: handled after it.
+        rt.send(Message::ThreadEnded {
             thread_id: self.thread_id,
         });
         self.idle_since = None;
     }
+}
+
+/// What one rotation copied out of V8, and where each sample went.
+struct Collected {
+    batch: Batch,
+    copied: u64,
+    duplicate: u64,
+    near_duplicate: u64,
 }
 
 /// Copies a stopped profile's new samples, and the nodes they reach, out of V8.
@@ -418,21 +453,24 @@ fn collect_batch(
     thread_id: ThreadId,
     last_ts_us: &mut i64,
     interval_us: i32,
-) -> Batch {
-    let stats = &runtime().stats;
+) -> Collected {
     let count = profile.sample_count();
     let mut samples = Vec::with_capacity(count);
     let mut nodes = Vec::new();
     let mut seen: HashMap<usize, ()> = HashMap::new();
-    let mut duplicates = 0u64;
+    let (mut duplicate, mut near_duplicate) = (0u64, 0u64);
     // V8 adds a sample of the current stack whenever a profile starts (every
     // rotation), a fraction of an interval after a regular one; such near-duplicates
     // would raise the delivered rate above the configured one.
     let min_gap_us = i64::from(interval_us / 4);
     for i in 0..count {
         let sample = profile.sample(i);
-        if sample.ts_us <= *last_ts_us || sample.ts_us.saturating_sub(*last_ts_us) < min_gap_us {
-            duplicates += 1;
+        if sample.ts_us <= *last_ts_us {
+            duplicate += 1;
+            continue;
+        }
+        if sample.ts_us.saturating_sub(*last_ts_us) < min_gap_us {
+            near_duplicate += 1;
             continue;
         }
         *last_ts_us = sample.ts_us;
@@ -462,28 +500,46 @@ fn collect_batch(
             cursor = view.parent;
         }
     }
-    Stats::add(&stats.samples_duplicate, duplicates);
-    Stats::add(&stats.samples_received, samples.len() as u64);
     // Samples are processed in order, so all samples up to the last one copied are
     // here; an idle thread still advances by the profile's end time.
     let end_us = profile.end_time_us() - 2 * interval_us as i64;
     let covered_us = (*last_ts_us).max(end_us).max(0);
-    Batch {
-        thread_id,
-        nodes,
-        samples,
-        covered_until_ns: covered_us as u64 * 1_000,
+    Collected {
+        batch: Batch {
+            thread_id,
+            nodes,
+            samples,
+            covered_until_ns: covered_us as u64 * 1_000,
+        },
+        copied: count as u64,
+        duplicate,
+        near_duplicate,
     }
 }
 
-/// The scheduler's request to rotate, run on the isolate's JS thread.
+/// The scheduler's rotation request, served from a V8 interrupt while JavaScript
+/// runs (see `bridge::IsolatePtr::request_interrupt`).
+pub fn serve_interrupt(key: u64) {
+    with_sampler(|s| {
+        if s.key == key && s.handle.take_tick(false) {
+            let _timer = crate::stats::JsTimer::start(&runtime().stats);
+            Stats::add(&runtime().stats.rotations_by_interrupt, 1);
+            s.on_tick();
+        }
+    });
+}
+
+/// The same request, served from the event loop while the thread is idle.
 pub struct TickTask;
 
 impl JsThreadTask for TickTask {
     fn run(self: Box<Self>, _env: napi::sys::napi_env, _callback: napi::sys::napi_value) {
-        let stats = &runtime().stats;
-        let _timer = crate::stats::JsTimer::start(stats);
-        with_sampler(|s| s.on_tick());
+        with_sampler(|s| {
+            if s.handle.take_tick(true) {
+                let _timer = crate::stats::JsTimer::start(&runtime().stats);
+                s.on_tick();
+            }
+        });
     }
 }
 

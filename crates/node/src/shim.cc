@@ -4,6 +4,7 @@
 // and does no allocation or policy of its own: the Rust code decides what to call
 // and when. Functions that may create handles open a HandleScope.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 
@@ -90,6 +91,23 @@ void fp_node_info(const void* node, fp_node_info* out) {
   out->source_type = static_cast<int>(n->GetSourceType());
   out->node_id = n->GetNodeId();
   out->parent = n->GetParent();
+}
+
+// Asks V8 to run `callback(isolate, data)` on the isolate's thread at its next
+// interrupt check, even while JavaScript runs a loop that never yields. Callable from
+// any thread (V8 documents it so); the caller keeps the isolate alive meanwhile.
+// The Rust side passes the same callback every time; a trampoline with V8's exact
+// signature calls it, so no function pointer is cast to another type.
+static std::atomic<void (*)(void*, void*)> g_interrupt_callback{nullptr};
+
+static void InterruptTrampoline(v8::Isolate* isolate, void* data) {
+  void (*callback)(void*, void*) = g_interrupt_callback.load(std::memory_order_acquire);
+  if (callback != nullptr) callback(isolate, data);
+}
+
+void fp_request_interrupt(void* isolate, void (*callback)(void*, void*), void* data) {
+  g_interrupt_callback.store(callback, std::memory_order_release);
+  static_cast<v8::Isolate*>(isolate)->RequestInterrupt(InterruptTrampoline, data);
 }
 
 // The clock V8 stamps samples with: on Linux both are CLOCK_MONOTONIC, on macOS

@@ -10,14 +10,13 @@ pub struct Stats {
     pub sampler_starts: AtomicU64,
     pub sampler_stops: AtomicU64,
     pub rotations: AtomicU64,
+    /// Rotations run from a V8 interrupt (the JS thread was busy in JavaScript).
+    pub rotations_by_interrupt: AtomicU64,
     pub v8_start_failures: AtomicU64,
-    pub samples_received: AtomicU64,
-    pub samples_duplicate: AtomicU64,
-    pub samples_dropped_queue: AtomicU64,
-    pub stacks_truncated: AtomicU64,
     pub windows_opened: AtomicU64,
+    /// Results posted to an isolate's mailbox.
     pub windows_delivered: AtomicU64,
-    pub windows_timed_out: AtomicU64,
+    /// Results whose payload was dropped because their isolate did not take them.
     pub windows_dropped: AtomicU64,
     /// Messages whose handling panicked on the worker thread (caught; counted).
     pub worker_panics: AtomicU64,
@@ -27,14 +26,6 @@ pub struct Stats {
     /// Log2 histogram of JS-thread time per call: bucket i holds calls that took
     /// [2^i, 2^(i+1)) nanoseconds.
     pub js_ns_histogram: Histogram,
-    // Mirrored from the worker thread's store after each batch.
-    pub store_samples: AtomicU64,
-    pub store_bytes: AtomicU64,
-    pub store_threads: AtomicU64,
-    pub store_dropped_capacity: AtomicU64,
-    pub store_dropped_out_of_order: AtomicU64,
-    pub store_compactions: AtomicU64,
-    pub store_accepted: AtomicU64,
 }
 
 impl Stats {

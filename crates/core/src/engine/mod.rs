@@ -1,0 +1,636 @@
+//! The ingestion and delivery state machine.
+//!
+//! Fed by messages (raw sample batches, thread lifecycle, window open/close,
+//! configuration) and a clock (`now_ns` in every call), it interns stacks, keeps the
+//! bounded store, tracks how far each thread's samples have arrived, cuts continuous
+//! chunks on their period, and returns a [`Delivery`] for every closed window and
+//! every chunk — exactly once each. It is deterministic: the same messages at the
+//! same clock readings give the same deliveries. Stack and frame ids never leave it;
+//! deliveries carry self-contained, encoded payloads.
+//!
+//! `R` is the caller's reply token (where a delivery goes); the engine only moves it.
+
+mod interner;
+mod payload;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::clock::ClockAnchor;
+use crate::frame::V8NodeInfo;
+use crate::sentry::{encode_v1, encode_v2, ChunkMeta, Measurements, ProfileMeta, TransactionMeta};
+use crate::slice::ProfileSlice;
+use crate::store::{Sample, SampleStore, StoreLimits, ThreadId, VmState};
+
+use interner::BatchInterner;
+use payload::WindowPayload;
+
+/// A window's id, unique per process.
+pub type WindowId = u32;
+
+/// One node of V8's call tree, copied out on the JS thread. `key` and `parent` are
+/// identities valid within one batch only.
+#[derive(Clone, Debug)]
+pub struct RawNode {
+    pub key: usize,
+    pub parent: Option<usize>,
+    pub info: V8NodeInfo,
+}
+
+/// One sample as V8 gave it: when, which leaf node, which VM state (`v8::StateTag`).
+#[derive(Clone, Copy, Debug)]
+pub struct RawSample {
+    pub ts_ns: u64,
+    pub node: usize,
+    pub state: i32,
+}
+
+/// What one rotation copied out of one isolate's profile.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    pub thread_id: ThreadId,
+    pub nodes: Vec<RawNode>,
+    pub samples: Vec<RawSample>,
+    /// Every sample of this thread up to here has now been handed over.
+    pub covered_until_ns: u64,
+}
+
+/// What a closed window is turned into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// The slice as JSON (`WindowProfile` of the TypeScript API).
+    Raw,
+    /// A Sentry `profile` item payload (sample format v1).
+    V1(TransactionMeta),
+    /// A Sentry `profile_chunk` item payload (sample format v2).
+    V2(ChunkMeta),
+}
+
+/// A window that the engine cuts into `profile_chunk`s of `period_ns` by itself, on
+/// the samples' own timestamps: chunks have their configured length whether or not
+/// any JS thread ever yields.
+#[derive(Clone, Debug)]
+pub struct ChunkPlan<R> {
+    pub period_ns: u64,
+    pub profiler_id: String,
+    /// Where each chunk goes.
+    pub reply: R,
+    /// How long a due chunk waits for busy threads before it is cut without them.
+    pub wait_ns: u64,
+}
+
+/// A request to close a window at `end_ns`.
+#[derive(Clone, Debug)]
+pub struct Close<R> {
+    pub id: WindowId,
+    pub end_ns: u64,
+    pub active_thread_id: ThreadId,
+    pub reply: R,
+    /// Ignored for chunked windows, whose last chunk is a `profile_chunk` like the rest.
+    pub encoding: Encoding,
+    /// Keep the window open from just after `end_ns` (manual chunk cutting:
+    /// contiguous by construction, no sample in two results).
+    pub reopen: bool,
+    /// How long the result may wait for busy threads' samples.
+    pub wait_ns: u64,
+}
+
+/// Inputs of the engine.
+#[derive(Clone, Debug)]
+pub enum Message<R> {
+    Batch(Batch),
+    ThreadStarted {
+        thread_id: ThreadId,
+        name: String,
+    },
+    /// The thread is no longer sampled: nothing waits for it any more.
+    ThreadEnded {
+        thread_id: ThreadId,
+    },
+    /// A thread's samples up to `until_ns` have all been handed over.
+    Covered {
+        thread_id: ThreadId,
+        until_ns: u64,
+    },
+    OpenWindow {
+        id: WindowId,
+        start_ns: u64,
+        chunks: Option<ChunkPlan<R>>,
+    },
+    CloseWindow(Close<R>),
+    Configure(EngineConfig),
+    SetProfileMeta(Box<ProfileMeta>),
+}
+
+/// Tunables of the engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineConfig {
+    pub limits: StoreLimits,
+    /// Most frames kept per stack (leaf side).
+    pub max_stack_depth: usize,
+    /// Samples younger than this are never pruned, so a window whose open message is
+    /// still on its way finds them.
+    pub prune_margin_ns: u64,
+    /// The process's working directory: app modules are named relative to it.
+    pub app_root: Option<String>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            limits: StoreLimits::default(),
+            max_stack_depth: 128,
+            prune_margin_ns: 2_000_000_000,
+            app_root: None,
+        }
+    }
+}
+
+/// What a delivery's `data` is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultKind {
+    /// The raw window JSON.
+    Raw,
+    /// An encoded Sentry payload, ready for an envelope item.
+    Encoded,
+    /// `{"reason", "message", "samples"}`: Sentry's rules refuse the payload.
+    Rejected,
+    /// `{"message"}`: the window could not be produced (unknown id, engine reset).
+    Failed,
+}
+
+/// The result of one closed window or one chunk.
+#[derive(Clone, Debug)]
+pub struct Delivery<R> {
+    pub id: WindowId,
+    pub reply: R,
+    pub kind: ResultKind,
+    pub data: String,
+    /// Set for `profile_chunk` results.
+    pub chunk_id: Option<String>,
+    /// False when busy threads did not deliver their samples before the deadline.
+    pub complete: bool,
+    /// Samples in the window.
+    pub samples: u32,
+    pub start_ns: u64,
+    pub end_ns: u64,
+}
+
+/// The engine's own counters. Sample accounting adds up exactly:
+/// `samples_ingested = samples_held + samples_pruned + samples_dropped_capacity +
+/// samples_out_of_order + samples_lost_reset`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct EngineStats {
+    /// Samples received in batches.
+    pub samples_ingested: u64,
+    /// Samples in the store now.
+    pub samples_held: u64,
+    /// Released by pruning: no open or pending window needs them any more.
+    pub samples_pruned: u64,
+    /// Oldest samples evicted because a bound was hit.
+    pub samples_dropped_capacity: u64,
+    /// Not newer than their thread's last sample.
+    pub samples_out_of_order: u64,
+    /// Discarded with the store when the engine was reset after a fault.
+    pub samples_lost_reset: u64,
+    pub stacks_truncated: u64,
+    pub bytes_held: u64,
+    pub threads: u64,
+    pub store_compactions: u64,
+    pub windows_opened: u64,
+    /// Close requests received (each gets exactly one delivery).
+    pub windows_closed: u64,
+    /// Chunks cut by the engine on their period.
+    pub chunks_cut: u64,
+    /// Deliveries made (closed windows plus cut chunks).
+    pub deliveries: u64,
+    /// Deliveries made at their deadline, without some busy thread's samples.
+    pub windows_timed_out: u64,
+    /// Deliveries that failed (unknown window, reset).
+    pub windows_failed: u64,
+    pub windows_open: u64,
+    pub windows_pending: u64,
+    pub resets: u64,
+}
+
+struct OpenWindow<R> {
+    start_ns: u64,
+    chunks: Option<ChunkPlan<R>>,
+}
+
+struct Pending<R> {
+    id: WindowId,
+    start_ns: u64,
+    end_ns: u64,
+    active_thread_id: ThreadId,
+    reply: R,
+    encoding: Encoding,
+    deadline_ns: u64,
+    chunk_id: Option<String>,
+    /// Delivered at once as [`ResultKind::Failed`] with this message.
+    failure: Option<String>,
+}
+
+/// Makes chunk ids (uuid v4 hex in production; anything unique in tests).
+pub type ChunkIdSource = Box<dyn FnMut() -> String + Send>;
+
+/// The ingestion and delivery state machine; see the module documentation.
+pub struct Engine<R> {
+    config: EngineConfig,
+    store: SampleStore,
+    meta: ProfileMeta,
+    open: BTreeMap<WindowId, OpenWindow<R>>,
+    pending: Vec<Pending<R>>,
+    chunk_ids: ChunkIdSource,
+    stats: EngineStats,
+    /// Store counters carried over from stores discarded by resets.
+    carried: Carried,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Carried {
+    pruned: u64,
+    capacity: u64,
+    out_of_order: u64,
+    compactions: u64,
+}
+
+impl<R: Clone> Engine<R> {
+    pub fn new(
+        config: EngineConfig,
+        anchor: ClockAnchor,
+        meta: ProfileMeta,
+        chunk_ids: ChunkIdSource,
+    ) -> Self {
+        Self {
+            store: SampleStore::new(config.limits, anchor),
+            config,
+            meta,
+            open: BTreeMap::new(),
+            pending: Vec::new(),
+            chunk_ids,
+            stats: EngineStats::default(),
+            carried: Carried::default(),
+        }
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Applies one message. Nothing is delivered here; see [`Engine::poll`].
+    pub fn handle(&mut self, msg: Message<R>, now_ns: u64) {
+        match msg {
+            Message::Batch(batch) => self.ingest(batch),
+            Message::ThreadStarted { thread_id, name } => {
+                self.store.register_thread(thread_id, &name)
+            }
+            Message::ThreadEnded { thread_id } => self.store.deactivate_thread(thread_id),
+            Message::Covered {
+                thread_id,
+                until_ns,
+            } => self.store.mark_covered(thread_id, until_ns),
+            Message::OpenWindow {
+                id,
+                start_ns,
+                chunks,
+            } => {
+                self.stats.windows_opened += 1;
+                self.open.insert(id, OpenWindow { start_ns, chunks });
+            }
+            Message::CloseWindow(close) => self.close(close, now_ns),
+            Message::Configure(config) => {
+                self.store.set_limits(config.limits);
+                self.config = config;
+            }
+            Message::SetProfileMeta(meta) => self.meta = *meta,
+        }
+    }
+
+    /// Interns the batch's stacks, appends its samples, then enforces the bounds: the
+    /// only place the store may compact, so no stack id is held across it.
+    fn ingest(&mut self, batch: Batch) {
+        self.stats.samples_ingested += batch.samples.len() as u64;
+        let mut interner = BatchInterner::new(
+            &batch.nodes,
+            self.config.max_stack_depth,
+            self.config.app_root.as_deref(),
+        );
+        for raw in &batch.samples {
+            let (stack, truncated) = interner.stack_of(raw.node, self.store.table_mut());
+            if truncated {
+                self.stats.stacks_truncated += 1;
+            }
+            self.store.push(
+                batch.thread_id,
+                Sample {
+                    ts_ns: raw.ts_ns,
+                    stack,
+                    state: VmState::from_raw(raw.state),
+                },
+            );
+        }
+        drop(interner);
+        self.store
+            .mark_covered(batch.thread_id, batch.covered_until_ns);
+        self.store.enforce_limits();
+    }
+
+    fn close(&mut self, close: Close<R>, now_ns: u64) {
+        self.stats.windows_closed += 1;
+        let deadline_ns = now_ns.saturating_add(close.wait_ns);
+        let Some(window) = self.open.remove(&close.id) else {
+            // Every close gets its one delivery, even a close of an unknown window.
+            self.pending.push(Pending {
+                id: close.id,
+                start_ns: close.end_ns,
+                end_ns: close.end_ns,
+                active_thread_id: close.active_thread_id,
+                reply: close.reply,
+                encoding: close.encoding,
+                deadline_ns: 0,
+                chunk_id: None,
+                failure: Some(format!("window {} is not open", close.id)),
+            });
+            return;
+        };
+        let end_ns = close.end_ns.max(window.start_ns);
+        let (encoding, chunk_id) = match &window.chunks {
+            Some(plan) => {
+                let chunk_id = (self.chunk_ids)();
+                (
+                    Encoding::V2(ChunkMeta {
+                        profiler_id: plan.profiler_id.clone(),
+                        chunk_id: chunk_id.clone(),
+                    }),
+                    Some(chunk_id),
+                )
+            }
+            None => (close.encoding, None),
+        };
+        self.pending.push(Pending {
+            id: close.id,
+            start_ns: window.start_ns,
+            end_ns,
+            active_thread_id: close.active_thread_id,
+            reply: close.reply,
+            encoding,
+            deadline_ns,
+            chunk_id,
+            failure: None,
+        });
+        if close.reopen {
+            self.open.insert(
+                close.id,
+                OpenWindow {
+                    start_ns: end_ns.saturating_add(1),
+                    chunks: window.chunks,
+                },
+            );
+        }
+    }
+
+    /// Makes every delivery that is due at `now_ns`: chunks whose period has passed,
+    /// and closed windows whose samples have all arrived or whose deadline has come.
+    /// Then forgets samples no window needs. `measurements` gives the CPU and memory
+    /// series of a time range for encoded payloads.
+    pub fn poll(
+        &mut self,
+        now_ns: u64,
+        measurements: &dyn Fn(u64, u64) -> Measurements,
+    ) -> Vec<Delivery<R>> {
+        self.cut_due_chunks(now_ns);
+        let mut out = Vec::new();
+        if !self.pending.is_empty() {
+            let covered = self.store.covered_until();
+            let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
+                .into_iter()
+                .partition(|w| {
+                    w.failure.is_some() || w.end_ns <= covered || now_ns >= w.deadline_ns
+                });
+            self.pending = waiting;
+            for w in ready {
+                let complete = w.end_ns <= covered;
+                out.push(self.deliver(w, complete, measurements));
+            }
+        }
+        self.prune(now_ns);
+        out
+    }
+
+    /// Closes the due chunks of chunked windows: chunk k of a window covers exactly
+    /// `[start + k·period, start + (k+1)·period)`, so chunks are contiguous and of
+    /// the configured length whatever the JS threads do.
+    fn cut_due_chunks(&mut self, now_ns: u64) {
+        let covered = self.store.covered_until();
+        let mut cuts = Vec::new();
+        for (&id, window) in self.open.iter_mut() {
+            let Some(plan) = &window.chunks else { continue };
+            let period = plan.period_ns.max(1);
+            // A due chunk waits for busy threads at most `wait_ns` past its end.
+            while window.start_ns.saturating_add(period) <= now_ns {
+                let end_ns = window.start_ns + period - 1;
+                if end_ns > covered && now_ns < end_ns.saturating_add(plan.wait_ns) {
+                    break;
+                }
+                cuts.push((id, window.start_ns, end_ns, plan.clone()));
+                window.start_ns = end_ns + 1;
+            }
+        }
+        for (id, start_ns, end_ns, plan) in cuts {
+            self.stats.chunks_cut += 1;
+            let chunk_id = (self.chunk_ids)();
+            self.pending.push(Pending {
+                id,
+                start_ns,
+                end_ns,
+                active_thread_id: 0,
+                reply: plan.reply,
+                encoding: Encoding::V2(ChunkMeta {
+                    profiler_id: plan.profiler_id,
+                    chunk_id: chunk_id.clone(),
+                }),
+                // Already waited for: delivered at this poll.
+                deadline_ns: now_ns,
+                chunk_id: Some(chunk_id),
+                failure: None,
+            });
+        }
+    }
+
+    fn deliver(
+        &mut self,
+        w: Pending<R>,
+        complete: bool,
+        measurements: &dyn Fn(u64, u64) -> Measurements,
+    ) -> Delivery<R> {
+        self.stats.deliveries += 1;
+        if let Some(message) = w.failure {
+            self.stats.windows_failed += 1;
+            return Delivery {
+                id: w.id,
+                reply: w.reply,
+                kind: ResultKind::Failed,
+                data: serde_json::json!({ "message": message }).to_string(),
+                chunk_id: w.chunk_id,
+                complete: false,
+                samples: 0,
+                start_ns: w.start_ns,
+                end_ns: w.end_ns,
+            };
+        }
+        if !complete {
+            self.stats.windows_timed_out += 1;
+        }
+        let slice = self.store.slice(w.start_ns, w.end_ns);
+        let samples = slice.samples.len() as u32;
+        let (kind, data) = self.encode(&w, &slice, complete, measurements);
+        Delivery {
+            id: w.id,
+            reply: w.reply,
+            kind,
+            data,
+            chunk_id: w.chunk_id,
+            complete,
+            samples,
+            start_ns: w.start_ns,
+            end_ns: w.end_ns,
+        }
+    }
+
+    /// Turns a window's slice into what its closer asked for.
+    fn encode(
+        &mut self,
+        w: &Pending<R>,
+        slice: &ProfileSlice,
+        complete: bool,
+        measurements: &dyn Fn(u64, u64) -> Measurements,
+    ) -> (ResultKind, String) {
+        let encoded = match &w.encoding {
+            Encoding::Raw => {
+                let payload = WindowPayload::new(slice, w.id, w.active_thread_id, complete);
+                let data = serde_json::to_string(&payload).unwrap_or_else(|_| "null".into());
+                return (ResultKind::Raw, data);
+            }
+            Encoding::V1(txn) => {
+                encode_v1(slice, &self.meta, txn, &measurements(w.start_ns, w.end_ns))
+            }
+            Encoding::V2(chunk) => encode_v2(
+                slice,
+                &self.meta,
+                chunk,
+                &measurements(w.start_ns, w.end_ns),
+            ),
+        };
+        match encoded {
+            Ok(enc) => {
+                self.stats.stacks_truncated += enc.stats.truncated_stacks as u64;
+                match String::from_utf8(enc.bytes) {
+                    Ok(data) => (ResultKind::Encoded, data),
+                    Err(_) => (
+                        ResultKind::Failed,
+                        serde_json::json!({ "message": "encoder produced invalid UTF-8" })
+                            .to_string(),
+                    ),
+                }
+            }
+            Err(rejection) => (
+                ResultKind::Rejected,
+                serde_json::json!({
+                    "reason": rejection.reason().as_str(),
+                    "message": rejection.message(),
+                    "samples": slice.samples.len(),
+                })
+                .to_string(),
+            ),
+        }
+    }
+
+    /// Forgets samples that no open or pending window can still need, keeping the
+    /// last `prune_margin_ns` for windows whose open message is still on its way.
+    fn prune(&mut self, now_ns: u64) {
+        let horizon = now_ns.saturating_sub(self.config.prune_margin_ns);
+        let oldest_needed = self
+            .open
+            .values()
+            .map(|w| w.start_ns)
+            .chain(self.pending.iter().map(|w| w.start_ns))
+            .min()
+            .unwrap_or(u64::MAX);
+        self.store.prune_before(horizon.min(oldest_needed));
+    }
+
+    /// Recovers from a fault (a panic while handling a message): every pending
+    /// window is delivered as failed, the store is discarded (its samples counted as
+    /// `samples_lost_reset`) and rebuilt with the same threads, and open windows go on
+    /// from where they were. Counters survive.
+    pub fn reset(&mut self) -> Vec<Delivery<R>> {
+        let mut out = Vec::new();
+        for mut w in std::mem::take(&mut self.pending) {
+            w.failure = Some("the profiler recovered from an internal fault".into());
+            out.push(self.deliver(w, false, &|_, _| Measurements::new()));
+        }
+        let before = self.stats();
+        let mut fresh = SampleStore::new(self.config.limits, self.store.anchor());
+        for (tid, name, active, covered) in self.store.thread_states() {
+            fresh.register_thread(tid, &name);
+            fresh.mark_covered(tid, covered);
+            if !active {
+                fresh.deactivate_thread(tid);
+            }
+        }
+        self.carried = Carried {
+            pruned: before.samples_pruned,
+            capacity: before.samples_dropped_capacity,
+            out_of_order: before.samples_out_of_order,
+            compactions: before.store_compactions,
+        };
+        self.stats.samples_lost_reset = before.samples_ingested
+            - before.samples_pruned
+            - before.samples_dropped_capacity
+            - before.samples_out_of_order;
+        self.store = fresh;
+        self.stats.resets += 1;
+        out
+    }
+
+    /// A consistent snapshot of the counters.
+    pub fn stats(&self) -> EngineStats {
+        let dropped = self.store.dropped();
+        EngineStats {
+            samples_held: self.store.len() as u64,
+            samples_pruned: self.carried.pruned + self.store.pruned(),
+            samples_dropped_capacity: self.carried.capacity + dropped.capacity,
+            samples_out_of_order: self.carried.out_of_order + dropped.out_of_order,
+            bytes_held: self.store.bytes_held() as u64,
+            threads: self.store.thread_ids().len() as u64,
+            store_compactions: self.carried.compactions + self.store.compactions(),
+            windows_open: self.open.len() as u64,
+            windows_pending: self.pending.len() as u64,
+            ..self.stats
+        }
+    }
+
+    /// Whether anything waits: open or pending windows.
+    pub fn is_idle(&self) -> bool {
+        self.open.is_empty() && self.pending.is_empty()
+    }
+
+    /// The earliest deadline of a pending window or a due chunk, for the driver's
+    /// sleep: nothing needs the engine before then unless a message arrives.
+    pub fn next_deadline_ns(&self) -> Option<u64> {
+        let pending = self.pending.iter().map(|w| w.deadline_ns);
+        let chunks = self.open.values().filter_map(|w| {
+            w.chunks.as_ref().map(|p| {
+                w.start_ns
+                    .saturating_add(p.period_ns)
+                    .saturating_add(p.wait_ns)
+            })
+        });
+        pending.chain(chunks).min()
+    }
+}
