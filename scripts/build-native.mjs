@@ -14,6 +14,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync }
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { platformTag } from './platform.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,6 +35,8 @@ const buildArgs = [
   '--target-dir', join(root, 'target', `node-abi${abi}`),
   '--output-dir', outDir,
   '--dts', 'native.d.ts',
+  // String enums as type-only unions: the TypeScript side compares plain strings.
+  '--no-const-enum',
 ];
 if (!debug) buildArgs.push('--release');
 
@@ -52,6 +55,7 @@ if (!built) {
   console.error(`ferroprof: the build produced no .node file in ${outDir}`);
   process.exit(1);
 }
+syncBoundaryTypes(join(outDir, 'native.d.ts'));
 const destDir = join(root, 'npm', tag);
 mkdirSync(destDir, { recursive: true });
 const dest = join(destDir, `ferroprof.${tag}.abi${abi}.node`);
@@ -62,3 +66,30 @@ copyFileSync(join(outDir, built), staging);
 renameSync(staging, dest);
 rmSync(outDir, { recursive: true, force: true });
 console.log(`ferroprof: wrote ${dest}`);
+
+// The TypeScript side imports the types napi-rs generates from the `#[napi]` items,
+// committed as src/native-binding.d.ts so that no hand-written copy can drift. A local
+// build refreshes it; CI (CI=true) fails when the committed file is stale.
+function syncBoundaryTypes(generated) {
+  const committed = join(root, 'src', 'native-binding.d.ts');
+  let fresh;
+  try {
+    fresh = readFileSync(generated, 'utf8');
+  } catch {
+    console.error('ferroprof: napi-rs wrote no type definitions');
+    process.exit(1);
+  }
+  let current = '';
+  try {
+    current = readFileSync(committed, 'utf8');
+  } catch {
+    // First build: written below.
+  }
+  if (current === fresh) return;
+  if (process.env.CI === 'true') {
+    console.error('ferroprof: src/native-binding.d.ts is stale: run `npm run build:native` and commit it');
+    process.exit(1);
+  }
+  writeFileSync(committed, fresh);
+  console.log('ferroprof: updated src/native-binding.d.ts from the Rust exports');
+}

@@ -1,16 +1,42 @@
 import { isMainThread, threadId } from 'node:worker_threads';
 
+import { type Dispatcher, dispatcherFor } from './dispatcher.js';
 import { loadNativeBinding } from './loader.js';
-import type { CloseOptions, NativeBinding, NativeConfig, SamplerStats, ValidatedEnvelope, WindowResult } from './native-types.js';
-import { RESULT_RAW } from './native-types.js';
+import type {
+  CloseOptions,
+  NativeBinding,
+  NativeConfig,
+  NativeStats,
+  ValidatedEnvelope,
+  WindowResult,
+} from './native-types.js';
 
-export type { NativeConfig, SamplerStats, ValidatedEnvelope } from './native-types.js';
+export type { NativeConfig, ValidatedEnvelope, WindowResult } from './native-types.js';
+
+/**
+ * The sampler's counters, process-wide, plus this isolate's frequency. Samples add
+ * up exactly: see {@link NativeStats}.
+ */
+export interface SamplerStats extends NativeStats {
+  /** Waits for a window result that reached their deadline (the result was lost). */
+  windowsAbandoned: number;
+  /** Results that arrived after their waiter had given up. */
+  resultsUnclaimed: number;
+}
 
 /** Lowest and highest accepted sampling frequency, in Hz. */
 export const MIN_FREQUENCY_HZ = 1;
 export const MAX_FREQUENCY_HZ = 10_000;
 /** The default sampling frequency (Sentry's Python SDK uses 101 Hz). */
 export const DEFAULT_FREQUENCY_HZ = 101;
+
+/**
+ * How long a JavaScript wait for a window result lasts at most: the native side
+ * gives busy threads `maxWindowWaitMs` (5 s unless configured) and then delivers what it has, so
+ * this deadline is only reached if the worker thread could not answer at all.
+ */
+let nativeWindowWaitMs = 5_000;
+const resultDeadlineMs = (): number => nativeWindowWaitMs + 3_000;
 
 /** V8's VM state when a sample was taken. */
 export type VmState =
@@ -64,15 +90,8 @@ export interface WindowProfile {
   threadNames: Record<string, string>;
 }
 
-type Waiter = (result: WindowResult) => void;
-
-// Keyed by window id; a reopened window (continuous chunks) gets one result per close,
-// so each id holds a queue of waiters in close order.
-const pending = new Map<number, Waiter[]>();
-const early = new Map<number, WindowResult[]>();
-let pendingCount = 0;
-let keepAlive: NodeJS.Timeout | undefined;
 let binding: NativeBinding | undefined;
+let dispatcher: Dispatcher | undefined;
 
 function shutdownOnExit(): void {
   try {
@@ -82,60 +101,25 @@ function shutdownOnExit(): void {
   }
 }
 
-function settle(id: number, kind: number, data: string): void {
-  const result: WindowResult = { id, kind, data };
-  const waiters = pending.get(id);
-  const waiter = waiters?.shift();
-  if (!waiter) {
-    // Delivered before the closer registered its promise: keep it for that call.
-    const list = early.get(id) ?? [];
-    list.push(result);
-    early.set(id, list);
-    return;
-  }
-  if (waiters && waiters.length === 0) pending.delete(id);
-  pendingCount -= 1;
-  updateKeepAlive();
-  waiter(result);
-}
-
-function awaitResult(id: number): Promise<WindowResult> {
-  return new Promise<WindowResult>((resolve) => {
-    const list = pending.get(id) ?? [];
-    list.push(resolve);
-    pending.set(id, list);
-    pendingCount += 1;
-    updateKeepAlive();
-    const delivered = early.get(id)?.shift();
-    if (delivered) {
-      if (early.get(id)?.length === 0) early.delete(id);
-      settle(id, delivered.kind, delivered.data);
-    }
-  });
-}
-
-// While windows are waiting for their samples, keep the process alive so that an
-// awaited `close()` resolves; otherwise the profiler never holds the event loop.
-function updateKeepAlive(): void {
-  if (pendingCount > 0 && !keepAlive) {
-    keepAlive = setInterval(() => {}, 1 << 30);
-  } else if (pendingCount === 0 && keepAlive) {
-    clearInterval(keepAlive);
-    keepAlive = undefined;
-  }
-}
-
 /** The native addon, attached to this isolate (main thread or worker). */
 function native(): NativeBinding {
   if (binding) return binding;
   const b = loadNativeBinding();
-  b.attach(settle, threadId, isMainThread ? 'main' : `worker ${threadId}`);
+  dispatcher = dispatcherFor(b, threadId, isMainThread ? 'main' : `worker ${threadId}`, () => {
+    // V8's sampler thread must be stopped before a hard `process.exit()` tears the
+    // isolate down. Windows closed after this still get their samples: the thread is
+    // marked as ended, so nothing waits for it. Once per isolate, whichever copy of
+    // the package attached it.
+    process.on('exit', shutdownOnExit);
+  });
   binding = b;
-  // V8's sampler thread must be stopped before a hard `process.exit()` tears the
-  // isolate down. Windows closed after this still get their samples: the thread is
-  // marked as ended, so nothing waits for it.
-  process.on('exit', shutdownOnExit);
   return b;
+}
+
+function dispatch(): Dispatcher {
+  native();
+  if (!dispatcher) throw new Error('ferroprof: the native addon is not attached');
+  return dispatcher;
 }
 
 /**
@@ -175,7 +159,7 @@ export function isSampling(): boolean {
 /** A time window over the shared sampler. */
 export interface ProfileWindow {
   readonly id: number;
-  /** Ends the window now; resolves with its samples after the next rotation. */
+  /** Ends the window now; resolves with its samples once every sampled thread handed them over. */
   close(): Promise<WindowProfile>;
 }
 
@@ -189,9 +173,13 @@ export function openWindow(): ProfileWindow {
   return { id, close: () => closeWindow(id) };
 }
 
-/** Closes a window by id; see {@link ProfileWindow.close}. */
+/**
+ * Closes a window by id; see {@link ProfileWindow.close}. Rejects if the window is
+ * not open, or if its samples could not be produced.
+ */
 export async function closeWindow(id: number): Promise<WindowProfile> {
   const result = await closeWindowAs(id, {});
+  if (result.kind !== 'raw') throw new Error(`ferroprof: window ${id}: ${failureText(result)}`);
   return JSON.parse(result.data) as WindowProfile;
 }
 
@@ -202,25 +190,55 @@ export async function closeWindow(id: number): Promise<WindowProfile> {
  */
 export function closeWindowSync(id: number, timeoutMs = 2000): WindowProfile | null {
   const result = closeWindowSyncAs(id, {}, timeoutMs);
-  return result && result.kind === RESULT_RAW ? (JSON.parse(result.data) as WindowProfile) : null;
+  return result && result.kind === 'raw' ? (JSON.parse(result.data) as WindowProfile) : null;
 }
 
-/** Internal: closes a window into the given encoding. Rejects if it is not open. */
-export function closeWindowAs(id: number, options: CloseOptions): Promise<WindowResult> {
+/** The message of a `failed` or `rejected` result. */
+export function failureText(result: WindowResult): string {
   try {
-    if (!binding || !binding.closeWindow(id, options)) {
-      return Promise.reject(new Error(`ferroprof: window ${id} is not open`));
-    }
+    const parsed = JSON.parse(result.data) as { message?: string; reason?: string };
+    return parsed.reason ? `${parsed.reason}: ${parsed.message ?? ''}` : (parsed.message ?? result.kind);
+  } catch {
+    return result.kind;
+  }
+}
+
+/**
+ * Internal: closes a window into the given encoding. Rejects if it is not open;
+ * otherwise resolves with its result, or with a `failed` one at the deadline.
+ */
+export function closeWindowAs(id: number, options: CloseOptions): Promise<WindowResult> {
+  let ticket: number | null;
+  try {
+    ticket = binding ? binding.closeWindow(id, options) : null;
   } catch (err) {
     return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
-  return awaitResult(id);
+  if (ticket === null) return Promise.reject(new Error(`ferroprof: window ${id} is not open`));
+  return dispatch().wait(ticket, resultDeadlineMs());
 }
 
 /** Internal: the blocking form of {@link closeWindowAs}. */
 export function closeWindowSyncAs(id: number, options: CloseOptions, timeoutMs: number): WindowResult | null {
   if (!binding) return null;
   return binding.closeWindowSync(id, options, timeoutMs);
+}
+
+/**
+ * Internal: opens a window that the native side cuts into `profile_chunk`s of
+ * `periodMs` by itself, on the samples' own clock, whether or not this thread ever
+ * yields; each chunk reaches `onChunk`. Close it with {@link closeWindowAs} for the
+ * last, partial chunk.
+ */
+export function openChunkedWindow(periodMs: number, profilerId: string, onChunk: (result: WindowResult) => void): number {
+  const id = native().openWindow({ chunkPeriodMs: periodMs, profilerId });
+  dispatch().subscribe(id, onChunk);
+  return id;
+}
+
+/** Internal: stops routing chunks of a chunked window (after its last one). */
+export function forgetChunkedWindow(id: number): void {
+  dispatcher?.unsubscribe(id);
 }
 
 /** Internal: the metadata every encoded profile carries (JSON, see crates/node/src/meta.rs). */
@@ -257,13 +275,16 @@ export function flush(): number {
 
 /** The sampler's counters (process-wide, plus this isolate's frequency). */
 export function getSamplerStats(): SamplerStats {
-  return native().getStats();
+  const stats = native().getStats();
+  const counters = dispatch().counters;
+  return { ...stats, windowsAbandoned: counters.windowsAbandoned, resultsUnclaimed: counters.resultsUnclaimed };
 }
 
 /** Changes the native sampler's tunables; throws a `RangeError` for values out of range. */
 export function configureSampler(options: NativeConfig): void {
   try {
     native().configure(options);
+    if (options.maxWindowWaitMs !== undefined) nativeWindowWaitMs = options.maxWindowWaitMs;
   } catch (err) {
     throw new RangeError(err instanceof Error ? err.message : String(err));
   }

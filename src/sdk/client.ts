@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 
 import { configureSampler, getSamplerStats, setProfileMeta, startSampling, stopSampling } from '../sampler.js';
-import type { SamplerStats } from '../native-types.js';
+import type { SamplerStats } from '../sampler.js';
 import { toTransport } from '../transport/callback.js';
 import { DsnError, dsnToString, parseDsn } from '../transport/dsn.js';
 import { HttpTransport } from '../transport/http.js';
@@ -469,21 +469,25 @@ async function withTimeout(work: Promise<void>, timeoutMs: number): Promise<bool
 }
 
 function summaryLine(s: ProfilerStats): string {
-  const dropped = s.samplesDroppedCapacity + s.samplesDroppedQueue;
+  const dropped = s.samplesDroppedCapacity + s.samplesDroppedQueue + s.samplesOutOfOrder + s.samplesLostReset;
   return (
-    `profiler summary: ${s.samplesReceived} samples, ${dropped} dropped, ${s.rotations} rotations, ` +
+    `profiler summary: ${s.samplesIngested} samples, ${dropped} dropped, ${s.rotations} rotations, ` +
     `JS-thread ${(s.jsNsTotal / 1e6).toFixed(2)} ms total (max ${(s.jsNsMax / 1e6).toFixed(2)} ms), ` +
     `${s.bytesHeld} bytes held, ${s.profilesSent} profiles and ${s.chunksSent} chunks sent, ` +
     `${s.profilesTooShort} too short`
   );
 }
 
+/** Zeros, when the native addon is unavailable; the type keeps it complete. */
 function emptySamplerStats(): SamplerStats {
-  return {
-    samplerStarts: 0, samplerStops: 0, rotations: 0, v8StartFailures: 0, samplesReceived: 0,
-    samplesDuplicate: 0, samplesDroppedQueue: 0, samplesDroppedCapacity: 0, samplesOutOfOrder: 0,
-    stacksTruncated: 0, samplesHeld: 0, bytesHeld: 0, threads: 0, storeCompactions: 0, windowsOpened: 0,
-    windowsDelivered: 0, windowsTimedOut: 0, windowsDropped: 0, workerPanics: 0, jsCalls: 0, jsNsTotal: 0, jsNsMax: 0,
-    jsNsP50: 0, jsNsP99: 0, samplingHz: 0,
+  const zero: Record<keyof SamplerStats, number> = {
+    samplerStarts: 0, samplerStops: 0, rotations: 0, rotationsByInterrupt: 0, v8StartFailures: 0,
+    samplesCopied: 0, samplesDuplicate: 0, samplesNearDuplicate: 0, samplesDroppedQueue: 0, samplesInFlight: 0,
+    samplesIngested: 0, samplesHeld: 0, samplesPruned: 0, samplesDroppedCapacity: 0, samplesOutOfOrder: 0,
+    samplesLostReset: 0, stacksTruncated: 0, bytesHeld: 0, threads: 0, storeCompactions: 0, windowsOpened: 0,
+    windowsClosed: 0, chunksCut: 0, windowsDelivered: 0, windowsTimedOut: 0, windowsFailed: 0, windowsDropped: 0,
+    workerPanics: 0, jsCalls: 0, jsNsTotal: 0, jsNsMax: 0, jsNsP50: 0, jsNsP99: 0, samplingHz: 0,
+    windowsAbandoned: 0, resultsUnclaimed: 0,
   };
+  return zero;
 }

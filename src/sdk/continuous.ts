@@ -1,6 +1,14 @@
-import { RESULT_ENCODED, RESULT_REJECTED } from '../native-types.js';
 import type { WindowResult } from '../native-types.js';
-import { closeWindowAs, closeWindowSyncAs, followSampling, openWindowId, startSampling, stopSampling } from '../sampler.js';
+import {
+  closeWindowAs,
+  closeWindowSyncAs,
+  failureText,
+  followSampling,
+  forgetChunkedWindow,
+  openChunkedWindow,
+  startSampling,
+  stopSampling,
+} from '../sampler.js';
 import { uuid4 } from './ids.js';
 import { errorLine, logger } from './logger.js';
 
@@ -18,14 +26,14 @@ export interface SessionOptions {
 
 /**
  * A continuous-profiling session: one `profiler_id` from start to stop, a
- * `profile_chunk` per chunk period. Chunks are cut from one window that is closed and
- * reopened at the same instant in the worker thread, so they are contiguous by
- * construction: no sample is lost between chunks and none is in two.
+ * `profile_chunk` per chunk period. The native worker cuts the chunks from one
+ * window on the samples' own timestamps, so they are contiguous by construction (no
+ * sample lost between chunks, none in two) and have their configured length even
+ * while a synchronous job never lets the event loop turn.
  */
 export class ContinuousSession {
   readonly profilerId = uuid4();
   private windowId: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
   private readonly inflight = new Set<Promise<void>>();
 
   constructor(private readonly options: SessionOptions) {}
@@ -39,16 +47,15 @@ export class ContinuousSession {
       return false;
     }
     try {
-      this.windowId = openWindowId();
+      this.windowId = openChunkedWindow(this.options.chunkDurationMs, this.profilerId, (result) =>
+        this.options.onChunk(toChunkOutcome(result)),
+      );
     } catch (err) {
       stopSampling();
       logger.warnOnce('session-start', `cannot start continuous profiling: ${errorLine(err)}`);
       return false;
     }
     followSampling(this.options.frequency);
-    this.timer = setInterval(() => this.cut(false), this.options.chunkDurationMs);
-    // A session never keeps the process alive by itself.
-    this.timer.unref();
     return true;
   }
 
@@ -56,25 +63,26 @@ export class ContinuousSession {
     return this.windowId !== undefined;
   }
 
-  /** Cuts the current chunk now; the session goes on unless `final`. */
+  /** Cuts the current chunk now (it is sent once complete); the session goes on unless `final`. */
   cut(final: boolean): Promise<void> {
     const id = this.windowId;
     if (id === undefined) return Promise.resolve();
     if (final) this.windowId = undefined;
-    const { chunkId, meta } = this.nextChunk();
-    const work = closeWindowAs(id, { encoding: 'v2', meta, reopen: !final }).then(
-      (result) => this.options.onChunk(toChunkOutcome(chunkId, result)),
-      (err: unknown) => this.options.onChunk({ kind: 'failed', chunkId, message: errorLine(err) }),
+    const work = closeWindowAs(id, { reopen: !final }).then(
+      (result) => this.options.onChunk(toChunkOutcome(result)),
+      (err: unknown) => this.options.onChunk({ kind: 'failed', chunkId: uuid4(), message: errorLine(err) }),
     );
-    this.inflight.add(work);
-    void work.finally(() => this.inflight.delete(work));
-    return work;
+    const tracked = work.finally(() => {
+      this.inflight.delete(tracked);
+      if (final) forgetChunkedWindow(id);
+    });
+    this.inflight.add(tracked);
+    return tracked;
   }
 
   /** Sends the last chunk and stops sampling (the sampler lingers briefly). */
   stop(): Promise<void> {
     if (!this.running) return Promise.resolve();
-    clearInterval(this.timer);
     followSampling(0);
     const last = this.cut(true);
     stopSampling();
@@ -86,18 +94,11 @@ export class ContinuousSession {
     const id = this.windowId;
     if (id === undefined) return undefined;
     this.windowId = undefined;
-    clearInterval(this.timer);
     followSampling(0);
-    const { chunkId, meta } = this.nextChunk();
-    const result = closeWindowSyncAs(id, { encoding: 'v2', meta }, timeoutMs);
+    const result = closeWindowSyncAs(id, {}, timeoutMs);
+    forgetChunkedWindow(id);
     stopSampling();
-    return result ? toChunkOutcome(chunkId, result) : undefined;
-  }
-
-  /** A new chunk id and the metadata the native encoder takes for it. */
-  private nextChunk(): { chunkId: string; meta: string } {
-    const chunkId = uuid4();
-    return { chunkId, meta: JSON.stringify({ profilerId: this.profilerId, chunkId }) };
+    return result ? toChunkOutcome(result) : undefined;
   }
 
   /** Resolves when every chunk cut so far has been handed on. */
@@ -106,11 +107,12 @@ export class ContinuousSession {
   }
 }
 
-function toChunkOutcome(chunkId: string, result: WindowResult): ChunkOutcome {
-  if (result.kind === RESULT_ENCODED) return { kind: 'encoded', chunkId, payload: result.data };
-  if (result.kind === RESULT_REJECTED) {
+function toChunkOutcome(result: WindowResult): ChunkOutcome {
+  const chunkId = result.chunkId ?? uuid4();
+  if (result.kind === 'encoded') return { kind: 'encoded', chunkId, payload: result.data };
+  if (result.kind === 'rejected') {
     const r = JSON.parse(result.data) as { reason: string; message: string; samples: number };
     return { kind: 'rejected', chunkId, ...r };
   }
-  return { kind: 'failed', chunkId, message: `unexpected result kind ${result.kind}` };
+  return { kind: 'failed', chunkId, message: failureText(result) };
 }

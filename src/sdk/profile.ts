@@ -1,6 +1,5 @@
-import { closeWindowAs, openWindowId } from '../sampler.js';
-import { RESULT_ENCODED, RESULT_REJECTED } from '../native-types.js';
 import type { WindowResult } from '../native-types.js';
+import { closeWindowAs, failureText, openWindowId } from '../sampler.js';
 import { uuid4 } from './ids.js';
 import { errorLine, logger } from './logger.js';
 import type { Transaction } from './span.js';
@@ -99,10 +98,10 @@ export class Profile {
 }
 
 function toOutcome(profileId: string, result: WindowResult): ProfileOutcome {
-  if (result.kind === RESULT_ENCODED) return { kind: 'encoded', profileId, payload: result.data };
-  if (result.kind === RESULT_REJECTED) {
+  if (result.kind === 'encoded') return { kind: 'encoded', profileId, payload: result.data };
+  if (result.kind === 'rejected') {
     const r = JSON.parse(result.data) as { reason: string; message: string; samples: number };
     return { kind: 'rejected', ...r };
   }
-  return { kind: 'failed', message: `unexpected result kind ${result.kind}` };
+  return { kind: 'failed', message: failureText(result) };
 }

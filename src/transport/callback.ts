@@ -1,4 +1,4 @@
-import { PendingWorkTransport, positiveInt } from './pending.js';
+import { DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_BYTES, PendingWorkTransport, positiveInt } from './pending.js';
 import { OnceLogger, copyInfo, defaultLogger, describeError, normalizeTimeout, toBytes } from './support.js';
 import type { EnvelopeInfo, Transport, TransportLogger } from './types.js';
 
@@ -7,8 +7,10 @@ export type EnvelopeCallback = (envelope: Uint8Array, info: EnvelopeInfo) => voi
 
 /** Options of {@link CallbackTransport}. */
 export interface CallbackTransportOptions {
-  /** Promises of the callback still pending at once; beyond it envelopes are dropped (default 100). */
+  /** Promises of the callback still pending at once; beyond it envelopes are dropped (default 10 000). */
   maxPending?: number;
+  /** Bytes of envelopes in flight at once; beyond it new envelopes are dropped as `queue_overflow` (default 16 MiB). */
+  maxPendingBytes?: number;
   /** Where problems are logged, once per kind (default `console.warn`). */
   logger?: TransportLogger;
 }
@@ -23,7 +25,11 @@ export class CallbackTransport extends PendingWorkTransport {
     private readonly callback: EnvelopeCallback,
     options: CallbackTransportOptions = {},
   ) {
-    super(positiveInt(options.maxPending, 100), options.logger);
+    super(
+      positiveInt(options.maxPending, DEFAULT_MAX_PENDING),
+      options.logger,
+      positiveInt(options.maxPendingBytes, DEFAULT_MAX_PENDING_BYTES),
+    );
     if (typeof callback !== 'function') {
       throw new TypeError(`ferroprof: the transport callback must be a function, got ${typeof callback}`);
     }
@@ -39,17 +45,21 @@ export class CallbackTransport extends PendingWorkTransport {
   }
 
   private deliver(envelope: Uint8Array | string, copied: EnvelopeInfo): void {
-    const overflow = `ferroprof: the custom transport has ${this.maxPending} envelopes pending; dropping (counted as queue_overflow)`;
-    if (!this.admit(copied, overflow)) return;
+    const bytes = toBytes(envelope);
+    const overflow = `ferroprof: the custom transport has ${this.maxPending} envelopes (${this.maxPendingBytes} bytes) pending; dropping (counted as queue_overflow)`;
+    if (!this.admit(copied, bytes.length, overflow)) return;
     let result: unknown;
     try {
-      result = this.callback(toBytes(envelope), copied);
+      result = this.callback(bytes, copied);
     } catch (err) {
       this.fail(copied, err);
       return;
     }
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<void>).then === 'function') {
-      this.track(Promise.resolve(result as PromiseLike<void>).then(undefined, (err: unknown) => this.fail(copied, err)));
+      this.track(
+        Promise.resolve(result as PromiseLike<void>).then(undefined, (err: unknown) => this.fail(copied, err)),
+        bytes.length,
+      );
     }
   }
 

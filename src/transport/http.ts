@@ -38,7 +38,10 @@ export interface HttpTransportOptions {
   sdkName?: string;
   /** Client version in `X-Sentry-Auth` / `User-Agent` (default `unknown`). */
   sdkVersion?: string;
-  /** Most envelopes waiting to be sent (default 100); beyond it the oldest is dropped. */
+  /**
+   * Most envelopes waiting to be sent (default 10 000: the byte bound is the one that
+   * matters); beyond it the oldest is dropped.
+   */
   maxQueueSize?: number;
   /** Most bytes waiting to be sent (default 16 MiB); beyond it the oldest are dropped. */
   maxQueueBytes?: number;
@@ -140,7 +143,7 @@ export class HttpTransport implements Transport {
     this.dsnString = dsnToString(this.dsn);
     this.where = `${this.dsn.host}${this.dsn.port ? `:${this.dsn.port}` : ''}`;
     this.url = new URL(this.dsn.envelopeUrl);
-    this.maxQueueSize = Math.floor(positive(options.maxQueueSize, 100));
+    this.maxQueueSize = Math.floor(positive(options.maxQueueSize, 10_000));
     this.maxQueueBytes = positive(options.maxQueueBytes, 16 * 1024 * 1024);
     this.maxConcurrent = Math.floor(positive(options.maxConcurrentRequests, 2));
     this.timeoutMs = positive(options.timeoutMs, 30_000);

@@ -3,7 +3,7 @@ import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { readEventId } from './envelope.js';
-import { PendingWorkTransport, positiveInt } from './pending.js';
+import { DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_BYTES, PendingWorkTransport, positiveInt } from './pending.js';
 import { copyInfo, describeError, toBytes } from './support.js';
 import type { EnvelopeInfo, TransportLogger } from './types.js';
 
@@ -11,8 +11,10 @@ import type { EnvelopeInfo, TransportLogger } from './types.js';
 export interface LocalTransportOptions {
   /** Directory the envelopes go to, created if missing (default `.ferroprof`, relative to the cwd at construction). */
   dir?: string;
-  /** Writes in progress at once; beyond it new envelopes are dropped as `queue_overflow` (default 100). */
+  /** Writes in progress at once; beyond it new envelopes are dropped as `queue_overflow` (default 10 000). */
   maxPendingWrites?: number;
+  /** Bytes of envelopes in flight at once; beyond it new envelopes are dropped as `queue_overflow` (default 16 MiB). */
+  maxPendingBytes?: number;
   /** Where problems are logged, once per kind (default `console.warn`). */
   logger?: TransportLogger;
 }
@@ -33,7 +35,11 @@ export class LocalTransport extends PendingWorkTransport {
   private dirReady: Promise<unknown> | undefined;
 
   constructor(options: LocalTransportOptions = {}) {
-    super(positiveInt(options.maxPendingWrites, 100), options.logger);
+    super(
+      positiveInt(options.maxPendingWrites, DEFAULT_MAX_PENDING),
+      options.logger,
+      positiveInt(options.maxPendingBytes, DEFAULT_MAX_PENDING_BYTES),
+    );
     this.dir = resolve(options.dir ?? '.ferroprof');
   }
 
@@ -41,9 +47,10 @@ export class LocalTransport extends PendingWorkTransport {
   send(envelope: Uint8Array | string, info: EnvelopeInfo): void {
     try {
       const copied = copyInfo(info);
-      const overflow = `ferroprof: ${this.maxPending} envelope writes already pending in ${this.dir}; dropping (counted as queue_overflow)`;
-      if (!this.admit(copied, overflow)) return;
-      this.track(this.write(toBytes(envelope), copied));
+      const bytes = toBytes(envelope);
+      const overflow = `ferroprof: ${this.maxPending} envelope writes (${this.maxPendingBytes} bytes) already pending in ${this.dir}; dropping (counted as queue_overflow)`;
+      if (!this.admit(copied, bytes.length, overflow)) return;
+      this.track(this.write(bytes, copied), bytes.length);
     } catch (err) {
       this.log.log('internal', `ferroprof: local transport error, envelope dropped: ${describeError(err)}`);
     }

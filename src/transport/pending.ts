@@ -6,14 +6,20 @@ export function positiveInt(value: unknown, fallback: number): number {
   return typeof value === 'number' && value >= 1 ? Math.floor(value) : fallback;
 }
 
+/** Default bounds of envelopes in flight: generous in count, bounded by bytes. */
+export const DEFAULT_MAX_PENDING = 10_000;
+export const DEFAULT_MAX_PENDING_BYTES = 16 * 1024 * 1024;
+
 /**
- * What the callback and local transports share: a bounded number of envelopes in
- * flight, `flush`/`close` that wait for them, and the counting of discards.
+ * What the callback and local transports share: envelopes in flight bounded by
+ * bytes (and a generous count), `flush`/`close` that wait for them, and the
+ * counting of discards.
  */
 export abstract class PendingWorkTransport implements Transport {
   protected readonly log: OnceLogger;
   protected readonly discards = new DiscardCounter();
   private pending = 0;
+  private pendingBytes = 0;
   private failures = 0;
   /** `failures` as of the last flush that resolved. */
   private failuresReported = 0;
@@ -23,6 +29,7 @@ export abstract class PendingWorkTransport implements Transport {
   protected constructor(
     protected readonly maxPending: number,
     logger: TransportLogger | undefined,
+    protected readonly maxPendingBytes: number = DEFAULT_MAX_PENDING_BYTES,
   ) {
     this.log = new OnceLogger(logger ?? defaultLogger);
   }
@@ -30,13 +37,13 @@ export abstract class PendingWorkTransport implements Transport {
   abstract send(envelope: Uint8Array | string, info: EnvelopeInfo): void;
 
   /** Whether a new envelope may start; when not, the discard is counted and logged once. */
-  protected admit(info: EnvelopeInfo, overflowMessage: string): boolean {
+  protected admit(info: EnvelopeInfo, bytes: number, overflowMessage: string): boolean {
     if (!this.accepting) {
       this.discards.recordEnvelope('internal_sdk_error', info, false);
       this.log.log('closed', 'ferroprof: an envelope was sent after the transport was closed; dropped');
       return false;
     }
-    if (this.pending >= this.maxPending) {
+    if (this.pending >= this.maxPending || this.pendingBytes + bytes > this.maxPendingBytes) {
       this.discards.recordEnvelope('queue_overflow', info);
       this.log.log('overflow', overflowMessage);
       return false;
@@ -44,11 +51,13 @@ export abstract class PendingWorkTransport implements Transport {
     return true;
   }
 
-  /** Counts `work` as in flight until it settles (it must not reject). */
-  protected track(work: Promise<unknown>): void {
+  /** Counts `work` (of `bytes`) as in flight until it settles (it must not reject). */
+  protected track(work: Promise<unknown>, bytes: number): void {
     this.pending += 1;
+    this.pendingBytes += bytes;
     void work.finally(() => {
       this.pending -= 1;
+      this.pendingBytes -= bytes;
       this.idle.check();
     });
   }

@@ -116,14 +116,24 @@ pub fn open_window(options: Option<OpenOptions>) -> Result<u32> {
 /// How a window is closed and what it becomes.
 #[napi(object)]
 pub struct CloseOptions {
-    /// `raw` (default: the slice as JSON), `v1` (Sentry `profile` payload) or `v2`
-    /// (Sentry `profile_chunk` payload). Chunked windows always give `v2`.
-    pub encoding: Option<String>,
+    /// What the result becomes (default `raw`). Chunked windows always give `v2`.
+    pub encoding: Option<EncodingName>,
     /// JSON metadata for `v1` (`{profileId, id, name, traceId, activeThreadId?}`) or
     /// `v2` (`{profilerId, chunkId}`).
     pub meta: Option<String>,
     /// Keep the window open from just after now (manual chunk cutting).
     pub reopen: Option<bool>,
+}
+
+/// What a closed window is turned into.
+#[napi(string_enum = "lowercase")]
+pub enum EncodingName {
+    /// The slice as JSON (`WindowProfile`).
+    Raw,
+    /// A Sentry `profile` item payload (sample format v1), with transaction metadata.
+    V1,
+    /// A Sentry `profile_chunk` item payload (sample format v2), with chunk metadata.
+    V2,
 }
 
 /// What a window result's `data` holds.
@@ -187,8 +197,13 @@ impl From<Posted> for WindowResult {
 
 fn encoding_of(options: &Option<CloseOptions>) -> Result<(Encoding, bool)> {
     let thread = with_sampler(|s| s.thread_id()).unwrap_or(0);
+    let name = options.as_ref().and_then(|o| o.encoding.as_ref()).map(|e| match e {
+        EncodingName::Raw => "raw",
+        EncodingName::V1 => "v1",
+        EncodingName::V2 => "v2",
+    });
     let encoding = meta::parse_encoding(
-        options.as_ref().and_then(|o| o.encoding.as_deref()),
+        name,
         options.as_ref().and_then(|o| o.meta.as_deref()),
         thread,
     )
@@ -290,6 +305,14 @@ pub fn monotonic_now_ns() -> f64 {
     bridge::monotonic_now_ns() as f64
 }
 
+/// Identifies this loaded copy of the addon within the process: every copy of the
+/// JavaScript package that reaches the same native runtime shares one dispatcher.
+#[napi]
+pub fn instance_id() -> String {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(ferroprof_core::sentry::new_event_id).clone()
+}
+
 /// The Node ABI (`process.versions.modules`) this binary was built for.
 #[napi]
 pub fn native_abi() -> String {
@@ -299,12 +322,20 @@ pub fn native_abi() -> String {
 /// Tunables of the native layer; omitted fields keep their value.
 #[napi(object)]
 pub struct NativeConfig {
+    /// How often each sampler hands samples to the worker thread (10–60 000 ms,
+    /// default 500). Runs from a V8 interrupt while JavaScript holds the thread.
     pub rotation_interval_ms: Option<f64>,
+    /// How long a sampler with no consumer keeps running before it stops (default 2000 ms).
     pub linger_ms: Option<f64>,
+    /// Frequency used when opening a window starts the sampler (default 101 Hz).
     pub default_hz: Option<f64>,
+    /// Longest wait of a closed window for samples of busy threads (default 5000 ms).
     pub max_window_wait_ms: Option<f64>,
+    /// Most frames kept per stack, leaf side (default 128).
     pub max_stack_depth: Option<f64>,
+    /// Most samples held in the store, all threads together (default 250 000).
     pub max_samples: Option<f64>,
+    /// Most bytes held by the store, samples plus stack table (1024 or more, default 64 MiB).
     pub max_bytes: Option<f64>,
     /// V8 code-event logging for isolates not sampled yet: `false` (lazy, default)
     /// or `true` (eager: cheaper starts, a cost while idle).
@@ -498,7 +529,7 @@ pub struct ValidatedEnvelope {
 /// For tests and embedding SDKs: runs on the calling thread.
 #[napi(catch_unwind)]
 pub fn validate_envelope(
-    bytes: napi::bindgen_prelude::Buffer,
+    bytes: napi::bindgen_prelude::Uint8Array,
     gzip: Option<bool>,
 ) -> Result<ValidatedEnvelope> {
     let summary = ferroprof_core::sentry::validate_envelope(&bytes, gzip.unwrap_or(false))
