@@ -197,11 +197,14 @@ impl From<Posted> for WindowResult {
 
 fn encoding_of(options: &Option<CloseOptions>) -> Result<(Encoding, bool)> {
     let thread = with_sampler(|s| s.thread_id()).unwrap_or(0);
-    let name = options.as_ref().and_then(|o| o.encoding.as_ref()).map(|e| match e {
-        EncodingName::Raw => "raw",
-        EncodingName::V1 => "v1",
-        EncodingName::V2 => "v2",
-    });
+    let name = options
+        .as_ref()
+        .and_then(|o| o.encoding.as_ref())
+        .map(|e| match e {
+            EncodingName::Raw => "raw",
+            EncodingName::V1 => "v1",
+            EncodingName::V2 => "v2",
+        });
     let encoding = meta::parse_encoding(
         name,
         options.as_ref().and_then(|o| o.meta.as_deref()),

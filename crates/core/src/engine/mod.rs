@@ -358,7 +358,34 @@ impl<R: Clone> Engine<R> {
             });
             return;
         };
+        let mut window = window;
         let end_ns = close.end_ns.max(window.start_ns);
+        if let Some(plan) = &window.chunks {
+            // Full periods before the close are chunks of their own (cut on the
+            // period, as if the engine had got to them first): only the rest is the
+            // closer's last, shorter chunk.
+            let period = plan.period_ns.max(1);
+            while window.start_ns.saturating_add(period) <= end_ns {
+                let chunk_end = window.start_ns + period - 1;
+                self.stats.chunks_cut += 1;
+                let chunk_id = (self.chunk_ids)();
+                self.pending.push(Pending {
+                    id: close.id,
+                    start_ns: window.start_ns,
+                    end_ns: chunk_end,
+                    active_thread_id: close.active_thread_id,
+                    reply: plan.reply.clone(),
+                    encoding: Encoding::V2(ChunkMeta {
+                        profiler_id: plan.profiler_id.clone(),
+                        chunk_id: chunk_id.clone(),
+                    }),
+                    deadline_ns,
+                    chunk_id: Some(chunk_id),
+                    failure: None,
+                });
+                window.start_ns = chunk_end + 1;
+            }
+        }
         let (encoding, chunk_id) = match &window.chunks {
             Some(plan) => {
                 let chunk_id = (self.chunk_ids)();
