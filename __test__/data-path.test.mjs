@@ -143,3 +143,19 @@ test.serial('two copies of the package (ESM and CJS) both get every window', asy
     t.true(a > 10 && b > 10, `samples ${a} / ${b}`);
   }
 });
+
+test.serial('a fault on the worker thread settles the waiting window, is counted, and sampling goes on', async (t) => {
+  process.env.FERROPROF_FAULT_INJECTION = '1';
+  let run;
+  try {
+    run = await runChild('worker-fault.mjs');
+  } finally {
+    delete process.env.FERROPROF_FAULT_INJECTION;
+  }
+  const { result, stderr } = run;
+  t.regex(result.firstOutcome, /recovered from an internal fault/);
+  t.is(result.stats.workerPanics, 1);
+  t.true(result.secondSamples > 20, `${result.secondSamples} samples after recovery`);
+  t.is(stderr.split('\n').filter((l) => l.includes('ferroprof: internal fault')).length, 1, 'logged once');
+  assertAccounting(t, result.stats);
+});

@@ -16,6 +16,8 @@ export interface Dispatcher {
   /** Receives the chunks the native side cuts for window `id` on its own. */
   subscribe(id: number, onChunk: (result: WindowResult) => void): void;
   unsubscribe(id: number): void;
+  /** The current receiver of window `id`'s chunks. */
+  subscriber(id: number): ((result: WindowResult) => void) | undefined;
   /** Takes and routes every result waiting natively (never blocks). */
   drain(): void;
   readonly counters: DispatcherCounters;
@@ -135,6 +137,9 @@ function createDispatcher(binding: NativeBinding): Dispatcher {
     },
     unsubscribe(id) {
       subscribers.delete(id);
+    },
+    subscriber(id) {
+      return subscribers.get(id);
     },
   };
 }

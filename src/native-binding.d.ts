@@ -60,6 +60,13 @@ export declare function followSampling(hz: number): void
 export declare function getStats(): NativeStats
 
 /**
+ * For the fault-recovery tests only, and only when the process runs with
+ * `FERROPROF_FAULT_INJECTION=1`: makes the worker thread panic once while it handles
+ * its queue. Throws otherwise.
+ */
+export declare function injectFault(): void
+
+/**
  * Identifies this loaded copy of the addon within the process: every copy of the
  * JavaScript package that reaches the same native runtime shares one dispatcher.
  */

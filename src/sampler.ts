@@ -236,6 +236,22 @@ export function openChunkedWindow(periodMs: number, profilerId: string, onChunk:
   return id;
 }
 
+/**
+ * Internal: the chunks of window `id` already cut but not yet routed (at process
+ * exit, when nothing async runs any more); they are taken, not routed.
+ */
+export function takeChunks(id: number): WindowResult[] {
+  const taken: WindowResult[] = [];
+  const d = dispatcher;
+  if (!d) return taken;
+  const previous = d.subscriber(id);
+  d.subscribe(id, (r) => taken.push(r));
+  d.drain();
+  if (previous) d.subscribe(id, previous);
+  else d.unsubscribe(id);
+  return taken;
+}
+
 /** Internal: stops routing chunks of a chunked window (after its last one). */
 export function forgetChunkedWindow(id: number): void {
   dispatcher?.unsubscribe(id);

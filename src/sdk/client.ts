@@ -177,8 +177,9 @@ export class Client implements TransactionSink {
 
   private readonly onExit = (): void => {
     if (this.closed || !this.session?.running) return;
-    const outcome = this.session.stopSync(500);
-    if (outcome?.kind === 'encoded' && this.transportKind === 'local') this.writeChunkSync(outcome);
+    for (const outcome of this.session.stopSync(500)) {
+      if (outcome.kind === 'encoded' && this.transportKind === 'local') this.writeChunkSync(outcome);
+    }
   };
 
   private hookExit(): void {

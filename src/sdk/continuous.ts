@@ -8,6 +8,7 @@ import {
   openChunkedWindow,
   startSampling,
   stopSampling,
+  takeChunks,
 } from '../sampler.js';
 import { uuid4 } from './ids.js';
 import { errorLine, logger } from './logger.js';
@@ -89,16 +90,21 @@ export class ContinuousSession {
     return last;
   }
 
-  /** At process exit, where nothing async runs: the last chunk, synchronously. */
-  stopSync(timeoutMs: number): ChunkOutcome | undefined {
+  /**
+   * At process exit, where nothing async runs: the chunks cut but not yet handed on
+   * (a synchronous job may have held the event loop since), then the last one, all
+   * synchronously.
+   */
+  stopSync(timeoutMs: number): ChunkOutcome[] {
     const id = this.windowId;
-    if (id === undefined) return undefined;
+    if (id === undefined) return [];
     this.windowId = undefined;
     followSampling(0);
     const result = closeWindowSyncAs(id, {}, timeoutMs);
+    const results = [...takeChunks(id), ...(result ? [result] : [])];
     forgetChunkedWindow(id);
     stopSampling();
-    return result ? toChunkOutcome(result) : undefined;
+    return results.map(toChunkOutcome);
   }
 
   /** Resolves when every chunk cut so far has been handed on. */

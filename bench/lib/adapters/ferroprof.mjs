@@ -19,7 +19,7 @@ function pickSelfStats(s) {
   if (!s) return null;
   const keys = [
     'jsCalls', 'jsNsTotal', 'jsNsMax', 'jsNsP50', 'jsNsP99', 'bytesHeld', 'samplesHeld',
-    'samplesReceived', 'samplesDroppedQueue', 'samplesDroppedCapacity', 'rotations',
+    'samplesIngested', 'samplesDroppedQueue', 'samplesDroppedCapacity', 'rotations',
     'samplerStarts', 'profilesSent', 'profilesTooShort', 'chunksSent', 'envelopesSent', 'bytesSent',
   ];
   const out = {};

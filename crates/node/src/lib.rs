@@ -308,6 +308,20 @@ pub fn monotonic_now_ns() -> f64 {
     bridge::monotonic_now_ns() as f64
 }
 
+/// For the fault-recovery tests only, and only when the process runs with
+/// `FERROPROF_FAULT_INJECTION=1`: makes the worker thread panic once while it handles
+/// its queue. Throws otherwise.
+#[napi(catch_unwind)]
+pub fn inject_fault() -> Result<()> {
+    if std::env::var("FERROPROF_FAULT_INJECTION").as_deref() != Ok("1") {
+        return Err(invalid(
+            "injectFault is a test hook: set FERROPROF_FAULT_INJECTION=1 to use it".into(),
+        ));
+    }
+    runtime().inject_fault();
+    Ok(())
+}
+
 /// Identifies this loaded copy of the addon within the process: every copy of the
 /// JavaScript package that reaches the same native runtime shares one dispatcher.
 #[napi]

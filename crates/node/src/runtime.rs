@@ -181,6 +181,7 @@ static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 /// The process-wide runtime, started on first use.
 pub fn runtime() -> &'static Runtime {
     RUNTIME.get_or_init(|| {
+        quiet_panics();
         let config = Config::default();
         let worker_tx = worker::spawn(config.engine.clone());
         Runtime {
@@ -234,6 +235,11 @@ impl Runtime {
         // Fails only if the worker thread could not be spawned; then there is no one
         // to tell, and the JS-side deadlines settle whatever waited.
         let _ = self.worker_tx.send(Queued::Msg(msg));
+    }
+
+    /// Makes the worker thread panic once (fault-recovery tests).
+    pub fn inject_fault(&self) {
+        let _ = self.worker_tx.send(Queued::Fault);
     }
 
     /// Accounts for one rotation's samples and queues its batch, unless the queue
@@ -336,6 +342,18 @@ impl Runtime {
             }
         }
     }
+}
+
+/// A fault inside the profiler is caught where it happens and counted; it is logged
+/// once per process, not once per occurrence with a backtrace. The hook belongs to
+/// this library's own Rust runtime: the host process's panics are not affected.
+fn quiet_panics() {
+    static LOGGED: AtomicBool = AtomicBool::new(false);
+    std::panic::set_hook(Box::new(|info| {
+        if !LOGGED.swap(true, Ordering::AcqRel) {
+            eprintln!("ferroprof: internal fault, recovered and counted (workerPanics); further faults are not logged: {info}");
+        }
+    }));
 }
 
 /// Estimated bytes of a queued batch: samples plus the nodes they reach.

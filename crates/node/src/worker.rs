@@ -39,6 +39,9 @@ pub enum Queued {
         bytes: usize,
         samples: u64,
     },
+    /// A deliberate panic in the worker, for the fault-recovery tests only (see
+    /// `injectFault`).
+    Fault,
 }
 
 static ANCHOR: std::sync::OnceLock<ClockAnchor> = std::sync::OnceLock::new();
@@ -128,6 +131,10 @@ impl Driver {
 
     fn handle(&mut self, item: Queued) {
         let (msg, admitted) = match item {
+            Queued::Fault => {
+                self.guarded(|_| panic!("ferroprof: injected fault"));
+                return;
+            }
             Queued::Msg(msg) => (msg, None),
             Queued::Batch {
                 msg,
