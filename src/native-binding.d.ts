@@ -101,8 +101,9 @@ export interface NativeConfig {
   /** Most bytes held by the store, samples plus stack table (1024 or more, default 64 MiB). */
   maxBytes?: number
   /**
-   * V8 code-event logging for isolates not sampled yet: `false` (lazy, default)
-   * or `true` (eager: cheaper starts, a cost while idle).
+   * V8 code-event logging: `true` (default) creates each isolate's profiler
+   * eagerly when it attaches and keeps it, so no start walks the heap; `false`
+   * (lazy) costs nothing while idle but walks the heap at every cold start.
    */
   eagerLogging?: boolean
 }

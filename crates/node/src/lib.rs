@@ -354,8 +354,9 @@ pub struct NativeConfig {
     pub max_samples: Option<f64>,
     /// Most bytes held by the store, samples plus stack table (1024 or more, default 64 MiB).
     pub max_bytes: Option<f64>,
-    /// V8 code-event logging for isolates not sampled yet: `false` (lazy, default)
-    /// or `true` (eager: cheaper starts, a cost while idle).
+    /// V8 code-event logging: `true` (default) creates each isolate's profiler
+    /// eagerly when it attaches and keeps it, so no start walks the heap; `false`
+    /// (lazy) costs nothing while idle but walks the heap at every cold start.
     pub eager_logging: Option<bool>,
 }
 
@@ -407,10 +408,14 @@ pub fn configure(options: NativeConfig) -> Result<()> {
     if let Some(v) = positive("maxBytes", options.max_bytes, 1024.0, 1e12)? {
         c.engine.limits.max_bytes = v as usize;
     }
+    let stop_eager = options.eager_logging == Some(false) && c.eager_logging;
     if let Some(v) = options.eager_logging {
         c.eager_logging = v;
     }
     rt.set_config(c);
+    if stop_eager {
+        with_sampler(|s| s.drop_idle_profiler());
+    }
     Ok(())
 }
 

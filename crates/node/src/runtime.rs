@@ -28,7 +28,9 @@ pub struct Config {
     pub max_window_wait: Duration,
     /// Bounds and naming of the worker's state machine.
     pub engine: EngineConfig,
-    /// Create V8 profilers with eager code logging (for isolates not yet sampled).
+    /// Create each isolate's V8 profiler with eager code logging when it attaches
+    /// (while its heap is still small) and keep it for the life of the isolate, so no
+    /// later start walks the heap; `false` creates it lazily at the first start.
     pub eager_logging: bool,
 }
 
@@ -45,7 +47,7 @@ impl Default for Config {
                     .map(|d| d.to_string_lossy().into_owned()),
                 ..EngineConfig::default()
             },
-            eager_logging: false,
+            eager_logging: true,
         }
     }
 }

@@ -117,6 +117,12 @@ pub fn attach(
     };
     let handle = sampler.handle.clone();
     SAMPLER.with(|cell| *cell.borrow_mut() = Some(sampler));
+    // With lazy code logging every cold start walks the heap (hundreds of ms on a
+    // warmed-up service); an eager profiler walks it once, now, while it is small, and
+    // is kept for the life of the isolate so that every later start is cheap.
+    if rt.config().eager_logging {
+        with_sampler(|s| s.ensure_profiler());
+    }
     rt.register_isolate(handle);
     // A worker loaded while a session runs joins it at once.
     with_sampler(|s| s.apply_follow());
@@ -202,11 +208,9 @@ impl IsolateSampler {
             return Ok(());
         }
         let rt = runtime();
+        self.ensure_profiler();
         if self.profiler.is_none() {
-            self.profiler = Some(
-                V8Profiler::for_current_isolate(rt.config().eager_logging)
-                    .ok_or("no V8 isolate is entered on this thread")?,
-            );
+            return Err("no V8 isolate is entered on this thread".into());
         }
         let interval_us = (1e6 / hz).round().max(1.0) as i32;
         let max_samples = max_samples_for(interval_us);
@@ -227,6 +231,21 @@ impl IsolateSampler {
         });
         rt.schedule(self.handle.clone());
         Ok(())
+    }
+
+    /// Creates this isolate's V8 profiler if there is none yet (kept until detach).
+    pub fn ensure_profiler(&mut self) {
+        if self.profiler.is_none() {
+            self.profiler = V8Profiler::for_current_isolate(runtime().config().eager_logging);
+        }
+    }
+
+    /// Disposes an idle profiler (after `eagerLogging: false`): the next start makes a
+    /// lazy one. A running sampler keeps its profiler.
+    pub fn drop_idle_profiler(&mut self) {
+        if self.current.is_none() {
+            self.profiler = None;
+        }
     }
 
     fn release_consumer(&mut self) {

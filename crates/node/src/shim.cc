@@ -36,10 +36,9 @@ struct fp_node_info {
 void* fp_current_isolate() { return v8::Isolate::TryGetCurrent(); }
 
 void* fp_profiler_new(void* isolate, int eager_logging) {
-  // Debug naming infers names of anonymous functions from their scope. Lazy logging
-  // costs nothing while no profile runs; ferroprof keeps one profile running across
-  // rotations, so the code-logging heap walk is paid once per sampler start. Eager
-  // logging (opt-in) trades that walk for code-event logging while idle.
+  // Debug naming infers names of anonymous functions from their scope. Eager logging
+  // (the default) walks the heap here, once, and logs code events from then on, so no
+  // start of a profile walks it again; lazy logging walks it at every cold start.
   return v8::CpuProfiler::New(static_cast<v8::Isolate*>(isolate), v8::kDebugNaming,
                               eager_logging ? v8::kEagerLogging : v8::kLazyLogging);
 }
