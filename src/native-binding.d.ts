@@ -175,6 +175,11 @@ export interface NativeStats {
   jsNsP99: number
   /** Frequency of this isolate's running sampler, 0 when not sampling. */
   samplingHz: number
+  /**
+   * The rate this isolate's sampler actually delivers (recent rotations), 0 when
+   * not sampling or not measured yet.
+   */
+  deliveredHz: number
 }
 
 /** How a window is opened. */

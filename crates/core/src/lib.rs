@@ -10,6 +10,7 @@
 pub mod clock;
 pub mod engine;
 pub mod frame;
+pub mod pacing;
 pub mod sentry;
 pub mod slice;
 pub mod stack_table;

@@ -483,6 +483,9 @@ pub struct NativeStats {
     pub js_ns_p99: f64,
     /// Frequency of this isolate's running sampler, 0 when not sampling.
     pub sampling_hz: f64,
+    /// The rate this isolate's sampler actually delivers (recent rotations), 0 when
+    /// not sampling or not measured yet.
+    pub delivered_hz: f64,
 }
 
 #[napi(catch_unwind)]
@@ -526,6 +529,7 @@ pub fn get_stats() -> NativeStats {
         js_ns_p50: s.js_ns_quantile(0.5) as f64,
         js_ns_p99: s.js_ns_quantile(0.99) as f64,
         sampling_hz: with_sampler(|x| x.frequency_hz()).unwrap_or(0.0),
+        delivered_hz: with_sampler(|x| x.delivered_hz()).unwrap_or(0.0),
     }
 }
 

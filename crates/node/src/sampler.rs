@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use ferroprof_core::engine::{
     Batch, ChunkPlan, Close, Encoding, Message, RawNode, RawSample, WindowId,
 };
+use ferroprof_core::pacing::Pacer;
 use ferroprof_core::{ThreadId, V8NodeInfo, V8SourceType};
 
 use crate::bridge::{self, IsolatePtr, JsThreadChannel, JsThreadTask, V8Profile, V8Profiler};
@@ -56,6 +57,10 @@ pub struct IsolateSampler {
     /// The running V8 profile, if sampling.
     current: Option<u32>,
     interval_us: i32,
+    /// The interval the running V8 profile was started with (the pacer's request).
+    running_request_us: i32,
+    /// Keeps the delivered rate at the configured one (see `ferroprof_core::pacing`).
+    pacer: Option<Pacer>,
     /// `startSampling` calls not yet matched by `stopSampling`.
     explicit_refs: u32,
     /// Sampling because a continuous session asked every isolate to.
@@ -109,6 +114,8 @@ pub fn attach(
         profiler: None,
         current: None,
         interval_us: 0,
+        running_request_us: 0,
+        pacer: None,
         explicit_refs: 0,
         follow_ref: false,
         open_windows: HashSet::new(),
@@ -162,6 +169,15 @@ impl IsolateSampler {
         self.explicit_refs as usize + self.open_windows.len() + usize::from(self.follow_ref)
     }
 
+    /// The rate this isolate's sampler delivers, averaged over recent rotations (0
+    /// when not sampling or not measured yet).
+    pub fn delivered_hz(&self) -> f64 {
+        match (&self.pacer, self.current) {
+            (Some(p), Some(_)) => p.delivered_hz().unwrap_or(0.0),
+            _ => 0.0,
+        }
+    }
+
     pub fn key(&self) -> u64 {
         self.key
     }
@@ -213,17 +229,23 @@ impl IsolateSampler {
             return Err("no V8 isolate is entered on this thread".into());
         }
         let interval_us = (1e6 / hz).round().max(1.0) as i32;
-        let max_samples = max_samples_for(interval_us);
+        let pacer = Pacer::new(hz);
+        let request_us = pacer.request_us();
         let profiler = self.profiler.as_mut().expect("profiler was just created");
-        // The profiler-wide base interval must equal the profile's, or V8 rounds the
-        // profile's interval to a multiple of its default (1 ms) and 101 Hz becomes 100.
-        profiler.set_sampling_interval(interval_us);
-        let id = profiler.start(interval_us, max_samples).map_err(|e| {
-            Stats::add(&rt.stats.v8_start_failures, 1);
-            format!("V8 refused to start profiling: {e:?}")
-        })?;
+        // V8 snaps each profile's interval to a multiple of the profiler-wide base
+        // (1 ms by default: 101 Hz would become 100): the pacer's quantum, so the
+        // intervals it requests are taken exactly.
+        profiler.set_sampling_interval(pacer.quantum_us());
+        let id = profiler
+            .start(request_us, max_samples_for(request_us))
+            .map_err(|e| {
+                Stats::add(&rt.stats.v8_start_failures, 1);
+                format!("V8 refused to start profiling: {e:?}")
+            })?;
         self.current = Some(id);
         self.interval_us = interval_us;
+        self.running_request_us = request_us;
+        self.pacer = Some(pacer);
         Stats::add(&rt.stats.sampler_starts, 1);
         rt.send(Message::ThreadStarted {
             thread_id: self.thread_id,
@@ -392,22 +414,37 @@ impl IsolateSampler {
             return 0;
         };
         let rt = runtime();
-        let (interval_us, max_samples) = (self.interval_us, max_samples_for(self.interval_us));
+        let old_request = self.running_request_us;
+        let request_us = self.pacer.as_ref().map_or(old_request, Pacer::request_us);
+        let max_samples = max_samples_for(request_us);
         let Some(profiler) = self.profiler.as_mut() else {
             return 0;
         };
-        let next = profiler.start(interval_us, max_samples);
+        let next = profiler.start(request_us, max_samples);
         let moved = match profiler.stop(old_id) {
             Some(profile) => {
-                let c = collect_batch(&profile, self.thread_id, &mut self.last_ts_us, interval_us);
+                let c = collect_batch(&profile, self.thread_id, &mut self.last_ts_us, old_request);
                 let n = c.batch.samples.len();
+                if let Some(pacer) = self.pacer.as_mut() {
+                    let ts: Vec<i64> = c
+                        .batch
+                        .samples
+                        .iter()
+                        .map(|s| (s.ts_ns / 1000) as i64)
+                        .collect();
+                    pacer.observe(&ts);
+                    warn_if_short(self.interval_us, pacer);
+                }
                 rt.send_batch(c.batch, c.copied, c.duplicate, c.near_duplicate);
                 n
             }
             None => 0,
         };
         match next {
-            Ok(id) => self.current = Some(id),
+            Ok(id) => {
+                self.current = Some(id);
+                self.running_request_us = request_us;
+            }
             Err(_) => {
                 // V8 refused the next profile: restart after the stop (a short gap,
                 // counted) rather than stop sampling.
@@ -415,7 +452,8 @@ impl IsolateSampler {
                 self.current = self
                     .profiler
                     .as_mut()
-                    .and_then(|p| p.start(interval_us, max_samples).ok());
+                    .and_then(|p| p.start(request_us, max_samples).ok());
+                self.running_request_us = request_us;
                 if self.current.is_none() {
                     self.finish_thread();
                 }
@@ -437,7 +475,7 @@ impl IsolateSampler {
                     &profile,
                     self.thread_id,
                     &mut self.last_ts_us,
-                    self.interval_us,
+                    self.running_request_us,
                 );
                 rt.send_batch(c.batch, c.copied, c.duplicate, c.near_duplicate);
             }
@@ -454,6 +492,27 @@ impl IsolateSampler {
             thread_id: self.thread_id,
         });
         self.idle_since = None;
+    }
+}
+
+/// A delivered rate more than 10 % below the configured one, even after the pacer's
+/// correction, means the machine cannot keep up: said once per process.
+fn warn_if_short(interval_us: i32, pacer: &Pacer) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let configured = 1e6 / f64::from(interval_us.max(1));
+    let Some(delivered) = pacer.delivered_hz() else {
+        return;
+    };
+    // The pacer has done what it can once it requests its shortest interval.
+    let saturated =
+        f64::from(pacer.request_us()) <= pacer.target_us() / 4.0 + f64::from(pacer.quantum_us());
+    if delivered < 0.9 * configured
+        && saturated
+        && !WARNED.swap(true, std::sync::atomic::Ordering::AcqRel)
+    {
+        eprintln!(
+            "ferroprof: sampling at {configured:.0} Hz delivers only {delivered:.0} Hz: the machine cannot keep up (see getProfilerStats().deliveredHz)"
+        );
     }
 }
 

@@ -1,0 +1,185 @@
+//! Keeping the delivered sampling rate at the configured one.
+//!
+//! V8's sampler thread sleeps the requested interval *after* each sample, so every
+//! period is the interval plus the thread's wake-up latency and the signal round
+//! trip: 1001 Hz delivers 850–900 Hz on a busy machine, 101 Hz about 97 Hz. The pacer
+//! measures the delivered period from the samples' own timestamps at each rotation
+//! and shortens the interval it requests by the measured excess, so the period V8
+//! actually achieves is the one that was asked for.
+//!
+//! Requested intervals are multiples of a quantum (1 % of the target period), which
+//! the binding also sets as V8's base interval: V8 snaps every profile's interval to
+//! a multiple of the base and samples at their greatest common divisor while two
+//! profiles overlap at a rotation, so the quantum keeps that divisor coarse.
+
+/// Fewest sample gaps a rotation must show before the pacer trusts it.
+const MIN_GAPS: usize = 10;
+/// Gaps longer than this many target periods are the sampler thread descheduled
+/// for a while, not its steady latency; they are left out of the estimate.
+const OUTLIER_PERIODS: f64 = 4.0;
+/// Share of the measured error corrected at each rotation (damping).
+const GAIN: f64 = 0.7;
+/// Weight of the newest rotation in the delivered-rate average.
+const EWMA: f64 = 0.3;
+
+/// See the module documentation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pacer {
+    target_us: f64,
+    quantum_us: i32,
+    request_us: i32,
+    delivered_hz: Option<f64>,
+    /// Gaps seen since the last estimate (low rates need several rotations).
+    gaps: Vec<f64>,
+}
+
+impl Pacer {
+    /// A pacer for `hz` (1–10 000), requesting the nominal interval at first.
+    pub fn new(hz: f64) -> Self {
+        let target_us = 1e6 / hz.max(1e-3);
+        let quantum_us = ((target_us / 100.0).floor() as i32).max(1);
+        let mut p = Self {
+            target_us,
+            quantum_us,
+            request_us: 0,
+            delivered_hz: None,
+            gaps: Vec::new(),
+        };
+        p.request_us = p.quantize(target_us);
+        p
+    }
+
+    /// V8's base interval for this pacer's profiles, microseconds.
+    pub fn quantum_us(&self) -> i32 {
+        self.quantum_us
+    }
+
+    /// The interval to request for the next profile, microseconds.
+    pub fn request_us(&self) -> i32 {
+        self.request_us
+    }
+
+    /// The nominal interval (the configured frequency), microseconds.
+    pub fn target_us(&self) -> f64 {
+        self.target_us
+    }
+
+    /// The delivered rate, averaged over recent rotations (`None` before the first).
+    pub fn delivered_hz(&self) -> Option<f64> {
+        self.delivered_hz
+    }
+
+    fn quantize(&self, us: f64) -> i32 {
+        let q = f64::from(self.quantum_us);
+        // Never longer than the target, never shorter than a quarter of it.
+        let clamped = us.clamp(self.target_us / 4.0, self.target_us);
+        (((clamped / q).round() as i32).max(1)) * self.quantum_us
+    }
+
+    /// Takes the timestamps (µs, increasing) of one rotation's samples, all taken at
+    /// the interval currently requested. Returns the new interval to request, when it
+    /// changes.
+    pub fn observe(&mut self, ts_us: &[i64]) -> Option<i32> {
+        // The rate delivered counts every gap; the latency estimate leaves out the
+        // long ones (a descheduled thread's lost time cannot be made up by asking
+        // for shorter intervals).
+        if let (Some(first), Some(last)) = (ts_us.first(), ts_us.last()) {
+            if ts_us.len() > MIN_GAPS && last > first {
+                let hz = (ts_us.len() - 1) as f64 * 1e6 / (last - first) as f64;
+                self.delivered_hz = Some(match self.delivered_hz {
+                    Some(prev) => prev + EWMA * (hz - prev),
+                    None => hz,
+                });
+            }
+        }
+        let limit = self.target_us * OUTLIER_PERIODS;
+        self.gaps.extend(
+            ts_us
+                .windows(2)
+                .map(|w| (w[1] - w[0]) as f64)
+                .filter(|&g| g > 0.0 && g <= limit),
+        );
+        if self.gaps.len() < MIN_GAPS {
+            return None;
+        }
+        let gaps = std::mem::take(&mut self.gaps);
+        let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        // The period achieved is the request plus a latency; ask for less by the
+        // share of the error the gain allows.
+        let next = self.quantize(f64::from(self.request_us) - GAIN * (mean - self.target_us));
+        if next == self.request_us {
+            return None;
+        }
+        self.request_us = next;
+        Some(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A model of V8's sampler: each period is the request plus a latency.
+    fn run(p: &mut Pacer, latency_us: f64, rotations: usize) -> f64 {
+        let mut t = 0f64;
+        let mut last_hz = 0.0;
+        for _ in 0..rotations {
+            let period = f64::from(p.request_us()) + latency_us;
+            let n = (500_000.0 / period) as usize;
+            let ts: Vec<i64> = (0..n)
+                .map(|_| {
+                    t += period;
+                    t as i64
+                })
+                .collect();
+            last_hz = 1e6 / period;
+            p.observe(&ts);
+        }
+        last_hz
+    }
+
+    #[test]
+    fn a_latency_of_the_sampler_thread_is_compensated() {
+        let mut p = Pacer::new(1001.0);
+        assert_eq!(p.request_us(), 999 / 9 * 9, "a multiple of the quantum");
+        let hz = run(&mut p, 120.0, 10);
+        assert!((hz - 1001.0).abs() / 1001.0 < 0.02, "{hz} Hz");
+        let mut p = Pacer::new(101.0);
+        let hz = run(&mut p, 300.0, 10);
+        assert!((hz - 101.0).abs() / 101.0 < 0.02, "{hz} Hz");
+    }
+
+    #[test]
+    fn too_few_samples_change_nothing() {
+        let mut p = Pacer::new(101.0);
+        assert_eq!(p.observe(&[0, 10_000, 20_000]), None);
+        assert_eq!(p.delivered_hz(), None);
+        assert_eq!(p.observe(&[30_000, 40_000, 50_000]), None);
+    }
+
+    proptest! {
+        #[test]
+        fn requests_stay_quantized_and_within_a_quarter_and_the_target(
+            hz in 1.0f64..10_000.0,
+            gaps in proptest::collection::vec(1i64..200_000, 0..200),
+        ) {
+            let mut p = Pacer::new(hz);
+            let mut t = 0i64;
+            let ts: Vec<i64> = gaps.iter().map(|g| { t += g; t }).collect();
+            p.observe(&ts);
+            let r = f64::from(p.request_us());
+            prop_assert_eq!(p.request_us() % p.quantum_us(), 0);
+            prop_assert!(r <= p.target_us() + f64::from(p.quantum_us()));
+            prop_assert!(r >= p.target_us() / 4.0 - f64::from(p.quantum_us()));
+        }
+
+        #[test]
+        fn converges_for_any_steady_latency(hz in 10.0f64..2000.0, latency_frac in 0.0f64..0.3) {
+            let mut p = Pacer::new(hz);
+            let latency = latency_frac * 1e6 / hz;
+            let got = run(&mut p, latency, 60);
+            prop_assert!((got - hz).abs() / hz < 0.03, "{} Hz for {} Hz", got, hz);
+        }
+    }
+}
