@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// DESIGN rule 7: lazy vs eager V8 code logging, measured. For each mode, in fresh
+// Lazy vs eager V8 code logging, measured (see docs/ARCHITECTURE.md). For each mode, in fresh
 // processes with a large heap: the JS-thread time of the first sampler start and of a
 // later cold start, the idle cost of a created-but-stopped profiler on a CPU-bound
 // workload, and the delivered sampling rate at 101 Hz.
