@@ -6,7 +6,6 @@
 
 mod bridge;
 mod mailbox;
-mod meta;
 mod resources;
 mod runtime;
 mod sampler;
@@ -19,7 +18,7 @@ use napi::bindgen_prelude::{Function, JsValue};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
-use ferroprof_core::engine::{Encoding, Message};
+use ferroprof_core::engine::{meta_json, Encoding, Message};
 
 use crate::mailbox::Posted;
 use crate::runtime::runtime;
@@ -205,7 +204,7 @@ fn encoding_of(options: &Option<CloseOptions>) -> Result<(Encoding, bool)> {
             EncodingName::V1 => "v1",
             EncodingName::V2 => "v2",
         });
-    let encoding = meta::parse_encoding(
+    let encoding = meta_json::parse_encoding(
         name,
         options.as_ref().and_then(|o| o.meta.as_deref()),
         thread,
@@ -258,7 +257,7 @@ pub fn take_results() -> Vec<WindowResult> {
 /// device, release?, environment?, maxStackDepth?}`).
 #[napi(catch_unwind)]
 pub fn set_profile_meta(json: String) -> Result<()> {
-    let meta = meta::parse_profile_meta(&json).map_err(invalid)?;
+    let meta = meta_json::parse_profile_meta(&json).map_err(invalid)?;
     runtime().send(Message::SetProfileMeta(Box::new(meta)));
     Ok(())
 }

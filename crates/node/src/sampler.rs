@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ferroprof_core::engine::{
-    Batch, ChunkPlan, Close, Encoding, Message, RawNode, RawSample, WindowId,
+    Batch, ChunkPlan, Close, Encoding, Message, RawNode, RawSample, SampleFilter, Verdict, WindowId,
 };
 use ferroprof_core::pacing::Pacer;
 use ferroprof_core::{ThreadId, V8NodeInfo, V8SourceType};
@@ -69,9 +69,8 @@ pub struct IsolateSampler {
     open_windows: HashSet<u32>,
     /// Since when the sampler has had no consumer (it stops after the linger time).
     idle_since: Option<Instant>,
-    /// Newest sample timestamp handed over: samples of the next profile up to here
-    /// are the overlap of a rotation and are dropped.
-    last_ts_us: i64,
+    /// Drops the overlap of rotations and V8's extra sample at each profile start.
+    filter: SampleFilter,
 }
 
 thread_local! {
@@ -120,7 +119,7 @@ pub fn attach(
         follow_ref: false,
         open_windows: HashSet::new(),
         idle_since: None,
-        last_ts_us: i64::MIN,
+        filter: SampleFilter::default(),
     };
     let handle = sampler.handle.clone();
     SAMPLER.with(|cell| *cell.borrow_mut() = Some(sampler));
@@ -423,7 +422,7 @@ impl IsolateSampler {
         let next = profiler.start(request_us, max_samples);
         let moved = match profiler.stop(old_id) {
             Some(profile) => {
-                let c = collect_batch(&profile, self.thread_id, &mut self.last_ts_us, old_request);
+                let c = collect_batch(&profile, self.thread_id, &mut self.filter, old_request);
                 let n = c.batch.samples.len();
                 if let Some(pacer) = self.pacer.as_mut() {
                     let ts: Vec<i64> = c
@@ -474,7 +473,7 @@ impl IsolateSampler {
                 let c = collect_batch(
                     &profile,
                     self.thread_id,
-                    &mut self.last_ts_us,
+                    &mut self.filter,
                     self.running_request_us,
                 );
                 rt.send_batch(c.batch, c.copied, c.duplicate, c.near_duplicate);
@@ -529,7 +528,7 @@ struct Collected {
 fn collect_batch(
     profile: &V8Profile<'_>,
     thread_id: ThreadId,
-    last_ts_us: &mut i64,
+    filter: &mut SampleFilter,
     interval_us: i32,
 ) -> Collected {
     let count = profile.sample_count();
@@ -537,21 +536,19 @@ fn collect_batch(
     let mut nodes = Vec::new();
     let mut seen: HashMap<usize, ()> = HashMap::new();
     let (mut duplicate, mut near_duplicate) = (0u64, 0u64);
-    // V8 adds a sample of the current stack whenever a profile starts (every
-    // rotation), a fraction of an interval after a regular one; such near-duplicates
-    // would raise the delivered rate above the configured one.
-    let min_gap_us = i64::from(interval_us / 4);
     for i in 0..count {
         let sample = profile.sample(i);
-        if sample.ts_us <= *last_ts_us {
-            duplicate += 1;
-            continue;
+        match filter.classify(sample.ts_us, interval_us) {
+            Verdict::Keep => {}
+            Verdict::Duplicate => {
+                duplicate += 1;
+                continue;
+            }
+            Verdict::NearDuplicate => {
+                near_duplicate += 1;
+                continue;
+            }
         }
-        if sample.ts_us.saturating_sub(*last_ts_us) < min_gap_us {
-            near_duplicate += 1;
-            continue;
-        }
-        *last_ts_us = sample.ts_us;
         let leaf = sample.node;
         samples.push(RawSample {
             ts_ns: (sample.ts_us.max(0) as u64) * 1_000,
@@ -581,7 +578,7 @@ fn collect_batch(
     // Samples are processed in order, so all samples up to the last one copied are
     // here; an idle thread still advances by the profile's end time.
     let end_us = profile.end_time_us() - 2 * interval_us as i64;
-    let covered_us = (*last_ts_us).max(end_us).max(0);
+    let covered_us = filter.last_ts_us().unwrap_or(0).max(end_us).max(0);
     Collected {
         batch: Batch {
             thread_id,

@@ -10,7 +10,9 @@
 //!
 //! `R` is the caller's reply token (where a delivery goes); the engine only moves it.
 
+mod filter;
 mod interner;
+pub mod meta_json;
 mod payload;
 #[cfg(test)]
 mod tests;
@@ -25,6 +27,7 @@ use crate::sentry::{encode_v1, encode_v2, ChunkMeta, Measurements, ProfileMeta, 
 use crate::slice::ProfileSlice;
 use crate::store::{Sample, SampleStore, StoreLimits, ThreadId, VmState};
 
+pub use filter::{SampleFilter, Verdict};
 use interner::BatchInterner;
 use payload::WindowPayload;
 

@@ -1,13 +1,13 @@
 //! JSON shapes the TypeScript SDK passes for encoding: process-wide profile metadata,
-//! and per-window transaction or chunk metadata.
+//! and per-window transaction or chunk metadata, checked into the engine's types.
 
-use ferroprof_core::sentry::{
+use serde::Deserialize;
+
+use super::Encoding;
+use crate::sentry::{
     ChunkMeta, DeviceInfo, OsInfo, ProfileMeta, RuntimeInfo, SdkInfo, TransactionMeta,
     DEFAULT_MAX_STACK_DEPTH,
 };
-use serde::Deserialize;
-
-use ferroprof_core::engine::Encoding;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -79,5 +79,33 @@ pub fn parse_encoding(
         other => Err(format!(
             "encoding must be 'raw', 'v1' or 'v2', got '{other}'"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_and_their_metadata_are_checked() {
+        assert_eq!(parse_encoding(None, None, 3), Ok(Encoding::Raw));
+        let v1 = parse_encoding(
+            Some("v1"),
+            Some(r#"{"profileId":"a","id":"b","name":"n","traceId":"t"}"#),
+            3,
+        )
+        .unwrap();
+        let Encoding::V1(meta) = v1 else { panic!("v1") };
+        assert_eq!(meta.active_thread_id, 3, "defaults to the closing thread");
+        assert!(parse_encoding(Some("v2"), None, 0)
+            .unwrap_err()
+            .contains("metadata"));
+        assert!(parse_encoding(Some("v2"), Some("{}"), 0)
+            .unwrap_err()
+            .contains("chunk"));
+        assert!(parse_encoding(Some("v9"), None, 0)
+            .unwrap_err()
+            .contains("'v9'"));
+        assert!(parse_profile_meta("[]").is_err());
     }
 }
