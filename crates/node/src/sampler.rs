@@ -145,6 +145,12 @@ pub fn detach() {
     let sampler = SAMPLER.with(|cell| cell.borrow_mut().take());
     if let Some(mut s) = sampler {
         runtime().unregister_isolate(s.key);
+        // Windows this isolate left open would hold their samples in the store for
+        // good: close them (their results go to a mailbox nobody reads any more).
+        let open: Vec<WindowId> = s.open_windows.iter().copied().collect();
+        for id in open {
+            s.close_window(id, Encoding::Raw, false, Some(Duration::ZERO));
+        }
         s.stop_now();
         s.profiler = None;
         s.handle.close();
