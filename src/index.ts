@@ -42,6 +42,7 @@ export {
   isSampling,
   monotonicNowNs,
   openWindow,
+  profilerBackend,
   startSampling,
   stopSampling,
   validateEnvelope,

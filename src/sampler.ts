@@ -1,7 +1,8 @@
 import { isMainThread, threadId } from 'node:worker_threads';
 
 import { type Dispatcher, dispatcherFor } from './dispatcher.js';
-import { loadNativeBinding } from './loader.js';
+import type { BackendName } from './backend/index.js';
+import { currentBackend, loadBackend } from './backend/index.js';
 import type {
   CloseOptions,
   NativeBinding,
@@ -104,7 +105,8 @@ function shutdownOnExit(): void {
 /** The native addon, attached to this isolate (main thread or worker). */
 function native(): NativeBinding {
   if (binding) return binding;
-  const b = loadNativeBinding();
+  // The native addon where a binary fits, else the node:inspector fallback.
+  const b = loadBackend().binding;
   dispatcher = dispatcherFor(b, threadId, isMainThread ? 'main' : `worker ${threadId}`, () => {
     // V8's sampler thread must be stopped before a hard `process.exit()` tears the
     // isolate down. Windows closed after this still get their samples: the thread is
@@ -287,6 +289,20 @@ export function openWindowId(): number {
 /** Hands this isolate's samples to the worker thread now. Returns how many moved. */
 export function flush(): number {
   return binding ? binding.flush() : 0;
+}
+
+/**
+ * Which backend profiles this isolate — `native` (the addon) or `inspector` (the
+ * `node:inspector` fallback where no binary fits) — and why; chooses it on first call.
+ */
+export function profilerBackend(): { backend: BackendName; reason: string } {
+  const { backend, reason } = loadBackend();
+  return { backend, reason };
+}
+
+/** The backend chosen so far (`undefined` before the first profiling call). */
+export function chosenBackend(): BackendName | undefined {
+  return currentBackend()?.backend;
 }
 
 /** The sampler's counters (process-wide, plus this isolate's frequency). */

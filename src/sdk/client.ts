@@ -3,7 +3,16 @@ import { release as osRelease, type as osType } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 
-import { configureSampler, getSamplerStats, setProfileMeta, startSampling, stopSampling } from '../sampler.js';
+import type { BackendName } from '../backend/index.js';
+import {
+  chosenBackend,
+  configureSampler,
+  getSamplerStats,
+  profilerBackend,
+  setProfileMeta,
+  startSampling,
+  stopSampling,
+} from '../sampler.js';
 import type { SamplerStats } from '../sampler.js';
 import { toTransport } from '../transport/callback.js';
 import { DsnError, dsnToString, parseDsn } from '../transport/dsn.js';
@@ -49,6 +58,12 @@ export interface ProfilerStats extends SamplerStats, SdkCounters {
   dropped: DroppedCount[];
   sessionRunning: boolean;
   profilerId: string | undefined;
+  /**
+   * The profiling backend: `native` (the addon) or `inspector` (the `node:inspector`
+   * fallback, where no native binary fits this platform or Node ABI); `none` when
+   * neither could start.
+   */
+  backend: BackendName | 'none';
 }
 
 const EXIT_FLUSH_MS = 2000;
@@ -139,6 +154,10 @@ export class Client implements TransactionSink {
         release: this.options.release,
         environment: this.options.environment,
       });
+      if (this.options.debug) {
+        const { backend, reason } = profilerBackend();
+        logger.debug(`profiling backend: ${backend} (${reason})`);
+      }
     } catch (err) {
       logger.warnOnce('native', `profiling is unavailable: ${errorLine(err)}`);
     }
@@ -441,6 +460,7 @@ export class Client implements TransactionSink {
       dropped: this.transport.getDroppedCounts?.() ?? [],
       sessionRunning: this.session?.running ?? false,
       profilerId: this.profilerId,
+      backend: chosenBackend() ?? 'none',
     };
   }
 }

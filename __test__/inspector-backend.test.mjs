@@ -1,0 +1,120 @@
+// The node:inspector fallback backend, forced with FERROPROF_BACKEND=inspector on a
+// Node that has a native binary, so that its output can be checked with the native
+// validator (Sentry's ingestion rules) in the same process.
+import test from 'ava';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+process.env.FERROPROF_BACKEND = 'inspector';
+const sdk = await import('../dist/index.js');
+const { close, flush, getProfilerStats, init, loadNativeBinding, openWindow, profilerBackend, startProfiler, startSampling, startTransaction, stopProfiler, stopSampling } = sdk;
+const { invalidEnvelopes, samplesIn, startIngest, tick } = await import('./helpers/ingest.mjs');
+
+// The validator of the native addon (loaded directly; the backend stays the fallback).
+const nativeValidate = (bytes, gzip) => loadNativeBinding().validateEnvelope(bytes, gzip);
+
+function inspectorHotFunction(ms) {
+  const end = performance.now() + ms;
+  let x = 0;
+  while (performance.now() < end) for (let i = 0; i < 1e4; i++) x = (x * 31 + i) | 0;
+  return x;
+}
+
+async function hotWithYields(totalMs) {
+  const end = performance.now() + totalMs;
+  while (performance.now() < end) {
+    inspectorHotFunction(10);
+    await tick();
+  }
+}
+
+test.afterEach.always(async () => {
+  await close(1000);
+});
+
+test.serial('the low-level API profiles a named function through node:inspector', async (t) => {
+  t.deepEqual(profilerBackend(), { backend: 'inspector', reason: 'FERROPROF_BACKEND=inspector' });
+  startSampling(101);
+  const w = openWindow();
+  inspectorHotFunction(300);
+  const p = await w.close();
+  stopSampling();
+  const hot = p.frames.findIndex((f) => f.function === 'inspectorHotFunction');
+  t.true(hot >= 0, 'the function is a frame');
+  t.like(p.frames[hot], { abs_path: new URL(import.meta.url).pathname, in_app: true, lineno: 17 });
+  const inStacks = p.samples.filter((s) => p.stacks[s.stackId].includes(hot)).length;
+  t.true(inStacks >= 15, `${inStacks} of ${p.samples.length} samples at 101 Hz over 300 ms`);
+  t.true(p.samples.every((s) => s.tsNs >= p.startNs && s.tsNs <= p.endNs), 'samples inside the window');
+  t.true(p.samples.every((s, i) => i === 0 || s.tsNs > p.samples[i - 1].tsNs), 'strictly increasing');
+  t.true(Math.abs(p.startUnixMs - (Date.now() - (p.endNs - p.startNs) / 1e6)) < 1000, 'wall clock of the start');
+});
+
+test.serial('transaction profiles from the SDK pass Sentry\'s ingestion rules', async (t) => {
+  const ingest = await startIngest();
+  try {
+    init({ dsn: ingest.dsn, tracesSampleRate: 1, profilesSampleRate: 1 });
+    for (let i = 0; i < 3; i++) {
+      const txn = startTransaction({ name: `inspector-txn-${i}`, op: 'task' });
+      inspectorHotFunction(120);
+      txn.finish();
+    }
+    t.true(await flush(5000));
+    t.deepEqual(invalidEnvelopes(ingest, nativeValidate), []);
+    const profiles = ingest.payloads('profile');
+    t.is(profiles.length, 3);
+    for (const p of profiles) t.true(samplesIn(p, 'inspectorHotFunction') >= 5, 'the function is in each profile');
+    t.is(getProfilerStats().backend, 'inspector');
+  } finally {
+    await close(1000);
+    await ingest.close();
+  }
+});
+
+test.serial('continuous chunks pass the rules and are contiguous', async (t) => {
+  const ingest = await startIngest();
+  try {
+    init({
+      dsn: ingest.dsn,
+      tracesSampleRate: 1,
+      profilesSampleRate: 1,
+      _experiments: { profilerMode: 'continuous', chunkDurationMs: 300 },
+    });
+    startProfiler();
+    await hotWithYields(1500);
+    stopProfiler();
+    t.true(await flush(5000));
+    t.deepEqual(invalidEnvelopes(ingest, nativeValidate), []);
+    const chunks = ingest.payloads('profile_chunk');
+    t.true(chunks.length >= 3, `${chunks.length} chunks`);
+    t.is(new Set(chunks.map((c) => c.profiler_id)).size, 1);
+    const times = chunks.map((c) => c.profile.samples.map((s) => s.timestamp));
+    for (let i = 1; i < times.length; i++) {
+      const gap = times[i][0] - times[i - 1].at(-1);
+      // One sample every ~10 ms: a gap of a few intervals means no sample was lost at the cut.
+      t.true(gap > 0, `chunk ${i} overlaps chunk ${i - 1}`);
+      t.true(gap < 0.1, `chunk ${i} starts ${(gap * 1000).toFixed(1)} ms after chunk ${i - 1} ends`);
+    }
+    t.true(chunks.some((c) => samplesIn(c, 'inspectorHotFunction') > 0));
+  } finally {
+    await close(1000);
+    await ingest.close();
+  }
+});
+
+test.serial('local mode writes envelopes that pass the rules', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferroprof-inspector-local-'));
+  init({ tracesSampleRate: 1, profilesSampleRate: 1, localDir: dir });
+  const txn = startTransaction({ name: 'inspector-local', op: 'task' });
+  inspectorHotFunction(150);
+  txn.finish();
+  t.true(await close(5000));
+  const files = readdirSync(dir).filter((f) => f.endsWith('.envelope'));
+  t.true(files.length >= 1, `files: ${readdirSync(dir).join(', ')}`);
+  let profiles = 0;
+  for (const f of files) {
+    const summary = nativeValidate(readFileSync(join(dir, f)), false);
+    profiles += summary.items.filter((i) => i.itemType === 'profile').length;
+  }
+  t.is(profiles, 1);
+});

@@ -1,0 +1,600 @@
+/**
+ * The fallback backend: the operations of the native addon (see `NativeBinding`) on
+ * top of `node:inspector`'s `Profiler` domain, for platforms and Node ABIs that have
+ * no native binary. Internal.
+ *
+ * Sampling is gapless across rotations: each isolate keeps two in-process inspector
+ * sessions, and a rotation starts the idle session's profile before it stops the
+ * running one. The two profiles overlap; samples of the new profile up to the last
+ * sample taken from the old one are dropped as duplicates. Each rotation re-creates a
+ * V8 `CpuProfiler`, whose code logging walks the heap; rotations therefore happen only
+ * when a closed window waits for its samples (at most once per `rotationIntervalMs`),
+ * on `flush()`, and at `closeWindowSync`, not on a fixed schedule.
+ *
+ * Limits against the native backend: a window holds the samples of the isolate that
+ * opened it only (each worker that loads ferroprof profiles itself; `followSampling`
+ * does not reach other threads), there is no VM state but `js`, `gc` and `idle`, and
+ * `validateEnvelope` needs the native addon.
+ */
+import { Session } from 'node:inspector';
+import { availableParallelism } from 'node:os';
+
+import type { CloseOptions, NativeBinding, NativeConfig, SamplerStats, ValidatedEnvelope, WindowResult } from '../native-types.js';
+import { RESULT_ENCODED, RESULT_RAW, RESULT_REJECTED } from '../native-types.js';
+import type { ProfileFrame, VmState } from '../sampler.js';
+import type { Anchor, ChunkJson, ProfileMetaJson, Series, Slice, TransactionJson } from './encode.js';
+import { DEFAULT_MAX_STACK_DEPTH, Rejection, encodeV1, encodeV2 } from './encode.js';
+import type { CallFrame } from './frames.js';
+import { nodeRole } from './frames.js';
+
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+interface Sample {
+  tsNs: number;
+  stackId: number;
+  state: VmState;
+}
+
+interface OpenWindow {
+  startNs: number;
+}
+
+interface ClosedWindow {
+  id: number;
+  startNs: number;
+  endNs: number;
+  options: CloseOptions;
+}
+
+const MAX_HZ = 10_000;
+const RANGES: Record<string, [number, number]> = {
+  rotationIntervalMs: [10, 60_000],
+  lingerMs: [0, 3_600_000],
+  defaultHz: [1, MAX_HZ],
+  maxWindowWaitMs: [1, 600_000],
+  maxStackDepth: [1, 4096],
+  maxSamples: [1, 100_000_000],
+  maxBytes: [1024, 16 * 1024 * 1024 * 1024],
+};
+
+/** Posts a command on an in-process session: the reply arrives synchronously. */
+function post<T>(session: Session, method: string, params?: object): T {
+  let reply: unknown;
+  let failure: Error | null = null;
+  session.post(method, params ?? {}, (err, result) => {
+    failure = err;
+    reply = result;
+  });
+  if (failure) throw failure;
+  return reply as T;
+}
+
+function nowNs(): number {
+  return Number(process.hrtime.bigint());
+}
+
+function emptyStats(): SamplerStats {
+  return {
+    samplerStarts: 0,
+    samplerStops: 0,
+    rotations: 0,
+    v8StartFailures: 0,
+    samplesReceived: 0,
+    samplesDuplicate: 0,
+    samplesDroppedQueue: 0,
+    samplesDroppedCapacity: 0,
+    samplesOutOfOrder: 0,
+    stacksTruncated: 0,
+    samplesHeld: 0,
+    bytesHeld: 0,
+    threads: 1,
+    storeCompactions: 0,
+    windowsOpened: 0,
+    windowsDelivered: 0,
+    windowsTimedOut: 0,
+    windowsDropped: 0,
+    workerPanics: 0,
+    jsCalls: 0,
+    jsNsTotal: 0,
+    jsNsMax: 0,
+    jsNsP50: 0,
+    jsNsP99: 0,
+    samplingHz: 0,
+  };
+}
+
+/** Bytes a held sample is counted as (its record plus its share of the tables). */
+const SAMPLE_BYTES = 48;
+
+/** The inspector backend of one isolate; implements the native addon's operations. */
+export class InspectorBinding implements NativeBinding {
+  private readonly sessions: [Session, Session];
+  private active = -1;
+  private hz = 0;
+  private consumers = 0;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private rotateTimer: NodeJS.Timeout | undefined;
+  private lastTakenNs = -Infinity;
+  private onWindow: ((id: number, kind: number, data: string) => void) | undefined;
+  private threadId = 0;
+  private threadName = 'main';
+  private nextId = 1;
+  private readonly open = new Map<number, OpenWindow>();
+  private closed: ClosedWindow[] = [];
+  private samples: Sample[] = [];
+  private readonly frames: ProfileFrame[] = [];
+  private readonly frameIds = new Map<string, number>();
+  private readonly stacks: number[][] = [];
+  private readonly stackIds = new Map<string, number>();
+  private meta: ProfileMetaJson | undefined;
+  private readonly anchor: Anchor;
+  private readonly appRoot = process.cwd();
+  private readonly cpu: Series = { unit: 'percent', values: [] };
+  private readonly memory: Series = { unit: 'byte', values: [] };
+  private lastCpu: { ns: number; usage: NodeJS.CpuUsage } | undefined;
+  private readonly stats = emptyStats();
+  private readonly config = {
+    rotationIntervalMs: 500,
+    lingerMs: 2000,
+    defaultHz: 101,
+    maxWindowWaitMs: 5000,
+    maxStackDepth: DEFAULT_MAX_STACK_DEPTH,
+    maxSamples: 250_000,
+    maxBytes: 64 * 1024 * 1024,
+  };
+
+  constructor() {
+    const a = new Session();
+    const b = new Session();
+    a.connect();
+    b.connect();
+    for (const s of [a, b]) post(s, 'Profiler.enable');
+    this.sessions = [a, b];
+    const mono = process.hrtime.bigint();
+    const unix = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n;
+    this.anchor = { mono, unix };
+  }
+
+  attach(onWindow: (id: number, kind: number, data: string) => void, threadId: number, threadName: string): void {
+    this.onWindow = onWindow;
+    this.threadId = threadId;
+    this.threadName = threadName;
+  }
+
+  // --- sampling -------------------------------------------------------------------
+
+  private startProfile(index: number): void {
+    const s = this.sessions[index]!;
+    post(s, 'Profiler.setSamplingInterval', { interval: Math.max(1, Math.round(1e6 / this.hz)) });
+    post(s, 'Profiler.start');
+  }
+
+  private ensureRunning(hz: number): void {
+    this.cancelLinger();
+    if (this.active >= 0) return;
+    this.hz = hz;
+    try {
+      this.startProfile(0);
+    } catch (err) {
+      this.stats.v8StartFailures += 1;
+      throw err;
+    }
+    this.active = 0;
+    this.stats.samplerStarts += 1;
+    this.readResources();
+  }
+
+  /** Starts the idle session's profile, then stops the running one: no gap. Returns the samples taken. */
+  private rotate(): number {
+    if (this.active < 0) return 0;
+    const next = 1 - this.active;
+    this.startProfile(next);
+    const { profile } = post<{ profile: CpuProfile }>(this.sessions[this.active]!, 'Profiler.stop');
+    this.active = next;
+    this.stats.rotations += 1;
+    this.readResources();
+    return this.ingest(profile);
+  }
+
+  private stopNow(): void {
+    if (this.active < 0) return;
+    const { profile } = post<{ profile: CpuProfile }>(this.sessions[this.active]!, 'Profiler.stop');
+    this.active = -1;
+    this.hz = 0;
+    this.stats.samplerStops += 1;
+    this.ingest(profile);
+    this.readResources();
+  }
+
+  private ingest(profile: CpuProfile): number {
+    const byId = new Map<number, ProfileNode>();
+    const parent = new Map<number, number>();
+    for (const n of profile.nodes) {
+      byId.set(n.id, n);
+      for (const c of n.children ?? []) parent.set(c, n.id);
+    }
+    const memo = new Map<number, { stackId: number; state: VmState }>();
+    const resolve = (nodeId: number): { stackId: number; state: VmState } => {
+      const known = memo.get(nodeId);
+      if (known) return known;
+      const path: number[] = [];
+      let idle = false;
+      let gc = false;
+      for (let id: number | undefined = nodeId; id !== undefined; id = parent.get(id)) {
+        const node = byId.get(id);
+        if (!node) break;
+        const role = nodeRole(node.callFrame, this.appRoot);
+        if (role.kind === 'root') continue;
+        if (role.kind === 'idle') {
+          idle = true;
+          break;
+        }
+        if (id === nodeId && role.gc) gc = true;
+        path.push(this.internFrame(role.frame));
+      }
+      const frames = idle ? [] : path;
+      if (frames.length > this.config.maxStackDepth) {
+        frames.length = this.config.maxStackDepth;
+        this.stats.stacksTruncated += 1;
+      }
+      const result = { stackId: this.internStack(frames), state: (idle ? 'idle' : gc ? 'gc' : 'js') as VmState };
+      memo.set(nodeId, result);
+      return result;
+    };
+    const ids = profile.samples ?? [];
+    const deltas = profile.timeDeltas ?? [];
+    let tUs = profile.startTime;
+    let taken = 0;
+    for (let i = 0; i < ids.length; i++) {
+      tUs += deltas[i] ?? 0;
+      const tsNs = Math.round(tUs * 1000);
+      if (tsNs <= this.lastTakenNs) {
+        this.stats.samplesDuplicate += 1;
+        continue;
+      }
+      this.lastTakenNs = tsNs;
+      const { stackId, state } = resolve(ids[i]!);
+      this.samples.push({ tsNs, stackId, state });
+      this.stats.samplesReceived += 1;
+      taken += 1;
+    }
+    this.enforceLimits();
+    return taken;
+  }
+
+  private internFrame(frame: ProfileFrame): number {
+    const key = `${frame.function}\u0000${frame.abs_path ?? ''}\u0000${frame.lineno ?? 0}\u0000${frame.colno ?? 0}`;
+    let id = this.frameIds.get(key);
+    if (id === undefined) {
+      id = this.frames.length;
+      this.frames.push(frame);
+      this.frameIds.set(key, id);
+    }
+    return id;
+  }
+
+  private internStack(frames: number[]): number {
+    const key = frames.join(',');
+    let id = this.stackIds.get(key);
+    if (id === undefined) {
+      id = this.stacks.length;
+      this.stacks.push(frames);
+      this.stackIds.set(key, id);
+    }
+    return id;
+  }
+
+  private enforceLimits(): void {
+    const max = Math.max(1, Math.min(this.config.maxSamples, Math.floor(this.config.maxBytes / SAMPLE_BYTES)));
+    if (this.samples.length > max) {
+      const drop = this.samples.length - max;
+      this.samples.splice(0, drop);
+      this.stats.samplesDroppedCapacity += drop;
+    }
+  }
+
+  /** Forgets samples no open or closed window needs; resets the tables when none is held. */
+  private prune(): void {
+    const needed = Math.min(...[...this.open.values()].map((w) => w.startNs), ...this.closed.map((w) => w.startNs));
+    if (!Number.isFinite(needed)) {
+      this.samples = [];
+    } else {
+      const first = this.samples.findIndex((s) => s.tsNs >= needed);
+      this.samples.splice(0, first < 0 ? this.samples.length : first);
+    }
+    if (this.samples.length === 0 && this.open.size === 0 && this.closed.length === 0 && this.frames.length > 50_000) {
+      this.frames.length = 0;
+      this.frameIds.clear();
+      this.stacks.length = 0;
+      this.stackIds.clear();
+    }
+    const horizon = needed === Infinity ? nowNs() : needed;
+    for (const series of [this.cpu, this.memory]) {
+      const keepFrom = series.values.findIndex((p) => p.monoNs >= horizon - 1e9);
+      series.values.splice(0, keepFrom < 0 ? Math.max(0, series.values.length - 1) : keepFrom);
+    }
+  }
+
+  private readResources(): void {
+    const ns = nowNs();
+    const usage = process.cpuUsage();
+    if (this.lastCpu) {
+      const wallUs = (ns - this.lastCpu.ns) / 1000;
+      if (wallUs > 0) {
+        const used = usage.user - this.lastCpu.usage.user + (usage.system - this.lastCpu.usage.system);
+        const cores = availableParallelism();
+        this.cpu.values.push({ monoNs: ns, value: Math.min(100, Math.max(0, (100 * used) / wallUs / cores)) });
+      }
+    }
+    this.lastCpu = { ns, usage };
+    this.memory.values.push({ monoNs: ns, value: process.memoryUsage.rss() });
+  }
+
+  private cancelLinger(): void {
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+  }
+
+  private releaseIfUnused(): void {
+    if (this.active < 0 || this.consumers > 0 || this.open.size > 0 || this.closed.length > 0) return;
+    this.cancelLinger();
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      if (this.consumers === 0 && this.open.size === 0 && this.closed.length === 0) {
+        this.stopNow();
+        this.prune();
+      }
+    }, this.config.lingerMs);
+    this.lingerTimer.unref();
+  }
+
+  startSampling(hz: number): number {
+    if (!(hz >= 1 && hz <= MAX_HZ)) throw new RangeError(`ferroprof: sampling frequency must be between 1 and ${MAX_HZ} Hz`);
+    this.ensureRunning(hz);
+    this.consumers += 1;
+    return this.hz;
+  }
+
+  stopSampling(): boolean {
+    if (this.consumers === 0) return false;
+    this.consumers -= 1;
+    this.releaseIfUnused();
+    return true;
+  }
+
+  isSampling(): boolean {
+    return this.active >= 0;
+  }
+
+  followSampling(_hz: number): void {
+    // Other threads are not reached by this backend (see the module comment).
+  }
+
+  // --- windows --------------------------------------------------------------------
+
+  openWindow(): number {
+    this.ensureRunning(this.hz || this.config.defaultHz);
+    const id = this.nextId++;
+    this.open.set(id, { startNs: nowNs() });
+    this.stats.windowsOpened += 1;
+    return id;
+  }
+
+  private takeClose(id: number, options: CloseOptions | undefined): ClosedWindow | null {
+    const w = this.open.get(id);
+    if (!w) return null;
+    const endNs = nowNs();
+    const closed: ClosedWindow = { id, startNs: w.startNs, endNs, options: options ?? {} };
+    if (options?.reopen) {
+      // The next chunk starts right after this one: no sample belongs to both.
+      this.open.set(id, { startNs: endNs + 1 });
+    } else {
+      this.open.delete(id);
+    }
+    return closed;
+  }
+
+  closeWindow(id: number, options?: CloseOptions): boolean {
+    const closed = this.takeClose(id, options);
+    if (!closed) return false;
+    this.closed.push(closed);
+    this.scheduleRotation();
+    return true;
+  }
+
+  closeWindowSync(id: number, options?: CloseOptions, _timeoutMs?: number): WindowResult | null {
+    const closed = this.takeClose(id, options);
+    if (!closed) return null;
+    this.rotate();
+    const result = this.result(closed);
+    this.stats.windowsDelivered += 1;
+    this.afterDelivery();
+    return result;
+  }
+
+  private scheduleRotation(): void {
+    if (this.rotateTimer) return;
+    this.rotateTimer = setTimeout(() => {
+      this.rotateTimer = undefined;
+      this.deliverClosed();
+    }, Math.min(this.config.rotationIntervalMs, 50));
+  }
+
+  /** Rotates once and delivers every closed window, in close order. */
+  private deliverClosed(): void {
+    this.rotate();
+    const ready = this.closed;
+    this.closed = [];
+    for (const w of ready) {
+      const result = this.result(w);
+      this.stats.windowsDelivered += 1;
+      this.onWindow?.(result.id, result.kind, result.data);
+    }
+    this.afterDelivery();
+  }
+
+  private afterDelivery(): void {
+    this.prune();
+    this.releaseIfUnused();
+  }
+
+  private slice(w: ClosedWindow): Slice {
+    const frames: ProfileFrame[] = [];
+    const frameMap = new Map<number, number>();
+    const stacks: number[][] = [];
+    const stackMap = new Map<number, number>();
+    const samples: Slice['samples'] = [];
+    for (const s of this.samples) {
+      if (s.tsNs < w.startNs || s.tsNs > w.endNs) continue;
+      let stackId = stackMap.get(s.stackId);
+      if (stackId === undefined) {
+        stackId = stacks.length;
+        stackMap.set(s.stackId, stackId);
+        stacks.push(
+          this.stacks[s.stackId]!.map((f) => {
+            let fid = frameMap.get(f);
+            if (fid === undefined) {
+              fid = frames.length;
+              frameMap.set(f, fid);
+              frames.push(this.frames[f]!);
+            }
+            return fid;
+          }),
+        );
+      }
+      samples.push({ tsNs: s.tsNs, threadId: this.threadId, stackId });
+    }
+    return { startNs: w.startNs, endNs: w.endNs, frames, stacks, samples, threadNames: new Map([[this.threadId, this.threadName]]) };
+  }
+
+  private measurements(w: ClosedWindow): Record<string, Series> {
+    const out: Record<string, Series> = {};
+    for (const [name, series] of [['cpu_usage', this.cpu], ['memory_footprint', this.memory]] as const) {
+      const values = series.values.filter((p) => p.monoNs >= w.startNs && p.monoNs <= w.endNs);
+      if (values.length > 0) out[name] = { unit: series.unit, values };
+    }
+    return out;
+  }
+
+  private result(w: ClosedWindow): WindowResult {
+    const slice = this.slice(w);
+    const encoding = w.options.encoding ?? 'raw';
+    if (encoding === 'raw') {
+      const stateOf = new Map<number, VmState>();
+      const raw = this.samples.filter((s) => s.tsNs >= w.startNs && s.tsNs <= w.endNs);
+      raw.forEach((s, i) => stateOf.set(i, s.state));
+      const data = JSON.stringify({
+        id: w.id,
+        complete: true,
+        activeThreadId: this.threadId,
+        startNs: w.startNs,
+        endNs: w.endNs,
+        startUnixMs: Number(this.anchor.unix + (BigInt(w.startNs) - this.anchor.mono)) / 1e6,
+        frames: slice.frames,
+        stacks: slice.stacks,
+        samples: slice.samples.map((s, i) => ({ tsNs: s.tsNs, threadId: s.threadId, stackId: s.stackId, state: stateOf.get(i) })),
+        threadNames: { [String(this.threadId)]: this.threadName },
+      });
+      return { id: w.id, kind: RESULT_RAW, data };
+    }
+    try {
+      const meta = this.meta;
+      if (!meta) throw new Rejection('invalid_field', 'no profile metadata was set (setProfileMeta)');
+      if (!w.options.meta) throw new Error('this encoding needs its metadata');
+      const data =
+        encoding === 'v1'
+          ? encodeV1(slice, meta, JSON.parse(w.options.meta) as TransactionJson, this.threadId, this.anchor, this.measurements(w))
+          : encodeV2(slice, meta, JSON.parse(w.options.meta) as ChunkJson, this.anchor, this.measurements(w));
+      return { id: w.id, kind: RESULT_ENCODED, data };
+    } catch (err) {
+      const reason = err instanceof Rejection ? err.reason : 'invalid_field';
+      const message = err instanceof Error ? err.message : String(err);
+      return { id: w.id, kind: RESULT_REJECTED, data: JSON.stringify({ reason, message, samples: slice.samples.length }) };
+    }
+  }
+
+  // --- the rest of the binding -----------------------------------------------------
+
+  setProfileMeta(json: string): void {
+    let parsed: ProfileMetaJson;
+    try {
+      parsed = JSON.parse(json) as ProfileMetaJson;
+    } catch (err) {
+      throw new Error(`invalid profile metadata: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    for (const field of ['sdk', 'runtime', 'os', 'device'] as const) {
+      if (typeof parsed[field] !== 'object' || parsed[field] === null) {
+        throw new Error(`invalid profile metadata: missing field \`${field}\``);
+      }
+    }
+    this.meta = parsed;
+  }
+
+  shutdown(): void {
+    this.cancelLinger();
+    if (this.rotateTimer) clearTimeout(this.rotateTimer);
+    this.rotateTimer = undefined;
+    if (this.active >= 0) {
+      try {
+        post(this.sessions[this.active]!, 'Profiler.stop');
+      } catch {
+        // Exiting.
+      }
+      this.active = -1;
+    }
+  }
+
+  clockAnchor(): number[] {
+    return [Number(this.anchor.mono), Number(this.anchor.unix)];
+  }
+
+  validateEnvelope(_bytes: Uint8Array, _gzip?: boolean): ValidatedEnvelope {
+    throw new Error('ferroprof: validateEnvelope needs the native addon; this process runs the inspector backend');
+  }
+
+  flush(): number {
+    return this.rotate();
+  }
+
+  monotonicNowNs(): number {
+    return nowNs();
+  }
+
+  nativeAbi(): string {
+    return process.versions.modules;
+  }
+
+  configure(options: NativeConfig): void {
+    for (const [key, value] of Object.entries(options) as [string, unknown][]) {
+      if (value === undefined) continue;
+      if (key === 'eagerLogging') continue; // No such choice through the inspector.
+      const range = RANGES[key];
+      if (!range) throw new Error(`unknown sampler option '${key}'`);
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1]) {
+        throw new Error(`${key} must be an integer in [${range[0]}, ${range[1]}], got ${String(value)}`);
+      }
+    }
+    Object.assign(this.config, Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'eagerLogging')));
+  }
+
+  getStats(): SamplerStats {
+    return {
+      ...this.stats,
+      samplesHeld: this.samples.length,
+      bytesHeld: this.samples.length * SAMPLE_BYTES,
+      samplingHz: this.active >= 0 ? this.hz : 0,
+    };
+  }
+}
