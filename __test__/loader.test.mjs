@@ -10,8 +10,8 @@ function runChild(source) {
 test('an unsupported Node ABI gives one clear error naming platform, arch, libc and ABI', (t) => {
   const child = runChild(`
     Object.defineProperty(process.versions, 'modules', { value: '999' });
-    const { startSampling, NativeBindingError } = await import(${JSON.stringify(entry)});
-    try { startSampling(101); console.log('LOADED'); }
+    const { loadNativeBinding, NativeBindingError } = await import(${JSON.stringify(entry)});
+    try { loadNativeBinding(); console.log('LOADED'); }
     catch (e) { console.log(e instanceof NativeBindingError ? 'CLEAR' : 'OTHER'); console.log(e.message); }
   `);
   t.is(child.status, 0, child.stderr);
@@ -20,6 +20,43 @@ test('an unsupported Node ABI gives one clear error naming platform, arch, libc 
   t.regex(child.stdout, /ABI 999/);
   t.regex(child.stdout, /npm run build:native/);
   t.notRegex(child.stdout, /dlopen/);
+});
+
+test('with no binary for the ABI, profiling falls back to node:inspector and says why in one line', (t) => {
+  const child = runChild(`
+    Object.defineProperty(process.versions, 'modules', { value: '999' });
+    const { openWindow, profilerBackend, startSampling, stopSampling } = await import(${JSON.stringify(entry)});
+    function fallbackHot(ms) { const end = performance.now() + ms; let x = 0; while (performance.now() < end) x += Math.sqrt(x + 1); return x; }
+    startSampling(101);
+    const w = openWindow();
+    fallbackHot(200);
+    const p = await w.close();
+    stopSampling();
+    const hot = p.frames.findIndex((f) => f.function === 'fallbackHot');
+    console.log(JSON.stringify({ ...profilerBackend(), hot: p.samples.filter((s) => p.stacks[s.stackId].includes(hot)).length }));
+  `);
+  t.is(child.status, 0, child.stderr);
+  const out = JSON.parse(child.stdout);
+  t.is(out.backend, 'inspector');
+  t.regex(out.reason, /ABI 999/);
+  t.true(out.hot >= 5, `${out.hot} samples in fallbackHot`);
+  const lines = child.stderr.split('\n').filter((l) => l.startsWith('ferroprof: '));
+  t.is(lines.length, 1, child.stderr);
+  t.regex(lines[0], /^ferroprof: profiling with the inspector backend \(node:inspector\): no native binary .*ABI 999/);
+});
+
+test('FERROPROF_BACKEND=native refuses to fall back; a bad value is a clear error', (t) => {
+  const native = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    Object.defineProperty(process.versions, 'modules', { value: '999' });
+    const { startSampling, NativeBindingError } = await import(${JSON.stringify(entry)});
+    try { startSampling(101); console.log('LOADED'); } catch (e) { console.log(e instanceof NativeBindingError ? 'CLEAR' : 'OTHER ' + e); }
+  `], { encoding: 'utf8', env: { ...process.env, FERROPROF_BACKEND: 'native' } });
+  t.is(native.stdout.trim(), 'CLEAR', native.stderr);
+  const bad = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    const { startSampling } = await import(${JSON.stringify(entry)});
+    try { startSampling(101); console.log('LOADED'); } catch (e) { console.log(e.message); }
+  `], { encoding: 'utf8', env: { ...process.env, FERROPROF_BACKEND: 'wasm' } });
+  t.regex(bad.stdout, /FERROPROF_BACKEND must be native, inspector or auto, got 'wasm'/);
 });
 
 test('a binary built for another ABI is refused, not loaded', (t) => {

@@ -47,8 +47,14 @@ export function isNative(t) {
   return t.tag === platformTag();
 }
 
+/** The absolute path of `cmd` on PATH, or undefined. */
+function which(cmd) {
+  for (const d of (process.env.PATH ?? '').split(delimiter)) if (d && existsSync(join(d, cmd))) return join(d, cmd);
+  return undefined;
+}
+
 function onPath(cmd) {
-  return (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, cmd)));
+  return which(cmd) !== undefined;
 }
 
 function rustTargetInstalled(triple) {
@@ -85,7 +91,8 @@ export function crossEnv(t) {
  * script and its arguments are appended.
  */
 export function nodeCommand(t, nodeBin) {
-  return t.qemu ? [t.qemu, '-L', t.sysroot, nodeBin] : [nodeBin];
+  // qemu by absolute path: the tests run it with a PATH that holds only node and sh.
+  return t.qemu ? [which(t.qemu) ?? t.qemu, '-L', t.sysroot, nodeBin] : [nodeBin];
 }
 
 /** Runs a Node binary of target `t` and returns its stdout. */

@@ -5,28 +5,40 @@
 //   npm run build:all-abis && npx tsup && npm run test:pack
 //   node scripts/test-packed-install.mjs --majors 22,24   # a subset (--keep: keep the temp dir)
 //
-// For each Node: a fresh project, `npm install` of the staged `ferroprof` tarball and the
-// `@ferroprof/<platform>` tarball with no network (offline, an empty cache, a registry
-// address that refuses connections) and no compiler (PATH holds only that Node and sh),
-// then a program that profiles a named function and finds it in the profile, one that
-// loads the package through require(), and one on a simulated unsupported ABI that must
-// get NativeBindingError, not a crash. Also: the root tarball alone installs cleanly and
-// its postinstall says what to do.
+//   node scripts/test-packed-install.mjs --targets linux-arm64-gnu   # one target
+//
+// For each target (scripts/targets.mjs: this machine's, and linux-arm64-gnu under
+// qemu-user when its tools are installed) and each Node: a fresh project, `npm install`
+// of the staged `ferroprof` tarball and the `@ferroprof/<platform>` tarball with no
+// network (offline, an empty cache, a registry address that refuses connections) and no
+// compiler (PATH holds only that Node and sh), run by that Node (an arm64 Node and its npm
+// run under `qemu-aarch64-static -L <sysroot>`: binfmt_misc is not assumed). Then a
+// program that profiles a named function and finds it in the profile, from the installed
+// binary; one that loads the package through require(); and one on a simulated
+// unsupported ABI, where loadNativeBinding() must throw NativeBindingError and profiling
+// must fall back to node:inspector. Also: on a Node line with no binary at all
+// (FALLBACK_MAJOR, an odd release) the same install profiles through the fallback: the
+// low-level API, and the SDK's local mode with transaction profiles and continuous
+// chunks, whose envelopes must pass the native validator. Last: the root tarball alone
+// installs cleanly and its postinstall says what to do.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { NODE_MAJORS, ensureNodeDist, runNpm } from './node-dists.mjs';
-import { platformTag } from './platform.mjs';
+import { hostTarget, isNative, nodeCommand, selectTargets } from './targets.mjs';
 import { stagePackage } from './stage-package.mjs';
+
+/** A Node line no binary is built for: it must profile through the inspector fallback. */
+const FALLBACK_MAJOR = 25;
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const majorsIdx = args.indexOf('--majors');
 const majors = majorsIdx >= 0 ? args[majorsIdx + 1].split(',').map(Number) : NODE_MAJORS;
 const keep = args.includes('--keep');
-const tag = platformTag();
 const HOT = 'ferroprofPackedInstallHotFunction';
 
 let passed = 0;
@@ -62,17 +74,30 @@ function run(cmd, argv, options) {
   return r.stdout;
 }
 
-// --- preconditions: the built TS and one binary per ABI ---
+// --- preconditions: the built TS and one binary per target and ABI ---
 if (!existsSync(join(root, 'dist', 'index.js'))) {
   console.error('test:pack: dist/ is missing; run "npx tsup" (or "npm run build") first');
   process.exit(1);
 }
-const dists = majors.map((m) => ensureNodeDist(m));
-const missing = dists
-  .map((d) => join(root, 'npm', tag, `ferroprof.${tag}.abi${d.abi}.node`))
+let targets;
+try {
+  targets = selectTargets(args, 'testing');
+} catch (err) {
+  console.error(`test:pack: ${err.message}`);
+  process.exit(1);
+}
+const host = hostTarget();
+const distsOf = new Map(targets.map((t) => [t.tag, majors.map((m) => ensureNodeDist(m, t))]));
+const missing = targets
+  .flatMap((t) => distsOf.get(t.tag).map((d) => join(root, 'npm', t.tag, `ferroprof.${t.tag}.abi${d.abi}.node`)))
   .filter((f) => !existsSync(f));
 if (missing.length > 0) {
   console.error(`test:pack: missing ${missing.join(', ')}; run "npm run build:all-abis" first`);
+  process.exit(1);
+}
+const fallbackDist = ensureNodeDist(FALLBACK_MAJOR, host);
+if (existsSync(join(root, 'npm', host.tag, `ferroprof.${host.tag}.abi${fallbackDist.abi}.node`))) {
+  console.error(`test:pack: a binary for Node ${FALLBACK_MAJOR} (ABI ${fallbackDist.abi}) exists; the fallback test needs a line without one`);
   process.exit(1);
 }
 
@@ -83,31 +108,48 @@ const cli = npmCli();
 const stage = stagePackage(join(work, 'stage'));
 const packJson = (dir) => JSON.parse(runNpm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: dir }))[0];
 const rootPack = packJson(stage);
-const platformPack = packJson(join(root, 'npm', tag));
 const rootTgz = join(work, rootPack.filename);
-const platformTgz = join(work, platformPack.filename);
+const platformTgzOf = new Map();
+const hostPack = packJson(join(root, 'npm', host.tag));
+platformTgzOf.set(host.tag, join(work, hostPack.filename));
 
-check(`packed ${rootPack.filename} and ${platformPack.filename}`, () => {
-  const staged = JSON.parse(readFileSync(join(stage, 'package.json'), 'utf8'));
-  if (staged.optionalDependencies?.[`@ferroprof/${tag}`] !== staged.version) {
-    throw new Error('the staged package.json lacks the optional dependency on this platform');
-  }
-  const binaries = platformPack.files.map((f) => f.path).filter((p) => p.endsWith('.node')).sort();
-  const wanted = dists.map((d) => `ferroprof.${tag}.abi${d.abi}.node`);
-  for (const w of wanted) if (!binaries.includes(w)) throw new Error(`${w} is not in the tarball`);
+check(`packed ${rootPack.filename}`, () => {
   const rootFiles = rootPack.files.map((f) => f.path);
   for (const f of ['dist/index.js', 'dist/index.cjs', 'scripts/postinstall.mjs', 'crates/node/src/shim.cc']) {
     if (!rootFiles.includes(f)) throw new Error(`${f} is not in ${rootPack.filename}`);
   }
   if (rootFiles.some((f) => f.endsWith('.node'))) throw new Error('the root tarball carries a binary');
-  return `${(rootPack.size / 1024).toFixed(0)} KiB + ${(platformPack.size / 1024).toFixed(0)} KiB (${binaries.join(', ')})`;
+  return `${(rootPack.size / 1024).toFixed(0)} KiB`;
 });
+for (const target of targets) {
+  const tag = target.tag;
+  const platformPack = tag === host.tag ? hostPack : packJson(join(root, 'npm', tag));
+  platformTgzOf.set(tag, join(work, platformPack.filename));
+  check(`packed ${platformPack.filename}`, () => {
+    const staged = JSON.parse(readFileSync(join(stage, 'package.json'), 'utf8'));
+    if (staged.optionalDependencies?.[`@ferroprof/${tag}`] !== staged.version) {
+      throw new Error(`the staged package.json lacks the optional dependency on @ferroprof/${tag}`);
+    }
+    const binaries = platformPack.files.map((f) => f.path).filter((p) => p.endsWith('.node')).sort();
+    const wanted = distsOf.get(tag).map((d) => `ferroprof.${tag}.abi${d.abi}.node`);
+    for (const w of wanted) if (!binaries.includes(w)) throw new Error(`${w} is not in the tarball`);
+    return `${(platformPack.size / 1024).toFixed(0)} KiB (${binaries.join(', ')})`;
+  });
+}
 
-/** A bin dir holding only `node` (the given one) and `sh` (npm runs lifecycle scripts with it). */
-function toolsDir(name, nodeBin) {
+/**
+ * A bin dir holding only `node` and `sh` (npm runs lifecycle scripts with it). For a
+ * cross target, `node` is a two-line script that starts the real one under qemu.
+ */
+function toolsDir(name, dist) {
   const dir = join(work, name);
   mkdirSync(dir);
-  symlinkSync(nodeBin, join(dir, 'node'));
+  if (isNative(dist.target)) {
+    symlinkSync(dist.node, join(dir, 'node'));
+  } else {
+    const argv = nodeCommand(dist.target, dist.node).map((a) => `'${a}'`).join(' ');
+    writeFileSync(join(dir, 'node'), `#!/bin/sh\nexec ${argv} "$@"\n`, { mode: 0o755 });
+  }
   symlinkSync('/bin/sh', join(dir, 'sh'));
   return dir;
 }
@@ -162,34 +204,91 @@ console.log(loadNativeBinding().nativeAbi());
 
 const UNSUPPORTED_ABI_PROGRAM = `
 Object.defineProperty(process.versions, 'modules', { value: '999' });
-const { NativeBindingError, startSampling } = await import('ferroprof');
+const { NativeBindingError, loadNativeBinding, openWindow, profilerBackend, startSampling, stopSampling } = await import('ferroprof');
 try {
-  startSampling(101);
+  loadNativeBinding();
   console.log('LOADED');
 } catch (err) {
   console.log(err instanceof NativeBindingError ? 'CLEAR' : 'OTHER ' + err);
   console.log(err.message);
 }
+function ${HOT}(ms) {
+  const end = performance.now() + ms;
+  let x = 0;
+  while (performance.now() < end) for (let i = 0; i < 1e4; i++) x = (x * 31 + i) | 0;
+  return x;
+}
+startSampling(101);
+const w = openWindow();
+${HOT}(200);
+const profile = await w.close();
+stopSampling();
+const hot = profile.frames.findIndex((f) => f.function === '${HOT}');
+console.log('FALLBACK ' + JSON.stringify({ backend: profilerBackend().backend, inStacks: profile.samples.filter((s) => profile.stacks[s.stackId]?.includes(hot)).length }));
 `;
 
-for (const dist of dists) {
-  const name = `node${dist.major}`;
-  const project = newProject(name);
-  const bin = toolsDir(`${name}-bin`, dist.node);
-  const env = isolatedEnv(bin, join(project, 'home'));
-  const runNode = (argv) => run(dist.node, argv, { cwd: project, env });
+// On a Node line with no binary: the low-level API, then the SDK in local mode with a
+// transaction profile and continuous chunks (written as envelope files for the driver).
+const FALLBACK_PROGRAM = `
+import { close, getProfilerStats, init, openWindow, profilerBackend, startProfiler, startSampling, startTransaction, stopProfiler, stopSampling } from 'ferroprof';
+function ${HOT}(ms) {
+  const end = performance.now() + ms;
+  let x = 0;
+  while (performance.now() < end) for (let i = 0; i < 1e4; i++) x = (x * 31 + i) | 0;
+  return x;
+}
+startSampling(101);
+const w = openWindow();
+${HOT}(200);
+const profile = await w.close();
+stopSampling();
+const hot = profile.frames.findIndex((f) => f.function === '${HOT}');
+const inStacks = profile.samples.filter((s) => profile.stacks[s.stackId]?.includes(hot)).length;
 
-  check(`Node ${dist.version}: no compiler or cargo on PATH`, () => {
+init({ tracesSampleRate: 1, profilesSampleRate: 1, localDir: 'txn-out' });
+const txn = startTransaction({ name: 'fallback-transaction', op: 'task' });
+${HOT}(200);
+txn.finish();
+await close(5000);
+
+init({ tracesSampleRate: 1, profilesSampleRate: 1, localDir: 'chunk-out', _experiments: { profilerMode: 'continuous', chunkDurationMs: 300 } });
+startProfiler();
+const end = performance.now() + 1200;
+while (performance.now() < end) {
+  ${HOT}(10);
+  await new Promise((r) => setImmediate(r));
+}
+stopProfiler();
+const backend = getProfilerStats().backend;
+await close(5000);
+console.log(JSON.stringify({ ...profilerBackend(), statsBackend: backend, samples: profile.samples.length, inStacks }));
+`;
+
+const runners = [];
+for (const target of targets) for (const dist of distsOf.get(target.tag)) runners.push(dist);
+
+for (const dist of runners) {
+  const tag = dist.target.tag;
+  const platformTgz = platformTgzOf.get(tag);
+  const name = `${tag}-node${dist.major}`;
+  const label = `${tag} Node ${dist.version}`;
+  const project = newProject(name);
+  const bin = toolsDir(`${name}-bin`, dist);
+  const env = isolatedEnv(bin, join(project, 'home'));
+  const [cmd, ...lead] = nodeCommand(dist.target, dist.node);
+  const runNode = (argv) => run(cmd, [...lead, ...argv], { cwd: project, env, timeout: isNative(dist.target) ? 180_000 : 600_000 });
+
+  check(`${label}: no compiler or cargo on PATH`, () => {
     const found = run('/bin/sh', ['-c', 'for t in cc c++ gcc g++ clang clang++ cargo rustc; do command -v $t; done; true'], { env }).trim();
     if (found) throw new Error(`found ${found}`);
   });
-  check(`Node ${dist.version}: npm install of both tarballs, offline`, () => {
+  check(`${label}: npm install of both tarballs, offline`, () => {
     const out = runNode([cli, 'install', '--foreground-scripts', '--no-package-lock', rootTgz, platformTgz]);
     if (/ferroprof: /.test(out)) throw new Error(`postinstall spoke although a prebuilt fits:\n${out}`);
     const installed = join(project, 'node_modules', '@ferroprof', tag, `ferroprof.${tag}.abi${dist.abi}.node`);
     if (!existsSync(installed)) throw new Error(`${installed} was not installed`);
   });
-  check(`Node ${dist.version} (ABI ${dist.abi}): profiles a named function`, () => {
+  check(`${label} (ABI ${dist.abi}): profiles a named function`, () => {
     writeFileSync(join(project, 'profile.mjs'), PROFILE_PROGRAM);
     const result = JSON.parse(runNode(['profile.mjs']));
     if (result.hot < 0) throw new Error(`${HOT} is not among the frames (${result.samples} samples)`);
@@ -198,25 +297,89 @@ for (const dist of dists) {
     if (!result.mapped?.endsWith(want)) throw new Error(`loaded ${result.mapped}, not the installed ${want}`);
     return `${result.inStacks} of ${result.samples} samples in ${HOT}`;
   });
-  check(`Node ${dist.version}: require('ferroprof') loads the same binary`, () => {
+  check(`${label}: require('ferroprof') loads the same binary`, () => {
     writeFileSync(join(project, 'load.cjs'), REQUIRE_PROGRAM);
     const abi = runNode(['load.cjs']).trim();
     if (abi !== dist.abi) throw new Error(`nativeAbi() is ${abi}`);
   });
-  check(`Node ${dist.version}: unsupported ABI gives NativeBindingError`, () => {
+  check(`${label}: unsupported ABI: NativeBindingError, profiling falls back to node:inspector`, () => {
     writeFileSync(join(project, 'abi999.mjs'), UNSUPPORTED_ABI_PROGRAM);
     const out = runNode(['abi999.mjs']);
     if (!out.startsWith('CLEAR')) throw new Error(out);
     if (!/ABI 999/.test(out) || !/FERROPROF_BUILD_FROM_SOURCE=1/.test(out)) throw new Error(`unclear message: ${out}`);
+    const fallback = JSON.parse(out.split('\n').find((l) => l.startsWith('FALLBACK ')).slice(9));
+    if (fallback.backend !== 'inspector') throw new Error(`backend ${fallback.backend}`);
+    if (fallback.inStacks < 5) throw new Error(`${HOT} is in only ${fallback.inStacks} samples`);
+    return `fallback: ${fallback.inStacks} samples in ${HOT}`;
+  });
+}
+
+// --- a Node line with no binary: everything through the inspector fallback ---
+{
+  const dist = fallbackDist;
+  const label = `${host.tag} Node ${dist.version} (ABI ${dist.abi}, no binary)`;
+  const project = newProject(`fallback-node${dist.major}`);
+  const env = isolatedEnv(toolsDir(`fallback-node${dist.major}-bin`, dist), join(project, 'home'));
+  const runNode = (argv) => spawnSync(dist.node, argv, { cwd: project, env, encoding: 'utf8', timeout: 180_000 });
+  check(`${label}: npm install of both tarballs, offline`, () => {
+    run(dist.node, [cli, 'install', '--foreground-scripts', '--no-package-lock', rootTgz, platformTgzOf.get(host.tag)], { cwd: project, env });
+  });
+  let summary;
+  check(`${label}: profiles a named function through node:inspector, says so in one line`, () => {
+    writeFileSync(join(project, 'fallback.mjs'), FALLBACK_PROGRAM);
+    const r = runNode(['fallback.mjs']);
+    if (r.status !== 0) throw new Error(`exit ${r.status ?? r.signal}\n${r.stdout}${r.stderr}`);
+    summary = JSON.parse(r.stdout.trim().split('\n').pop());
+    if (summary.backend !== 'inspector' || summary.statsBackend !== 'inspector') throw new Error(JSON.stringify(summary));
+    if (summary.inStacks < 5) throw new Error(`${HOT} is in only ${summary.inStacks} of ${summary.samples} samples`);
+    const lines = r.stderr.split('\n').filter((l) => l.includes('inspector backend'));
+    if (lines.length !== 1 || !new RegExp(`ABI ${dist.abi}`).test(lines[0])) throw new Error(`log: ${r.stderr}`);
+    return `${summary.inStacks} of ${summary.samples} samples in ${HOT}; ${lines[0]}`;
+  });
+  // The driver's Node has the native addon: its validator applies Sentry's ingestion rules.
+  const { validateEnvelope } = await import(pathToFileURL(join(root, 'dist', 'index.js')).href);
+  const envelopes = (dir) =>
+    existsSync(join(project, dir))
+      ? readdirSync(join(project, dir)).filter((f) => f.endsWith('.envelope')).map((f) => readFileSync(join(project, dir, f)))
+      : [];
+  const itemPayloads = (bytes, type) => {
+    const lines = bytes.toString('utf8').split('\n');
+    const out = [];
+    for (let i = 1; i + 1 < lines.length; i += 2) {
+      if (JSON.parse(lines[i]).type === type) out.push(JSON.parse(lines[i + 1]));
+    }
+    return out;
+  };
+  const hotSamples = (p) => p.profile.samples.filter((s) => (p.profile.stacks[s.stack_id] ?? []).some((f) => p.profile.frames[f]?.function === HOT)).length;
+  check(`${label}: local mode's transaction profile passes the validator`, () => {
+    const files = envelopes('txn-out');
+    for (const b of files) validateEnvelope(b, false);
+    const profiles = files.flatMap((b) => itemPayloads(b, 'profile'));
+    if (profiles.length !== 1) throw new Error(`${profiles.length} profiles in ${files.length} envelopes`);
+    if (hotSamples(profiles[0]) < 5) throw new Error(`${HOT} in ${hotSamples(profiles[0])} samples`);
+    return `${files.length} envelopes, ${hotSamples(profiles[0])} samples in ${HOT}`;
+  });
+  check(`${label}: continuous chunks pass the validator and are contiguous`, () => {
+    const files = envelopes('chunk-out');
+    for (const b of files) validateEnvelope(b, false);
+    const chunks = files.flatMap((b) => itemPayloads(b, 'profile_chunk'));
+    chunks.sort((a, b) => a.profile.samples[0].timestamp - b.profile.samples[0].timestamp);
+    if (chunks.length < 2) throw new Error(`${chunks.length} chunks`);
+    for (let i = 1; i < chunks.length; i++) {
+      const gap = chunks[i].profile.samples[0].timestamp - chunks[i - 1].profile.samples.at(-1).timestamp;
+      if (!(gap > 0 && gap < 0.1)) throw new Error(`chunk ${i} starts ${(gap * 1000).toFixed(1)} ms after chunk ${i - 1} ends`);
+    }
+    if (!chunks.some((c) => hotSamples(c) > 0)) throw new Error(`${HOT} is in no chunk`);
+    return `${chunks.length} chunks`;
   });
 }
 
 // Without the platform package (an unsupported platform, as far as npm knows): the install
 // still succeeds, and the postinstall says in one line why nothing was built.
-const lastDist = dists[dists.length - 1];
+const lastDist = ensureNodeDist(majors[majors.length - 1], host);
 check(`Node ${lastDist.version}: root tarball alone installs and explains`, () => {
   const project = newProject('no-prebuilt');
-  const env = isolatedEnv(toolsDir('no-prebuilt-bin', lastDist.node), join(project, 'home'));
+  const env = isolatedEnv(toolsDir('no-prebuilt-bin', lastDist), join(project, 'home'));
   const out = run(lastDist.node, [cli, 'install', '--foreground-scripts', '--no-package-lock', rootTgz], { cwd: project, env });
   const line = out.split('\n').find((l) => l.startsWith('ferroprof: '));
   if (!line || !/cargo \(Rust\) and a C\+\+ compiler not found on PATH/.test(line)) {

@@ -3,20 +3,24 @@
  * top of `node:inspector`'s `Profiler` domain, for platforms and Node ABIs that have
  * no native binary. Internal.
  *
- * Sampling is gapless across rotations: each isolate keeps two in-process inspector
- * sessions, and a rotation starts the idle session's profile before it stops the
- * running one. The two profiles overlap; samples of the new profile up to the last
- * sample taken from the old one are dropped as duplicates. Each rotation re-creates a
- * V8 `CpuProfiler`, whose code logging walks the heap; rotations therefore happen only
- * when a closed window waits for its samples (at most once per `rotationIntervalMs`),
- * on `flush()`, and at `closeWindowSync`, not on a fixed schedule.
+ * Sampling is gapless across rotations: the isolate's one in-process inspector session
+ * runs V8 profiles named by title (`console.profile(title)` of `node:inspector`'s
+ * console, which goes to the inspector only), and a rotation starts the next profile
+ * before it ends the running one. Both are profiles of one V8 `CpuProfiler`, which
+ * therefore stays alive with its code map: a rotation costs a fraction of a millisecond
+ * and never walks the heap again (a profiler created anew per rotation would, and would
+ * lose the names of code compiled before it started). Samples of the new profile up to
+ * the last sample taken from the old one are dropped as duplicates. Rotations happen
+ * when closed windows wait for their samples (batched, at most every 50 ms), on
+ * `flush()`, at `closeWindowSync`, and every 20 × `rotationIntervalMs` (10 s by default)
+ * so that V8's running profile stays small.
  *
  * Limits against the native backend: a window holds the samples of the isolate that
  * opened it only (each worker that loads ferroprof profiles itself; `followSampling`
  * does not reach other threads), there is no VM state but `js`, `gc` and `idle`, and
  * `validateEnvelope` needs the native addon.
  */
-import { Session } from 'node:inspector';
+import { Session, console as inspectorConsole } from 'node:inspector';
 import { availableParallelism } from 'node:os';
 
 import type { CloseOptions, NativeBinding, NativeConfig, SamplerStats, ValidatedEnvelope, WindowResult } from '../native-types.js';
@@ -120,8 +124,12 @@ const SAMPLE_BYTES = 48;
 
 /** The inspector backend of one isolate; implements the native addon's operations. */
 export class InspectorBinding implements NativeBinding {
-  private readonly sessions: [Session, Session];
+  private readonly session: Session;
+  /** Number of the running profile (its title is `ferroprof-<n>`); -1 when stopped. */
   private active = -1;
+  private nextProfile = 1;
+  private finished: CpuProfile | undefined;
+  private rotationTimer: NodeJS.Timeout | undefined;
   private hz = 0;
   private consumers = 0;
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -156,12 +164,12 @@ export class InspectorBinding implements NativeBinding {
   };
 
   constructor() {
-    const a = new Session();
-    const b = new Session();
-    a.connect();
-    b.connect();
-    for (const s of [a, b]) post(s, 'Profiler.enable');
-    this.sessions = [a, b];
+    this.session = new Session();
+    this.session.connect();
+    post(this.session, 'Profiler.enable');
+    this.session.on('Profiler.consoleProfileFinished', (m: { params: { title?: string; profile: CpuProfile } }) => {
+      if (m.params.title === `ferroprof-${this.active}`) this.finished = m.params.profile;
+    });
     const mono = process.hrtime.bigint();
     const unix = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n;
     this.anchor = { mono, unix };
@@ -175,10 +183,17 @@ export class InspectorBinding implements NativeBinding {
 
   // --- sampling -------------------------------------------------------------------
 
-  private startProfile(index: number): void {
-    const s = this.sessions[index]!;
-    post(s, 'Profiler.setSamplingInterval', { interval: Math.max(1, Math.round(1e6 / this.hz)) });
-    post(s, 'Profiler.start');
+  /** Ends the running profile; its result arrives synchronously as an inspector event. */
+  private endProfile(n: number): CpuProfile {
+    this.finished = undefined;
+    const previous = this.active;
+    this.active = n;
+    inspectorConsole.profileEnd(`ferroprof-${n}`);
+    this.active = previous;
+    const profile = this.finished as CpuProfile | undefined;
+    this.finished = undefined;
+    if (!profile) throw new Error(`ferroprof: the inspector returned no profile for ferroprof-${n}`);
+    return profile;
   }
 
   private ensureRunning(hz: number): void {
@@ -186,22 +201,28 @@ export class InspectorBinding implements NativeBinding {
     if (this.active >= 0) return;
     this.hz = hz;
     try {
-      this.startProfile(0);
+      // Takes effect when the first profile creates the CpuProfiler.
+      post(this.session, 'Profiler.setSamplingInterval', { interval: Math.max(1, Math.round(1e6 / this.hz)) });
+      const n = this.nextProfile++;
+      inspectorConsole.profile(`ferroprof-${n}`);
+      this.active = n;
     } catch (err) {
       this.stats.v8StartFailures += 1;
       throw err;
     }
-    this.active = 0;
     this.stats.samplerStarts += 1;
     this.readResources();
+    this.rotationTimer = setInterval(() => this.rotate(), this.config.rotationIntervalMs * 20);
+    this.rotationTimer.unref();
   }
 
-  /** Starts the idle session's profile, then stops the running one: no gap. Returns the samples taken. */
+  /** Starts the next profile, then ends the running one: no gap. Returns the samples taken. */
   private rotate(): number {
     if (this.active < 0) return 0;
-    const next = 1 - this.active;
-    this.startProfile(next);
-    const { profile } = post<{ profile: CpuProfile }>(this.sessions[this.active]!, 'Profiler.stop');
+    const old = this.active;
+    const next = this.nextProfile++;
+    inspectorConsole.profile(`ferroprof-${next}`);
+    const profile = this.endProfile(old);
     this.active = next;
     this.stats.rotations += 1;
     this.readResources();
@@ -210,9 +231,11 @@ export class InspectorBinding implements NativeBinding {
 
   private stopNow(): void {
     if (this.active < 0) return;
-    const { profile } = post<{ profile: CpuProfile }>(this.sessions[this.active]!, 'Profiler.stop');
+    const profile = this.endProfile(this.active);
     this.active = -1;
     this.hz = 0;
+    if (this.rotationTimer) clearInterval(this.rotationTimer);
+    this.rotationTimer = undefined;
     this.stats.samplerStops += 1;
     this.ingest(profile);
     this.readResources();
@@ -546,9 +569,11 @@ export class InspectorBinding implements NativeBinding {
     this.cancelLinger();
     if (this.rotateTimer) clearTimeout(this.rotateTimer);
     this.rotateTimer = undefined;
+    if (this.rotationTimer) clearInterval(this.rotationTimer);
+    this.rotationTimer = undefined;
     if (this.active >= 0) {
       try {
-        post(this.sessions[this.active]!, 'Profiler.stop');
+        this.endProfile(this.active);
       } catch {
         // Exiting.
       }
