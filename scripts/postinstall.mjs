@@ -25,8 +25,8 @@ function say(line) {
 
 /** Loads the binding in a child process, as the package does at first use; a crash there is contained. */
 function probe() {
-  const child = spawnSync(
-    process.execPath,
+  const run = (node) => spawnSync(
+    node,
     [
       '--input-type=module',
       '-e',
@@ -36,6 +36,13 @@ function probe() {
     ],
     { encoding: 'utf8', timeout: 60_000, env: process.env },
   );
+  let child = run(process.execPath);
+  // Under qemu-user without binfmt_misc (an emulated arch) the Node binary itself cannot
+  // be exec'd (the kernel refuses it and the shell then fails on it); the `node` on PATH
+  // that started this script (a qemu wrapper) can. A child that never printed one of
+  // the probe's words did not run Node at all.
+  const ranNode = (c) => /^(FITS|NONE|BROKEN)/.test((c.stdout ?? '').trim());
+  if (!ranNode(child) && !child.signal && onPath('node')) child = run('node');
   const out = (child.stdout ?? '').trim();
   if (child.status === 0 && out === 'FITS') return { fits: true };
   const reason = child.signal ? `loading crashed (${child.signal})` : out.startsWith('BROKEN') ? out.slice(7) : '';
