@@ -98,7 +98,10 @@ fn process_cpu_seconds() -> Option<f64> {
 
 /// Resident set size of this process, bytes.
 fn resident_bytes(page_bytes: f64) -> Option<f64> {
-    resident_bytes_from(&std::fs::read_to_string("/proc/self/statm").ok()?, page_bytes)
+    resident_bytes_from(
+        &std::fs::read_to_string("/proc/self/statm").ok()?,
+        page_bytes,
+    )
 }
 
 /// Resident bytes from a `statm` line (its second field counts pages).
@@ -148,13 +151,25 @@ mod tests {
     #[test]
     fn page_size_is_read_from_the_auxiliary_vector() {
         for page in [4096, 16_384, 65_536] {
-            let bytes = auxv(&[(33, 0x7fff_0000), (16, 0xbfeb_fbff), (AT_PAGESZ, page), (17, 100), (0, 0)]);
+            let bytes = auxv(&[
+                (33, 0x7fff_0000),
+                (16, 0xbfeb_fbff),
+                (AT_PAGESZ, page),
+                (17, 100),
+                (0, 0),
+            ]);
             assert_eq!(page_size_from_auxv(&bytes), Some(page));
         }
         // Absent, after the terminator, or not a power of two: not a page size.
         assert_eq!(page_size_from_auxv(&auxv(&[(17, 100), (0, 0)])), None);
-        assert_eq!(page_size_from_auxv(&auxv(&[(0, 0), (AT_PAGESZ, 16_384)])), None);
-        assert_eq!(page_size_from_auxv(&auxv(&[(AT_PAGESZ, 12_345), (0, 0)])), None);
+        assert_eq!(
+            page_size_from_auxv(&auxv(&[(0, 0), (AT_PAGESZ, 16_384)])),
+            None
+        );
+        assert_eq!(
+            page_size_from_auxv(&auxv(&[(AT_PAGESZ, 12_345), (0, 0)])),
+            None
+        );
         assert_eq!(page_size_from_auxv(&[1, 2, 3]), None);
     }
 
@@ -162,8 +177,14 @@ mod tests {
     fn resident_bytes_scale_with_the_page_size() {
         let statm = "112233 2500 800 300 0 9000 0\n";
         assert_eq!(resident_bytes_from(statm, 4096.0), Some(2500.0 * 4096.0));
-        assert_eq!(resident_bytes_from(statm, 16_384.0), Some(2500.0 * 16_384.0));
-        assert_eq!(resident_bytes_from(statm, 65_536.0), Some(2500.0 * 65_536.0));
+        assert_eq!(
+            resident_bytes_from(statm, 16_384.0),
+            Some(2500.0 * 16_384.0)
+        );
+        assert_eq!(
+            resident_bytes_from(statm, 65_536.0),
+            Some(2500.0 * 65_536.0)
+        );
         assert_eq!(resident_bytes_from("112233", 4096.0), None);
     }
 
@@ -181,6 +202,9 @@ mod tests {
         let ours = resident_bytes(system_page_bytes() as f64).unwrap() / 1024.0;
         let after = vm_rss_kib();
         let (lo, hi) = (before.min(after), before.max(after));
-        assert!(ours >= lo * 0.9 && ours <= hi * 1.1, "statm gives {ours} KiB, VmRSS {lo}..{hi} KiB");
+        assert!(
+            ours >= lo * 0.9 && ours <= hi * 1.1,
+            "statm gives {ours} KiB, VmRSS {lo}..{hi} KiB"
+        );
     }
 }
