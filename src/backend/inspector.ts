@@ -212,7 +212,10 @@ export class InspectorBinding implements NativeBinding {
     }
     this.stats.samplerStarts += 1;
     this.readResources();
-    this.rotationTimer = setInterval(() => this.rotate(), this.config.rotationIntervalMs * 20);
+    this.rotationTimer = setInterval(() => {
+      this.rotate();
+      this.prune();
+    }, this.config.rotationIntervalMs * 20);
     this.rotationTimer.unref();
   }
 
