@@ -3,8 +3,10 @@
 // validator (Sentry's ingestion rules) in the same process.
 import test from 'ava';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 process.env.FERROPROF_BACKEND = 'inspector';
 const sdk = await import('../dist/index.js');
@@ -42,7 +44,9 @@ test.serial('the low-level API profiles a named function through node:inspector'
   stopSampling();
   const hot = p.frames.findIndex((f) => f.function === 'inspectorHotFunction');
   t.true(hot >= 0, 'the function is a frame');
-  t.like(p.frames[hot], { abs_path: new URL(import.meta.url).pathname, in_app: true, lineno: 17 });
+  const source = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+  const lineno = source.findIndex((l) => l.startsWith('function inspectorHotFunction')) + 1;
+  t.like(p.frames[hot], { abs_path: fileURLToPath(import.meta.url), in_app: true, lineno });
   const inStacks = p.samples.filter((s) => p.stacks[s.stackId].includes(hot)).length;
   t.true(inStacks >= 15, `${inStacks} of ${p.samples.length} samples at 101 Hz over 300 ms`);
   t.true(p.samples.every((s) => s.tsNs >= p.startNs && s.tsNs <= p.endNs), 'samples inside the window');
@@ -95,6 +99,11 @@ test.serial('continuous chunks pass the rules and are contiguous', async (t) => 
       t.true(gap > 0, `chunk ${i} overlaps chunk ${i - 1}`);
       t.true(gap < 0.1, `chunk ${i} starts ${(gap * 1000).toFixed(1)} ms after chunk ${i - 1} ends`);
     }
+    // Chunks are cut at exact multiples of the period: each but the last spans at most 300 ms.
+    for (const ts of times.slice(0, -1)) {
+      const span = ts.at(-1) - ts[0];
+      t.true(span <= 0.301 && span >= 0.2, `a chunk spans ${(span * 1000).toFixed(1)} ms`);
+    }
     t.true(chunks.some((c) => samplesIn(c, 'inspectorHotFunction') > 0));
   } finally {
     await close(1000);
@@ -117,4 +126,18 @@ test.serial('local mode writes envelopes that pass the rules', async (t) => {
     profiles += summary.items.filter((i) => i.itemType === 'profile').length;
   }
   t.is(profiles, 1);
+});
+
+test.serial('two copies of the package (ESM and CJS) share one inspector backend and get every window', (t) => {
+  const fixture = fileURLToPath(new URL('./fixtures/data-path/dual-package.mjs', import.meta.url));
+  const child = spawnSync(process.execPath, [fixture], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, FERROPROF_BACKEND: 'inspector' },
+  });
+  t.is(child.status, 0, child.stderr);
+  const { results } = JSON.parse(child.stdout.trim().split('\n').pop());
+  t.is(results.length, 5);
+  for (const [a, b] of results) t.true(a > 10 && b > 10, `samples ${a} / ${b}`);
+  t.is(child.stderr.split('\n').filter((l) => l.includes('inspector backend')).length, 1, child.stderr);
 });

@@ -23,6 +23,23 @@ export interface BackendChoice {
 
 let chosen: BackendChoice | undefined;
 
+const SHARED_PROTOCOL = 1;
+
+/**
+ * The inspector backend of this isolate, shared through `globalThis` by every copy of
+ * the package loaded in it (an ESM app with a CJS dependency), as the native addon is:
+ * one V8 profiler, one dispatcher (keyed by `instanceId()`), every window answered.
+ */
+function sharedInspector(): NativeBinding {
+  const key = Symbol.for('ferroprof.inspectorBackend');
+  const holder = globalThis as unknown as Record<symbol, { protocol: number; binding: NativeBinding } | undefined>;
+  const existing = holder[key];
+  if (existing && existing.protocol === SHARED_PROTOCOL) return existing.binding;
+  const binding = new InspectorBinding();
+  holder[key] = { protocol: SHARED_PROTOCOL, binding };
+  return binding;
+}
+
 function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.replace(/^ferroprof: /, '');
 }
@@ -33,7 +50,7 @@ function choose(): BackendChoice {
     throw new Error(`ferroprof: FERROPROF_BACKEND must be native, inspector or auto, got '${wanted}'`);
   }
   if (wanted === 'inspector') {
-    return { binding: new InspectorBinding(), backend: 'inspector', reason: 'FERROPROF_BACKEND=inspector' };
+    return { binding: sharedInspector(), backend: 'inspector', reason: 'FERROPROF_BACKEND=inspector' };
   }
   if (wanted === 'native') {
     return { binding: loadNativeBinding(), backend: 'native', reason: 'FERROPROF_BACKEND=native' };
@@ -43,7 +60,7 @@ function choose(): BackendChoice {
     return { binding, backend: 'native', reason: `a native binary fits (ABI ${binding.nativeAbi()})` };
   } catch (err) {
     if (!(err instanceof NativeBindingError)) throw err;
-    return { binding: new InspectorBinding(), backend: 'inspector', reason: firstLine(err) };
+    return { binding: sharedInspector(), backend: 'inspector', reason: firstLine(err) };
   }
 }
 
@@ -54,7 +71,11 @@ function choose(): BackendChoice {
 export function loadBackend(): BackendChoice {
   if (chosen) return chosen;
   chosen = choose();
-  if (chosen.backend === 'inspector' && isMainThread) {
+  // Once per isolate, however many copies of the package chose.
+  const logged = Symbol.for('ferroprof.inspectorBackendLogged');
+  const holder = globalThis as unknown as Record<symbol, boolean | undefined>;
+  if (chosen.backend === 'inspector' && isMainThread && !holder[logged]) {
+    holder[logged] = true;
     process.stderr.write(`ferroprof: profiling with the inspector backend (node:inspector): ${chosen.reason}\n`);
   }
   return chosen;

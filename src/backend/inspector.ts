@@ -15,16 +15,29 @@
  * `flush()`, at `closeWindowSync`, and every 20 × `rotationIntervalMs` (10 s by default)
  * so that V8's running profile stays small.
  *
+ * Chunked windows (continuous profiling) are cut on the samples' clock at exact
+ * multiples of their period, by a timer on the JS thread: a synchronous stretch delays
+ * the cut (the chunks keep their length, they arrive when the thread yields).
+ *
  * Limits against the native backend: a window holds the samples of the isolate that
  * opened it only (each worker that loads ferroprof profiles itself; `followSampling`
  * does not reach other threads), there is no VM state but `js`, `gc` and `idle`, and
  * `validateEnvelope` needs the native addon.
  */
 import { Session, console as inspectorConsole } from 'node:inspector';
+import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 
-import type { CloseOptions, NativeBinding, NativeConfig, SamplerStats, ValidatedEnvelope, WindowResult } from '../native-types.js';
-import { RESULT_ENCODED, RESULT_RAW, RESULT_REJECTED } from '../native-types.js';
+import type {
+  CloseOptions,
+  NativeBinding,
+  NativeConfig,
+  NativeStats,
+  OpenOptions,
+  ResultKind,
+  ValidatedEnvelope,
+  WindowResult,
+} from '../native-types.js';
 import type { ProfileFrame, VmState } from '../sampler.js';
 import type { Anchor, ChunkJson, ProfileMetaJson, Series, Slice, TransactionJson } from './encode.js';
 import { DEFAULT_MAX_STACK_DEPTH, Rejection, encodeV1, encodeV2 } from './encode.js';
@@ -53,13 +66,40 @@ interface Sample {
 
 interface OpenWindow {
   startNs: number;
+  /** A chunked window: cut every `periodNs` into `profile_chunk`s of `profilerId`. */
+  chunk?: { periodNs: number; profilerId: string };
 }
+
+type Encoding =
+  | { kind: 'raw' }
+  | { kind: 'v1'; txn: TransactionJson }
+  | { kind: 'v2'; chunk: ChunkJson };
 
 interface ClosedWindow {
   id: number;
+  /** The `closeWindow` call this answers; 0 for a chunk cut on its period. */
+  ticket: number;
   startNs: number;
   endNs: number;
-  options: CloseOptions;
+  encoding: Encoding;
+}
+
+function randomHex32(): string {
+  return randomUUID().replaceAll('-', '');
+}
+
+function parseMeta<T>(what: string, json: string | undefined | null, fields: string[]): T {
+  if (json == null) throw new Error('ferroprof: this encoding needs its metadata');
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(json) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`ferroprof: invalid ${what} metadata: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  for (const f of fields) {
+    if (typeof parsed?.[f] !== 'string') throw new Error(`ferroprof: invalid ${what} metadata: missing field \`${f}\``);
+  }
+  return parsed as T;
 }
 
 const MAX_HZ = 10_000;
@@ -89,25 +129,34 @@ function nowNs(): number {
   return Number(process.hrtime.bigint());
 }
 
-function emptyStats(): SamplerStats {
+function emptyStats(): NativeStats {
   return {
     samplerStarts: 0,
     samplerStops: 0,
     rotations: 0,
+    rotationsByInterrupt: 0,
     v8StartFailures: 0,
-    samplesReceived: 0,
+    samplesCopied: 0,
     samplesDuplicate: 0,
+    samplesNearDuplicate: 0,
     samplesDroppedQueue: 0,
+    samplesInFlight: 0,
+    samplesIngested: 0,
+    samplesHeld: 0,
+    samplesPruned: 0,
     samplesDroppedCapacity: 0,
     samplesOutOfOrder: 0,
+    samplesLostReset: 0,
     stacksTruncated: 0,
-    samplesHeld: 0,
     bytesHeld: 0,
     threads: 1,
     storeCompactions: 0,
     windowsOpened: 0,
+    windowsClosed: 0,
+    chunksCut: 0,
     windowsDelivered: 0,
     windowsTimedOut: 0,
+    windowsFailed: 0,
     windowsDropped: 0,
     workerPanics: 0,
     jsCalls: 0,
@@ -135,7 +184,12 @@ export class InspectorBinding implements NativeBinding {
   private lingerTimer: NodeJS.Timeout | undefined;
   private rotateTimer: NodeJS.Timeout | undefined;
   private lastTakenNs = -Infinity;
-  private onWindow: ((id: number, kind: number, data: string) => void) | undefined;
+  private onReady: (() => void) | undefined;
+  private readonly instance = `inspector-${randomHex32()}`;
+  private results: WindowResult[] = [];
+  private readyPending = false;
+  private nextTicket = 1;
+  private chunkTimer: NodeJS.Timeout | undefined;
   private threadId = 0;
   private threadName = 'main';
   private nextId = 1;
@@ -175,8 +229,8 @@ export class InspectorBinding implements NativeBinding {
     this.anchor = { mono, unix };
   }
 
-  attach(onWindow: (id: number, kind: number, data: string) => void, threadId: number, threadName: string): void {
-    this.onWindow = onWindow;
+  attach(onReady: () => void, threadId: number, threadName: string): void {
+    this.onReady = onReady;
     this.threadId = threadId;
     this.threadName = threadName;
   }
@@ -286,6 +340,7 @@ export class InspectorBinding implements NativeBinding {
     for (let i = 0; i < ids.length; i++) {
       tUs += deltas[i] ?? 0;
       const tsNs = Math.round(tUs * 1000);
+      this.stats.samplesCopied += 1;
       if (tsNs <= this.lastTakenNs) {
         this.stats.samplesDuplicate += 1;
         continue;
@@ -293,7 +348,7 @@ export class InspectorBinding implements NativeBinding {
       this.lastTakenNs = tsNs;
       const { stackId, state } = resolve(ids[i]!);
       this.samples.push({ tsNs, stackId, state });
-      this.stats.samplesReceived += 1;
+      this.stats.samplesIngested += 1;
       taken += 1;
     }
     this.enforceLimits();
@@ -335,10 +390,11 @@ export class InspectorBinding implements NativeBinding {
   private prune(): void {
     const needed = Math.min(...[...this.open.values()].map((w) => w.startNs), ...this.closed.map((w) => w.startNs));
     if (!Number.isFinite(needed)) {
+      this.stats.samplesPruned += this.samples.length;
       this.samples = [];
     } else {
       const first = this.samples.findIndex((s) => s.tsNs >= needed);
-      this.samples.splice(0, first < 0 ? this.samples.length : first);
+      this.stats.samplesPruned += this.samples.splice(0, first < 0 ? this.samples.length : first).length;
     }
     if (this.samples.length === 0 && this.open.size === 0 && this.closed.length === 0 && this.frames.length > 50_000) {
       this.frames.length = 0;
@@ -410,44 +466,113 @@ export class InspectorBinding implements NativeBinding {
 
   // --- windows --------------------------------------------------------------------
 
-  openWindow(): number {
+  openWindow(options?: OpenOptions | null): number {
+    let chunk: OpenWindow['chunk'];
+    if (options?.chunkPeriodMs != null) {
+      const ms = options.chunkPeriodMs;
+      if (!(ms >= 100 && ms <= 60_000)) throw new Error(`ferroprof: chunkPeriodMs must be in [100, 60000], got ${ms}`);
+      const profilerId = options.profilerId;
+      if (typeof profilerId !== 'string' || !/^[0-9a-fA-F]{32}$/.test(profilerId)) {
+        throw new Error('ferroprof: profilerId must be 32 hex digits');
+      }
+      chunk = { periodNs: Math.round(ms * 1e6), profilerId };
+    }
     this.ensureRunning(this.hz || this.config.defaultHz);
     const id = this.nextId++;
-    this.open.set(id, { startNs: nowNs() });
+    this.open.set(id, { startNs: nowNs(), chunk });
     this.stats.windowsOpened += 1;
+    if (chunk) this.ensureChunkTimer();
     return id;
   }
 
-  private takeClose(id: number, options: CloseOptions | undefined): ClosedWindow | null {
+  private encodingOf(w: OpenWindow, options: CloseOptions | undefined | null): Encoding {
+    if (w.chunk) return { kind: 'v2', chunk: { profilerId: w.chunk.profilerId, chunkId: randomHex32() } };
+    const name = options?.encoding ?? 'raw';
+    if (name === 'raw') return { kind: 'raw' };
+    if (name === 'v1') {
+      return { kind: 'v1', txn: parseMeta<TransactionJson>('transaction', options?.meta, ['profileId', 'id', 'name', 'traceId']) };
+    }
+    if (name === 'v2') return { kind: 'v2', chunk: parseMeta<ChunkJson>('chunk', options?.meta, ['profilerId', 'chunkId']) };
+    throw new Error(`ferroprof: encoding must be 'raw', 'v1' or 'v2', got '${String(name)}'`);
+  }
+
+  private takeClose(id: number, options: CloseOptions | undefined | null, ticket: number): ClosedWindow | null {
     const w = this.open.get(id);
     if (!w) return null;
+    const encoding = this.encodingOf(w, options);
     const endNs = nowNs();
-    const closed: ClosedWindow = { id, startNs: w.startNs, endNs, options: options ?? {} };
+    const closed: ClosedWindow = { id, ticket, startNs: w.startNs, endNs, encoding };
     if (options?.reopen) {
-      // The next chunk starts right after this one: no sample belongs to both.
-      this.open.set(id, { startNs: endNs + 1 });
+      // The next window starts right after this one: no sample belongs to both.
+      w.startNs = endNs + 1;
     } else {
       this.open.delete(id);
     }
+    this.stats.windowsClosed += 1;
     return closed;
   }
 
-  closeWindow(id: number, options?: CloseOptions): boolean {
-    const closed = this.takeClose(id, options);
-    if (!closed) return false;
+  closeWindow(id: number, options?: CloseOptions | null): number | null {
+    const closed = this.takeClose(id, options, this.nextTicket);
+    if (!closed) return null;
+    this.nextTicket += 1;
     this.closed.push(closed);
     this.scheduleRotation();
-    return true;
+    return closed.ticket;
   }
 
-  closeWindowSync(id: number, options?: CloseOptions, _timeoutMs?: number): WindowResult | null {
-    const closed = this.takeClose(id, options);
+  closeWindowSync(id: number, options?: CloseOptions | null, _timeoutMs?: number | null): WindowResult | null {
+    const closed = this.takeClose(id, options, this.nextTicket);
     if (!closed) return null;
+    this.nextTicket += 1;
     this.rotate();
     const result = this.result(closed);
     this.stats.windowsDelivered += 1;
     this.afterDelivery();
     return result;
+  }
+
+  takeResults(): WindowResult[] {
+    const out = this.results;
+    this.results = [];
+    return out;
+  }
+
+  instanceId(): string {
+    return this.instance;
+  }
+
+  /** Cuts every chunked window whose period has passed, at its exact boundaries. */
+  private cutChunks(): void {
+    const now = nowNs();
+    let cut = false;
+    for (const [id, w] of this.open) {
+      if (!w.chunk) continue;
+      while (now >= w.startNs + w.chunk.periodNs) {
+        const endNs = w.startNs + w.chunk.periodNs;
+        this.closed.push({
+          id,
+          ticket: 0,
+          startNs: w.startNs,
+          endNs,
+          encoding: { kind: 'v2', chunk: { profilerId: w.chunk.profilerId, chunkId: randomHex32() } },
+        });
+        this.stats.chunksCut += 1;
+        w.startNs = endNs + 1;
+        cut = true;
+      }
+    }
+    if (cut) this.scheduleRotation();
+    if (![...this.open.values()].some((w) => w.chunk) && this.chunkTimer) {
+      clearInterval(this.chunkTimer);
+      this.chunkTimer = undefined;
+    }
+  }
+
+  private ensureChunkTimer(): void {
+    if (this.chunkTimer) return;
+    this.chunkTimer = setInterval(() => this.cutChunks(), 50);
+    this.chunkTimer.unref();
   }
 
   private scheduleRotation(): void {
@@ -464,11 +589,17 @@ export class InspectorBinding implements NativeBinding {
     const ready = this.closed;
     this.closed = [];
     for (const w of ready) {
-      const result = this.result(w);
+      this.results.push(this.result(w));
       this.stats.windowsDelivered += 1;
-      this.onWindow?.(result.id, result.kind, result.data);
     }
     this.afterDelivery();
+    if (ready.length > 0 && !this.readyPending) {
+      this.readyPending = true;
+      setImmediate(() => {
+        this.readyPending = false;
+        this.onReady?.();
+      });
+    }
   }
 
   private afterDelivery(): void {
@@ -516,38 +647,48 @@ export class InspectorBinding implements NativeBinding {
 
   private result(w: ClosedWindow): WindowResult {
     const slice = this.slice(w);
-    const encoding = w.options.encoding ?? 'raw';
-    if (encoding === 'raw') {
-      const stateOf = new Map<number, VmState>();
-      const raw = this.samples.filter((s) => s.tsNs >= w.startNs && s.tsNs <= w.endNs);
-      raw.forEach((s, i) => stateOf.set(i, s.state));
-      const data = JSON.stringify({
-        id: w.id,
-        complete: true,
-        activeThreadId: this.threadId,
-        startNs: w.startNs,
-        endNs: w.endNs,
-        startUnixMs: Number(this.anchor.unix + (BigInt(w.startNs) - this.anchor.mono)) / 1e6,
-        frames: slice.frames,
-        stacks: slice.stacks,
-        samples: slice.samples.map((s, i) => ({ tsNs: s.tsNs, threadId: s.threadId, stackId: s.stackId, state: stateOf.get(i) })),
-        threadNames: { [String(this.threadId)]: this.threadName },
-      });
-      return { id: w.id, kind: RESULT_RAW, data };
+    const base = {
+      id: w.id,
+      ticket: w.ticket,
+      complete: true,
+      samples: slice.samples.length,
+      startNs: w.startNs,
+      endNs: w.endNs,
+      ...(w.encoding.kind === 'v2' ? { chunkId: w.encoding.chunk.chunkId } : {}),
+    };
+    const done = (kind: ResultKind, data: string): WindowResult => ({ ...base, kind, data });
+    if (w.encoding.kind === 'raw') {
+      const states = this.samples.filter((s) => s.tsNs >= w.startNs && s.tsNs <= w.endNs).map((s) => s.state);
+      return done(
+        'raw',
+        JSON.stringify({
+          id: w.id,
+          complete: true,
+          activeThreadId: this.threadId,
+          startNs: w.startNs,
+          endNs: w.endNs,
+          startUnixMs: Number(this.anchor.unix + (BigInt(w.startNs) - this.anchor.mono)) / 1e6,
+          frames: slice.frames,
+          stacks: slice.stacks,
+          samples: slice.samples.map((s, i) => ({ tsNs: s.tsNs, threadId: s.threadId, stackId: s.stackId, state: states[i] })),
+          threadNames: { [String(this.threadId)]: this.threadName },
+        }),
+      );
     }
     try {
       const meta = this.meta;
       if (!meta) throw new Rejection('invalid_field', 'no profile metadata was set (setProfileMeta)');
-      if (!w.options.meta) throw new Error('this encoding needs its metadata');
       const data =
-        encoding === 'v1'
-          ? encodeV1(slice, meta, JSON.parse(w.options.meta) as TransactionJson, this.threadId, this.anchor, this.measurements(w))
-          : encodeV2(slice, meta, JSON.parse(w.options.meta) as ChunkJson, this.anchor, this.measurements(w));
-      return { id: w.id, kind: RESULT_ENCODED, data };
+        w.encoding.kind === 'v1'
+          ? encodeV1(slice, meta, w.encoding.txn, this.threadId, this.anchor, this.measurements(w))
+          : encodeV2(slice, meta, w.encoding.chunk, this.anchor, this.measurements(w));
+      return done('encoded', data);
     } catch (err) {
-      const reason = err instanceof Rejection ? err.reason : 'invalid_field';
-      const message = err instanceof Error ? err.message : String(err);
-      return { id: w.id, kind: RESULT_REJECTED, data: JSON.stringify({ reason, message, samples: slice.samples.length }) };
+      if (!(err instanceof Rejection)) {
+        this.stats.windowsFailed += 1;
+        return done('failed', JSON.stringify({ message: err instanceof Error ? err.message : String(err) }));
+      }
+      return done('rejected', JSON.stringify({ reason: err.reason, message: err.message, samples: slice.samples.length }));
     }
   }
 
@@ -570,6 +711,8 @@ export class InspectorBinding implements NativeBinding {
 
   shutdown(): void {
     this.cancelLinger();
+    if (this.chunkTimer) clearInterval(this.chunkTimer);
+    this.chunkTimer = undefined;
     if (this.rotateTimer) clearTimeout(this.rotateTimer);
     this.rotateTimer = undefined;
     if (this.rotationTimer) clearInterval(this.rotationTimer);
@@ -588,7 +731,7 @@ export class InspectorBinding implements NativeBinding {
     return [Number(this.anchor.mono), Number(this.anchor.unix)];
   }
 
-  validateEnvelope(_bytes: Uint8Array, _gzip?: boolean): ValidatedEnvelope {
+  validateEnvelope(_bytes: Uint8Array, _gzip?: boolean | null): ValidatedEnvelope {
     throw new Error('ferroprof: validateEnvelope needs the native addon; this process runs the inspector backend');
   }
 
@@ -617,7 +760,7 @@ export class InspectorBinding implements NativeBinding {
     Object.assign(this.config, Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'eagerLogging')));
   }
 
-  getStats(): SamplerStats {
+  getStats(): NativeStats {
     return {
       ...this.stats,
       samplesHeld: this.samples.length,
