@@ -179,6 +179,7 @@ export class InspectorBinding implements NativeBinding {
   private nextProfile = 1;
   private finished: CpuProfile | undefined;
   private rotationTimer: NodeJS.Timeout | undefined;
+  private resourceTimer: NodeJS.Timeout | undefined;
   private hz = 0;
   private consumers = 0;
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -271,6 +272,9 @@ export class InspectorBinding implements NativeBinding {
       this.prune();
     }, this.config.rotationIntervalMs * 20);
     this.rotationTimer.unref();
+    // CPU and memory at 10 Hz, as the native worker reads them.
+    this.resourceTimer = setInterval(() => this.readResources(), 100);
+    this.resourceTimer.unref();
   }
 
   /** Starts the next profile, then ends the running one: no gap. Returns the samples taken. */
@@ -293,6 +297,8 @@ export class InspectorBinding implements NativeBinding {
     this.hz = 0;
     if (this.rotationTimer) clearInterval(this.rotationTimer);
     this.rotationTimer = undefined;
+    if (this.resourceTimer) clearInterval(this.resourceTimer);
+    this.resourceTimer = undefined;
     this.stats.samplerStops += 1;
     this.ingest(profile);
     this.readResources();
@@ -480,6 +486,8 @@ export class InspectorBinding implements NativeBinding {
     this.ensureRunning(this.hz || this.config.defaultHz);
     const id = this.nextId++;
     this.open.set(id, { startNs: nowNs(), chunk });
+    // CPU and memory readings at the window's edges, besides the 10 Hz ones.
+    this.readResources();
     this.stats.windowsOpened += 1;
     if (chunk) this.ensureChunkTimer();
     return id;
@@ -500,6 +508,7 @@ export class InspectorBinding implements NativeBinding {
     const w = this.open.get(id);
     if (!w) return null;
     const encoding = this.encodingOf(w, options);
+    this.readResources();
     const endNs = nowNs();
     const closed: ClosedWindow = { id, ticket, startNs: w.startNs, endNs, encoding };
     if (options?.reopen) {
@@ -717,6 +726,8 @@ export class InspectorBinding implements NativeBinding {
     this.rotateTimer = undefined;
     if (this.rotationTimer) clearInterval(this.rotationTimer);
     this.rotationTimer = undefined;
+    if (this.resourceTimer) clearInterval(this.resourceTimer);
+    this.resourceTimer = undefined;
     if (this.active >= 0) {
       try {
         this.endProfile(this.active);
