@@ -253,15 +253,19 @@ await close(5000);
 
 init({ tracesSampleRate: 1, profilesSampleRate: 1, localDir: 'chunk-out', _experiments: { profilerMode: 'continuous', chunkDurationMs: 300 } });
 startProfiler();
+// A raw window over the same sampler: the chunks must hold each of its samples once.
+const reference = openWindow();
 const end = performance.now() + 1200;
 while (performance.now() < end) {
   ${HOT}(10);
   await new Promise((r) => setImmediate(r));
 }
+const ref = await reference.close();
 stopProfiler();
 const backend = getProfilerStats().backend;
 await close(5000);
-console.log(JSON.stringify({ ...profilerBackend(), statsBackend: backend, samples: profile.samples.length, inStacks }));
+const refUnix = ref.samples.map((s) => ref.startUnixMs / 1000 + (s.tsNs - ref.startNs) / 1e9);
+console.log(JSON.stringify({ ...profilerBackend(), statsBackend: backend, samples: profile.samples.length, inStacks, refUnix }));
 `;
 
 const runners = [];
@@ -330,7 +334,8 @@ for (const dist of runners) {
     const r = runNode(['fallback.mjs']);
     if (r.status !== 0) throw new Error(`exit ${r.status ?? r.signal}\n${r.stdout}${r.stderr}`);
     summary = JSON.parse(r.stdout.trim().split('\n').pop());
-    if (summary.backend !== 'inspector' || summary.statsBackend !== 'inspector') throw new Error(JSON.stringify(summary));
+    const { refUnix: _ref, ...shown } = summary;
+    if (summary.backend !== 'inspector' || summary.statsBackend !== 'inspector') throw new Error(JSON.stringify(shown));
     if (summary.inStacks < 5) throw new Error(`${HOT} is in only ${summary.inStacks} of ${summary.samples} samples`);
     const lines = r.stderr.split('\n').filter((l) => l.includes('inspector backend'));
     if (lines.length !== 1 || !new RegExp(`ABI ${dist.abi}`).test(lines[0])) throw new Error(`log: ${r.stderr}`);
@@ -365,12 +370,23 @@ for (const dist of runners) {
     const chunks = files.flatMap((b) => itemPayloads(b, 'profile_chunk'));
     chunks.sort((a, b) => a.profile.samples[0].timestamp - b.profile.samples[0].timestamp);
     if (chunks.length < 2) throw new Error(`${chunks.length} chunks`);
-    for (let i = 1; i < chunks.length; i++) {
-      const gap = chunks[i].profile.samples[0].timestamp - chunks[i - 1].profile.samples.at(-1).timestamp;
-      if (!(gap > 0 && gap < 0.1)) throw new Error(`chunk ${i} starts ${(gap * 1000).toFixed(1)} ms after chunk ${i - 1} ends`);
+    // Contiguous: each sample of the reference window is in exactly one chunk.
+    const chunked = chunks.flatMap((c) => c.profile.samples.map((x) => x.timestamp)).sort((a, b) => a - b);
+    if (new Set(chunked.map((x) => x.toFixed(6))).size !== chunked.length) throw new Error('a sample is in two chunks');
+    let j = 0;
+    let lost = 0;
+    for (const ts of summary.refUnix) {
+      while (j < chunked.length && chunked[j] < ts - 2e-6) j++;
+      if (j < chunked.length && Math.abs(chunked[j] - ts) <= 2e-6) j++;
+      else lost++;
+    }
+    if (summary.refUnix.length < 10 || lost > 0) throw new Error(`${lost} of ${summary.refUnix.length} reference samples in no chunk`);
+    for (const c of chunks) {
+      const span = c.profile.samples.at(-1).timestamp - c.profile.samples[0].timestamp;
+      if (span > 0.301) throw new Error(`a chunk spans ${(span * 1000).toFixed(1)} ms with chunkDurationMs 300`);
     }
     if (!chunks.some((c) => hotSamples(c) > 0)) throw new Error(`${HOT} is in no chunk`);
-    return `${chunks.length} chunks`;
+    return `${chunks.length} chunks holding all ${summary.refUnix.length} samples of a reference window`;
   });
 }
 

@@ -294,13 +294,13 @@ export class InspectorBinding implements NativeBinding {
     if (this.active < 0) return;
     const profile = this.endProfile(this.active);
     this.active = -1;
-    this.hz = 0;
     if (this.rotationTimer) clearInterval(this.rotationTimer);
     this.rotationTimer = undefined;
     if (this.resourceTimer) clearInterval(this.resourceTimer);
     this.resourceTimer = undefined;
     this.stats.samplerStops += 1;
     this.ingest(profile);
+    this.hz = 0;
     this.readResources();
   }
 
@@ -343,12 +343,21 @@ export class InspectorBinding implements NativeBinding {
     const deltas = profile.timeDeltas ?? [];
     let tUs = profile.startTime;
     let taken = 0;
+    const minGapNs = 1e9 / Math.max(1, this.hz || this.config.defaultHz) / 4;
     for (let i = 0; i < ids.length; i++) {
       tUs += deltas[i] ?? 0;
       const tsNs = Math.round(tUs * 1000);
       this.stats.samplesCopied += 1;
       if (tsNs <= this.lastTakenNs) {
         this.stats.samplesDuplicate += 1;
+        continue;
+      }
+      // V8 adds samples of the current stack when a profile starts, a fraction of an
+      // interval apart (a burst of them on some Node lines while the new profiler logs
+      // the heap's code); as in the native backend, they are dropped so the delivered
+      // rate is the configured one.
+      if (tsNs - this.lastTakenNs < minGapNs) {
+        this.stats.samplesNearDuplicate += 1;
         continue;
       }
       this.lastTakenNs = tsNs;
