@@ -165,6 +165,7 @@ function emptyStats(): NativeStats {
     jsNsP50: 0,
     jsNsP99: 0,
     samplingHz: 0,
+    deliveredHz: 0,
   };
 }
 
@@ -556,6 +557,11 @@ export class InspectorBinding implements NativeBinding {
     return out;
   }
 
+  /** The native fault-injection hook: this backend has no worker thread to fault. */
+  injectFault(): void {
+    throw new Error('ferroprof: injectFault needs the native addon; this process runs the inspector backend');
+  }
+
   instanceId(): string {
     return this.instance;
   }
@@ -780,9 +786,19 @@ export class InspectorBinding implements NativeBinding {
     Object.assign(this.config, Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'eagerLogging')));
   }
 
+  /** Samples per second over the last few seconds of held samples (0 with fewer than 10). */
+  private deliveredHz(): number {
+    if (this.active < 0) return 0;
+    const recent = this.samples.slice(-200);
+    if (recent.length < 10) return 0;
+    const span = recent[recent.length - 1]!.tsNs - recent[0]!.tsNs;
+    return span > 0 ? ((recent.length - 1) * 1e9) / span : 0;
+  }
+
   getStats(): NativeStats {
     return {
       ...this.stats,
+      deliveredHz: this.deliveredHz(),
       samplesHeld: this.samples.length,
       bytesHeld: this.samples.length * SAMPLE_BYTES,
       samplingHz: this.active >= 0 ? this.hz : 0,
