@@ -308,12 +308,19 @@ for (const dist of runners) {
   });
   check(`${label}: unsupported ABI: NativeBindingError, profiling falls back to node:inspector`, () => {
     writeFileSync(join(project, 'abi999.mjs'), UNSUPPORTED_ABI_PROGRAM);
-    const out = runNode(['abi999.mjs']);
-    if (!out.startsWith('CLEAR')) throw new Error(out);
-    if (!/ABI 999/.test(out) || !/FERROPROF_BUILD_FROM_SOURCE=1/.test(out)) throw new Error(`unclear message: ${out}`);
-    const fallback = JSON.parse(out.split('\n').find((l) => l.startsWith('FALLBACK ')).slice(9));
-    if (fallback.backend !== 'inspector') throw new Error(`backend ${fallback.backend}`);
-    if (fallback.inStacks < 5) throw new Error(`${HOT} is in only ${fallback.inStacks} samples`);
+    // Under emulation on a loaded machine, V8's first profile can start late enough to
+    // miss the 200 ms of work: a second run decides (the checks themselves stay).
+    const attempts = isNative(dist.target) ? 1 : 2;
+    let fallback;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const out = runNode(['abi999.mjs']);
+      if (!out.startsWith('CLEAR')) throw new Error(out);
+      if (!/ABI 999/.test(out) || !/FERROPROF_BUILD_FROM_SOURCE=1/.test(out)) throw new Error(`unclear message: ${out}`);
+      fallback = JSON.parse(out.split('\n').find((l) => l.startsWith('FALLBACK ')).slice(9));
+      if (fallback.backend !== 'inspector') throw new Error(`backend ${fallback.backend}`);
+      if (fallback.inStacks >= 5) break;
+      if (attempt === attempts) throw new Error(`${HOT} is in only ${fallback.inStacks} samples`);
+    }
     return `fallback: ${fallback.inStacks} samples in ${HOT}`;
   });
 }
