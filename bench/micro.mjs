@@ -14,7 +14,7 @@
 //   window       per-window cost: 101 Hz, no windows vs one window per work unit
 //   transaction  per-transaction cost: no SDK vs tracing only vs every one profiled
 //   chunk        per-chunk encode (process CPU, the worker thread): 60 s vs 100 ms chunks
-//   idle         idle cost of the logging mode: none vs eager (default) vs lazy, on
+//   idle         idle cost of the logging mode: none vs eager vs lazy (default), on
 //                compile- and API-heavy work, nothing sampled
 //   idle-api     the same on C++ crossings only (JSON, Buffer), no compiling
 import { execFileSync } from 'node:child_process';
@@ -101,8 +101,9 @@ if (process.env.MICRO_CHILD) {
       return { chunks: s.chunksSent };
     };
   } else if (cfg.variant === 'eager' || cfg.variant === 'lazy') {
-    if (cfg.variant === 'lazy') fp.configureSampler({ eagerLogging: false });
-    fp.getSamplerStats(); // attached; the eager profiler exists, nothing is sampled
+    // Attached either way; eager: the profiler exists (as when the SDK has profiling
+    // configured), lazy (the default): none until a start. Nothing is sampled.
+    fp.configureSampler({ eagerLogging: cfg.variant === 'eager' });
   }
 
   // The idle case's work compiles code and crosses into C++ (what code logging and

@@ -101,9 +101,10 @@ export interface NativeConfig {
   /** Most bytes held by the store, samples plus stack table (1024 or more, default 64 MiB). */
   maxBytes?: number
   /**
-   * V8 code-event logging: `true` (default) creates each isolate's profiler
-   * eagerly when it attaches and keeps it, so no start walks the heap; `false`
-   * (lazy) costs nothing while idle but walks the heap at every cold start.
+   * V8 code-event logging: `true` creates this isolate's profiler now (and every
+   * isolate's as it attaches) and keeps it, so no start walks the heap, at an idle
+   * cost on compiling and C++ calls; `false` (default, lazy) costs nothing while
+   * idle but walks the heap at every cold start.
    */
   eagerLogging?: boolean
 }

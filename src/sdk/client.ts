@@ -142,10 +142,23 @@ export class Client implements TransactionSink {
     return { transport: new LocalTransport({ dir: this.options.localDir, logger: log }), kind: 'local' };
   }
 
+  /** Whether this client will profile: transaction profiles or continuous mode. */
+  private profilingConfigured(): boolean {
+    return (
+      this.options.profilerMode === 'continuous' ||
+      this.options.profilesSampler !== undefined ||
+      (this.options.profilesSampleRate ?? 0) > 0
+    );
+  }
+
   private sendProfileMeta(): void {
     try {
       // Transaction profiles start the shared sampler at the scheduler's frequency.
-      configureSampler({ defaultHz: this.options.scheduler.frequency });
+      // With profiling configured, the isolate's V8 profiler is created now, with
+      // eager code logging, while the heap is small: no later start walks a big heap
+      // (hundreds of ms on a warmed-up service). Without, nothing is created: eager
+      // logging taxes compiling and C++ calls even while nothing is sampled.
+      configureSampler({ defaultHz: this.options.scheduler.frequency, eagerLogging: this.profilingConfigured() });
       setProfileMeta({
         sdk: { name: SDK_NAME, version: SDK_VERSION },
         runtime: { name: 'node', version: process.version },

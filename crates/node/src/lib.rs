@@ -353,9 +353,10 @@ pub struct NativeConfig {
     pub max_samples: Option<f64>,
     /// Most bytes held by the store, samples plus stack table (1024 or more, default 64 MiB).
     pub max_bytes: Option<f64>,
-    /// V8 code-event logging: `true` (default) creates each isolate's profiler
-    /// eagerly when it attaches and keeps it, so no start walks the heap; `false`
-    /// (lazy) costs nothing while idle but walks the heap at every cold start.
+    /// V8 code-event logging: `true` creates this isolate's profiler now (and every
+    /// isolate's as it attaches) and keeps it, so no start walks the heap, at an idle
+    /// cost on compiling and C++ calls; `false` (default, lazy) costs nothing while
+    /// idle but walks the heap at every cold start.
     pub eager_logging: Option<bool>,
 }
 
@@ -408,12 +409,19 @@ pub fn configure(options: NativeConfig) -> Result<()> {
         c.engine.limits.max_bytes = v as usize;
     }
     let stop_eager = options.eager_logging == Some(false) && c.eager_logging;
+    let start_eager = options.eager_logging == Some(true) && !c.eager_logging;
     if let Some(v) = options.eager_logging {
         c.eager_logging = v;
     }
     rt.set_config(c);
-    if stop_eager {
-        with_sampler(|s| s.drop_idle_profiler());
+    if stop_eager || start_eager {
+        // An idle profiler of the other mode is replaced (eager: created now).
+        with_sampler(|s| {
+            s.drop_idle_profiler();
+            if start_eager {
+                s.ensure_profiler();
+            }
+        });
     }
     Ok(())
 }

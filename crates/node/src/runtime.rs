@@ -28,9 +28,11 @@ pub struct Config {
     pub max_window_wait: Duration,
     /// Bounds and naming of the worker's state machine.
     pub engine: EngineConfig,
-    /// Create each isolate's V8 profiler with eager code logging when it attaches
-    /// (while its heap is still small) and keep it for the life of the isolate, so no
-    /// later start walks the heap; `false` creates it lazily at the first start.
+    /// Create each isolate's V8 profiler with eager code logging as soon as it is
+    /// attached (or when this is switched on) and keep it for the life of the isolate,
+    /// so no later start walks the heap. Off by default: eager logging taxes
+    /// compiling and C++ calls even while nothing is sampled, so it is for processes
+    /// that will profile (the SDK switches it on when profiling is configured).
     pub eager_logging: bool,
 }
 
@@ -47,7 +49,7 @@ impl Default for Config {
                     .map(|d| d.to_string_lossy().into_owned()),
                 ..EngineConfig::default()
             },
-            eager_logging: true,
+            eager_logging: false,
         }
     }
 }

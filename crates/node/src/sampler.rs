@@ -125,7 +125,8 @@ pub fn attach(
     SAMPLER.with(|cell| *cell.borrow_mut() = Some(sampler));
     // With lazy code logging every cold start walks the heap (hundreds of ms on a
     // warmed-up service); an eager profiler walks it once, now, while it is small, and
-    // is kept for the life of the isolate so that every later start is cheap.
+    // is kept for the life of the isolate so that every later start is cheap. (A
+    // worker loaded after the SDK configured profiling gets one at once.)
     if rt.config().eager_logging {
         with_sampler(|s| s.ensure_profiler());
     }
@@ -267,8 +268,8 @@ impl IsolateSampler {
         }
     }
 
-    /// Disposes an idle profiler (after `eagerLogging: false`): the next start makes a
-    /// lazy one. A running sampler keeps its profiler.
+    /// Disposes an idle profiler (when the logging mode changes): the next one is made
+    /// in the new mode. A running sampler keeps its profiler.
     pub fn drop_idle_profiler(&mut self) {
         if self.current.is_none() {
             self.profiler = None;
