@@ -57,7 +57,7 @@ for (let i = 1; i <= runs; i++) {
   await ingest.close();
   if (problems.length > 0 && !(r.signal || r.code !== 0)) failures++;
   const s = r.result?.stats;
-  const detail = s ? `${s.chunksSent} chunks, ${s.samplesReceived} samples, threads ${r.result.workerThreadIds.join(',')}` : '';
+  const detail = s ? `${s.chunksSent} chunks, ${s.samplesCopied} samples, threads ${r.result.workerThreadIds.join(',')}` : '';
   console.log(`${problems.length === 0 ? 'ok  ' : 'FAIL'} run ${i}/${runs} (${((Date.now() - t0) / 1000).toFixed(1)} s) ${detail}`);
   for (const p of problems) console.log(`     ${p}`);
 }

@@ -19,11 +19,11 @@ import { isMainThread, threadId } from 'node:worker_threads';
 
 import { getRootSpan, spanIsSampled, spanToJSON } from '@sentry/core';
 
-import { RESULT_ENCODED, RESULT_REJECTED } from '../native-types.js';
-import type { SamplerStats } from '../native-types.js';
 import {
   DEFAULT_FREQUENCY_HZ,
+  type SamplerStats,
   closeWindowAs,
+  failureText,
   getSamplerStats,
   openWindowId,
   setProfileMeta,
@@ -411,12 +411,12 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     });
     record.outcome = closeWindowAs(id, { encoding: 'v1', meta }).then(
       (result): Outcome => {
-        if (result.kind === RESULT_ENCODED) return { kind: 'encoded', payload: result.data };
-        if (result.kind === RESULT_REJECTED) {
+        if (result.kind === 'encoded') return { kind: 'encoded', payload: result.data };
+        if (result.kind === 'rejected') {
           const r = JSON.parse(result.data) as { reason: string; message: string };
           return { kind: 'rejected', reason: r.reason, message: r.message };
         }
-        return { kind: 'failed', message: `unexpected result kind ${result.kind}` };
+        return { kind: 'failed', message: failureText(result) };
       },
       (err: unknown): Outcome => ({ kind: 'failed', message: errorLine(err) }),
     );
