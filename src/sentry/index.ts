@@ -160,6 +160,8 @@ const THREAD_ID = String(threadId);
 const PROFILE_WAIT_MS = 15_000;
 const WORKER_ANSWER_WAIT_MS = 1000;
 const MAX_PENDING_PROFILES = 256;
+/** A profile whose transaction is never captured (dropped by a processor) is forgotten after this. */
+const PROFILE_FORGET_MS = 60_000;
 
 let current: FerroprofProfilerImpl | undefined;
 
@@ -409,6 +411,11 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
       traceId: span.spanContext().traceId,
       activeThreadId: threadId,
     });
+    const spanId = span.spanContext().spanId;
+    const forget = setTimeout(() => {
+      if (this.profiles.get(spanId) === record) this.profiles.delete(spanId);
+    }, PROFILE_FORGET_MS);
+    forget.unref();
     record.outcome = closeWindowAs(id, { encoding: 'v1', meta }).then(
       (result): Outcome => {
         if (result.kind === 'encoded') return { kind: 'encoded', payload: result.data };
@@ -473,7 +480,10 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
       const contexts = (event.contexts ??= {});
       contexts.profile = { ...(contexts.profile ?? {}), profile_id: record.profileId };
       this.setThreadData(event);
-      this.readyProfiles.set(event.event_id, payload);
+      const eventId = event.event_id;
+      this.readyProfiles.set(eventId, payload);
+      // Dropped after processing (beforeSendTransaction, sampling): no envelope comes.
+      setTimeout(() => this.readyProfiles.delete(eventId), PROFILE_FORGET_MS).unref();
       return event;
     }
     if (outcome?.kind === 'rejected' && outcome.reason === 'not_enough_samples') {

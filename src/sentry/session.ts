@@ -199,6 +199,9 @@ export class SessionClient implements ProcessSession {
   private waiting: (() => void)[] = [];
   private sent = 0;
   private answered = 0;
+  /** Set when a wait for the host timed out and no host ever answered: waits stop. */
+  private noHost = false;
+  private hostSeen = false;
   private readonly onExit = (): void => {
     for (const key of this.asks) this.send(key, false);
   };
@@ -248,13 +251,21 @@ export class SessionClient implements ProcessSession {
   }
 
   settled(timeoutMs: number): Promise<void> {
-    if (this.answered >= this.sent || !this.channel) return Promise.resolve();
+    if (this.answered >= this.sent || !this.channel || this.noHost) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         resolve();
       };
-      const timer = setTimeout(done, timeoutMs);
+      const timer = setTimeout(() => {
+        if (!this.hostSeen && !this.noHost) {
+          this.noHost = true;
+          console.warn(
+            "ferroprof: this worker's profiling session is hosted by the main thread, which has no ferroprofIntegration(); add it to the main thread's Sentry.init",
+          );
+        }
+        done();
+      }, timeoutMs);
       this.waiting.push(done);
     });
   }
@@ -279,6 +290,8 @@ export class SessionClient implements ProcessSession {
       return;
     }
     if (msg.t !== 'state') return;
+    this.hostSeen = true;
+    this.noHost = false;
     this.profilerId = msg.profilerId;
     this.running = msg.running;
     this.hostSampled = msg.sampled;
