@@ -93,7 +93,7 @@ for (const v of variants) {
     const chunks = ingest.payloads('profile_chunk');
     t.is(chunks.length, 1, 'one chunk: the session from start to stop');
     const chunk = chunks[0];
-    t.true(samplesIn(chunk, 'busyManualFunction') >= 10, `${samplesIn(chunk, 'busyManualFunction')} samples in busyManualFunction`);
+    t.true(samplesIn(chunk, 'busyManualFunction') >= 5, `${samplesIn(chunk, 'busyManualFunction')} samples in busyManualFunction`);
     t.is(chunk.client_sdk.name, 'sentry.javascript.node');
     const byName = Object.fromEntries(linked(ingest).map((x) => [x.name, x]));
     t.is(byName['manual-root']?.profilerId, chunk.profiler_id, 'the root is linked to the chunk');
@@ -114,12 +114,13 @@ for (const v of variants) {
     t.is(profilerIds.size, 1, 'one profiler_id for the session');
     const inAll = (name) => chunks.reduce((n, c) => n + samplesIn(c, name), 0);
     for (const name of ['busyRootA', 'busyAfterChild', 'busyRootB', 'busyRootC']) {
-      t.true(inAll(name) >= 3, `${inAll(name)} samples in ${name}`);
+      t.true(inAll(name) >= 2, `${inAll(name)} samples in ${name}`);
     }
     // Between the end of the last root span and the next root span nothing is sampled.
     const { bEnd, cStart } = result.marks;
     const inGap = chunks.flatMap((c) => c.profile.samples).filter((s) => s.timestamp > bEnd + 0.06 && s.timestamp < cStart - 0.06);
-    t.is(inGap.length, 0, 'no samples while no root span is active');
+    t.is(inGap.length, 0, 'no samples while no sampled root span is active');
+    t.is(inAll('busyUnsampledRoot'), 0, 'an unsampled root span does not start the profiler');
     const byName = Object.fromEntries(linked(ingest).map((x) => [x.name, x]));
     for (const name of ['root-a', 'root-b', 'root-c']) t.is(byName[name]?.profilerId, [...profilerIds][0], `${name} is linked`);
   });
@@ -130,7 +131,7 @@ for (const v of variants) {
     t.true(chunks.length >= 1);
     const profilerId = chunks[0].profiler_id;
     const total = chunks.reduce((n, c) => n + samplesIn(c, 'busyHttpHandler'), 0);
-    t.true(total >= 8, `${total} samples in the request handler`);
+    t.true(total >= 4, `${total} samples in the request handler`);
     const requests = linked(ingest).filter((x) => /^GET\b/.test(x.name ?? ''));
     t.true(requests.length >= 8, `${requests.length} request spans or transactions`);
     for (const r of requests) {
@@ -152,7 +153,7 @@ for (const v of variants) {
     const workerSamples = chunk.profile.samples.filter(
       (s) => s.thread_id === workerId && stacks[s.stack_id].some((f) => frames[f].function === 'busyWorkerFunction'),
     ).length;
-    t.true(workerSamples >= 10, `${workerSamples} samples of the worker in busyWorkerFunction`);
+    t.true(workerSamples >= 8, `${workerSamples} samples of the worker in busyWorkerFunction`);
     const byName = Object.fromEntries(linked(ingest).map((x) => [x.name, x]));
     t.is(byName['worker-root']?.profilerId, chunk.profiler_id, 'the worker\'s root span is linked to the process session');
     t.is(byName['worker-root']?.threadId, workerId);
@@ -173,7 +174,7 @@ for (const v of [variants[0], variants[2]]) {
       t.is(profile.transaction.name, txn.transaction, 'the profile carries the transaction\'s final name');
       t.is(profile.transaction.trace_id, txn.contexts.trace.trace_id);
       t.is(txn.contexts.profile.profile_id, profile.event_id);
-      t.true(samplesIn(profile, 'busyTxnFunction') >= 5, `${samplesIn(profile, 'busyTxnFunction')} samples`);
+      t.true(samplesIn(profile, 'busyTxnFunction') >= 3, `${samplesIn(profile, 'busyTxnFunction')} samples`);
     }
     const names = ingest.payloads('transaction').map((x) => x.transaction).sort();
     t.deepEqual(names, ['skip-me', 'too-short', 'txn-0', 'txn-1', 'txn-2']);
@@ -187,7 +188,7 @@ test.serial('10.x: start()/stop() profile with no profiling option at all, as wi
   const { ingest } = await run(t, 10, 'legacyManual');
   const chunks = ingest.payloads('profile_chunk');
   t.is(chunks.length, 1);
-  t.true(samplesIn(chunks[0], 'busyManualFunction') >= 8);
+  t.true(samplesIn(chunks[0], 'busyManualFunction') >= 4);
 });
 
 test.serial('10.x: the issue-20029 scenario, short: 4 workers, nested spans, allocation, 1001 Hz', async (t) => {

@@ -313,7 +313,7 @@ for (const major of majors) {
         const chunks = ingest.payloads('profile_chunk');
         if (chunks.length !== 1) throw new Error(`${chunks.length} chunks`);
         const hot = samplesIn(chunks[0], HOT);
-        if (hot < 10) throw new Error(`${hot} samples in ${HOT}`);
+        if (hot < 5) throw new Error(`${hot} samples in ${HOT}`);
         const txn = ingest.payloads('transaction').find((x) => x.transaction === 'packed-root');
         const span = ingest.items('span').flatMap((i) => i.json?.items ?? []).find((s) => s.name === 'packed-root');
         const link = txn?.contexts?.profile?.profiler_id ?? span?.attributes?.['sentry.profiler_id']?.value;
