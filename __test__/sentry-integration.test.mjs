@@ -3,11 +3,13 @@
 // helpers/sentry-app.mjs), sending to the local ingest. Every envelope that reaches the
 // ingest is checked with validateEnvelope (Sentry's ingestion rules).
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 
 import { validateEnvelope } from '../dist/index.js';
 import { ferroprofIntegration, getProfilerStats } from '../dist/sentry.js';
 import { invalidEnvelopes, samplesIn, startIngest } from './helpers/ingest.mjs';
-import { SENTRY_MAJORS, runApp, sentryVersion } from './helpers/sentry-app.mjs';
+import { SENTRY_MAJORS, root, runApp, sentryApp, sentryVersion } from './helpers/sentry-app.mjs';
 
 /** Spans of 11.x streamed envelopes. */
 function streamedSpans(ingest) {
@@ -200,3 +202,16 @@ test.serial('10.x: the issue-20029 scenario, short: 4 workers, nested spans, all
   for (const id of result.workerThreadIds.map(String)) t.true(threads.has(id), `worker thread ${id} is in the chunks`);
   t.is(result.stats.workerPanics, 0);
 });
+
+for (const major of SENTRY_MAJORS) {
+  test.serial(`${major}.x: the integration type-checks in Sentry.init (strict TypeScript)`, (t) => {
+    const app = sentryApp(major);
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const r = spawnSync(
+      process.execPath,
+      [tsc, '--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', 'types-check.ts'],
+      { cwd: app, encoding: 'utf8', timeout: 120_000 },
+    );
+    t.is(r.status, 0, `tsc:\n${r.stdout}${r.stderr}`);
+  });
+}

@@ -104,7 +104,8 @@ export interface FerroprofSentryIntegration {
   name: typeof INTEGRATION_NAME;
   _profiler: FerroprofProfiler;
   setup(client: unknown): void;
-  processEvent(event: unknown, hint: unknown, client: unknown): unknown;
+  /** Adds the profile (or the link to the chunks) to transaction events; other events pass. */
+  processEvent<E>(event: E, hint: unknown, client: unknown): E | PromiseLike<E>;
 }
 
 // --- the slice of @sentry/core's types this integration uses (the same in 10.x and 11.x) ---
@@ -624,8 +625,8 @@ export function ferroprofIntegration(options: FerroprofIntegrationOptions = {}):
     setup(client: unknown) {
       profiler.setup(client as ClientLike);
     },
-    processEvent(event: unknown) {
-      return profiler.processEvent(event as EventLike);
+    processEvent<E>(event: E): E | PromiseLike<E> {
+      return profiler.processEvent(event as EventLike) as E | PromiseLike<E>;
     },
   };
 }
