@@ -163,6 +163,23 @@ for (const v of variants) {
   });
 }
 
+for (const v of variants) {
+  test.serial(`${v.label}: trace lifecycle driven by a worker's root spans alone`, async (t) => {
+    const { ingest, result } = await run(t, v.major, 'workerTrace', v.env);
+    const [workerId] = result.workerThreadIds.map(String);
+    const chunks = ingest.payloads('profile_chunk');
+    t.true(chunks.length >= 1, 'the host ran the session while the worker asked for it');
+    const inWorker = chunks.reduce((n, c) => {
+      const { frames, stacks, samples } = c.profile;
+      return n + samples.filter((s) => s.thread_id === workerId && stacks[s.stack_id].some((f) => frames[f].function === 'busyWorkerFunction')).length;
+    }, 0);
+    t.true(inWorker >= 5, `${inWorker} samples of the worker in busyWorkerFunction`);
+    const byName = Object.fromEntries(linked(ingest).map((x) => [x.name, x]));
+    t.is(byName['worker-root']?.profilerId, chunks[0].profiler_id, 'the worker root span is linked');
+    t.is(result.stats.sessionRunning, false, 'the session stopped when the worker\'s last root span ended');
+  });
+}
+
 for (const v of [variants[0], variants[2]]) {
   test.serial(`${v.label}: per-transaction profiles ride in their transaction's envelope`, async (t) => {
     const { ingest, result } = await run(t, v.major, 'txn', v.env);
