@@ -180,6 +180,17 @@ for (const v of variants) {
   });
 }
 
+test.serial('10.x: a worker whose main thread has no ferroprofIntegration() is not profiled, says so once, and its spans still arrive', async (t) => {
+  const { ingest, stderr, result } = await run(t, 10, 'workerNoHost');
+  t.is(ingest.payloads('profile_chunk').length, 0);
+  const lines = stderr.split('\n').filter((l) => l.includes('hosted by the main thread'));
+  t.is(lines.length, 1, stderr);
+  const worker = ingest.payloads('transaction').find((x) => x.transaction === 'worker-root');
+  t.truthy(worker, 'the worker transaction was sent');
+  t.is(worker.contexts.profile, undefined, 'and is not linked to any profile');
+  t.is(result.stats.role, 'none');
+});
+
 for (const v of [variants[0], variants[2]]) {
   test.serial(`${v.label}: per-transaction profiles ride in their transaction's envelope`, async (t) => {
     const { ingest, result } = await run(t, v.major, 'txn', v.env);

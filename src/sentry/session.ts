@@ -40,6 +40,8 @@ type Message =
 
 const CHANNEL = 'ferroprof:sentry-session:v1';
 const MAX_INTERVALS = 32;
+/** How long a worker waits for the main thread's host to answer before it says there is none. */
+const HOST_ANSWER_MS = 1000;
 
 function nowSec(): number {
   return Date.now() / 1000;
@@ -236,6 +238,21 @@ export class SessionClient implements ProcessSession {
       if (last) last.end = nowSec();
     }
     this.send(key, on);
+    if (on && !this.hostSeen) {
+      const timer = setTimeout(() => this.checkHost(), HOST_ANSWER_MS);
+      timer.unref();
+    }
+  }
+
+  private checkHost(): void {
+    if (this.hostSeen || this.noHost) return;
+    this.noHost = true;
+    console.warn(
+      "ferroprof: this worker's profiling session is hosted by the main thread, which has no ferroprofIntegration(); add it to the main thread's Sentry.init",
+    );
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const w of waiting) w();
   }
 
   private send(key: string, on: boolean): void {
@@ -258,12 +275,7 @@ export class SessionClient implements ProcessSession {
         resolve();
       };
       const timer = setTimeout(() => {
-        if (!this.hostSeen && !this.noHost) {
-          this.noHost = true;
-          console.warn(
-            "ferroprof: this worker's profiling session is hosted by the main thread, which has no ferroprofIntegration(); add it to the main thread's Sentry.init",
-          );
-        }
+        this.checkHost();
         done();
       }, timeoutMs);
       this.waiting.push(done);
