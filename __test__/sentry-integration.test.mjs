@@ -214,6 +214,26 @@ for (const v of [variants[0], variants[2]]) {
   });
 }
 
+for (const major of SENTRY_MAJORS) {
+  test.serial(`${major}.x: chunks of one session follow each other with no gap and no overlap`, async (t) => {
+    const { ingest } = await run(t, major, 'chunks');
+    const chunks = ingest
+      .payloads('profile_chunk')
+      .map((c) => c.profile.samples.map((s) => Number(s.timestamp)))
+      .filter((ts) => ts.length > 0)
+      .sort((a, b) => a[0] - b[0]);
+    t.true(chunks.length >= 3, `${chunks.length} chunks of 300 ms over 1.2 s`);
+    let maxInside = 0;
+    for (const ts of chunks) for (let i = 1; i < ts.length; i++) maxInside = Math.max(maxInside, ts[i] - ts[i - 1]);
+    for (let i = 1; i < chunks.length; i++) {
+      const before = chunks[i - 1];
+      const boundary = chunks[i][0] - before[before.length - 1];
+      t.true(boundary > 0, `chunk ${i} starts after chunk ${i - 1} ends (no sample in two chunks)`);
+      t.true(boundary <= Math.max(0.05, 1.5 * maxInside), `gap at boundary ${i}: ${(boundary * 1000).toFixed(1)} ms (largest inside a chunk ${(maxInside * 1000).toFixed(1)} ms)`);
+    }
+  });
+}
+
 test.serial('10.x: start()/stop() profile with no profiling option at all, as with nodeProfilingIntegration()', async (t) => {
   const { ingest } = await run(t, 10, 'legacyManual');
   const chunks = ingest.payloads('profile_chunk');
