@@ -334,8 +334,9 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
       this.activeRoots -= 1;
       if (this.activeRoots === 0) this.session?.want('trace', false);
     }
-    const record = this.profiles.get(span.spanContext().spanId);
-    if (record) this.finishProfile(record, span);
+    const context = span.spanContext();
+    const record = this.profiles.get(context.spanId);
+    if (record) this.finishProfile(record, context.spanId, context.traceId);
   }
 
   /** 11.x streamed spans: the link to the chunks is the `sentry.profiler_id` attribute. */
@@ -392,13 +393,14 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     };
     record.timer = setTimeout(() => {
       this.counters.profilesTimedOut += 1;
-      this.finishProfile(record, span);
+      const context = span.spanContext();
+      this.finishProfile(record, context.spanId, context.traceId);
     }, this.maxProfileDurationMs);
     record.timer.unref();
     this.profiles.set(span.spanContext().spanId, record);
   }
 
-  private finishProfile(record: ProfileRecord, span: SpanLike): void {
+  private finishProfile(record: ProfileRecord, spanId: string, traceId: string): void {
     const id = record.windowId;
     if (id === undefined) return;
     record.windowId = undefined;
@@ -409,10 +411,9 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
       profileId: record.profileId,
       id: record.idToken,
       name: record.nameToken,
-      traceId: span.spanContext().traceId,
+      traceId,
       activeThreadId: threadId,
     });
-    const spanId = span.spanContext().spanId;
     const forget = setTimeout(() => {
       if (this.profiles.get(spanId) === record) this.profiles.delete(spanId);
     }, PROFILE_FORGET_MS);
@@ -466,9 +467,10 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
   }
 
   private async attachProfile(event: EventLike, record: ProfileRecord): Promise<EventLike> {
-    if (record.windowId !== undefined) {
-      // Captured before its root span ended (should not happen): the profile ends here.
-      clearTimeout(record.timer);
+    const traceId = event.contexts?.trace?.trace_id;
+    if (record.windowId !== undefined && typeof spanIdOf(event) === 'string' && typeof traceId === 'string') {
+      // Captured before its root span ended: the profile ends here.
+      this.finishProfile(record, spanIdOf(event) as string, traceId);
     }
     const outcome = await withTimeout(record.outcome, PROFILE_WAIT_MS);
     const client = this.client;
@@ -592,6 +594,10 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
       frequency: this.frequency,
     };
   }
+}
+
+function spanIdOf(event: EventLike): unknown {
+  return event.contexts?.trace?.span_id;
 }
 
 function dsnString(dsn: unknown): string {
