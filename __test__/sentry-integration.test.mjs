@@ -89,6 +89,35 @@ test('the integration object has the incumbent\'s contract, and frequency is che
   t.is(typeof stats.samplesCopied, 'number');
 });
 
+test.serial('a rate out of [0, 1] is reported once and treated as 0 (the session is not sampled)', (t) => {
+  const hooks = new Map();
+  const client = {
+    getOptions: () => ({ profileSessionSampleRate: 5, environment: 'test' }),
+    getDsn: () => undefined,
+    getSdkMetadata: () => ({ sdk: { name: 'sentry.javascript.node', version: '0.0.0-test' } }),
+    on: (hook, fn) => hooks.set(hook, fn),
+    sendEnvelope: () => t.fail('nothing may be sent'),
+  };
+  const warnings = [];
+  const original = console.warn;
+  console.warn = (line) => warnings.push(String(line));
+  try {
+    const integration = ferroprofIntegration();
+    integration.setup(client);
+    integration._profiler.start();
+    const stats = getProfilerStats();
+    t.is(stats.role, 'host');
+    t.false(stats.sessionSampled);
+    t.false(stats.sessionRunning, 'an unsampled session does not start');
+    integration._profiler.stop();
+    hooks.get('close')();
+  } finally {
+    console.warn = original;
+  }
+  t.deepEqual(warnings, ['ferroprof: profileSessionSampleRate must be a number between 0 and 1, got 5; treating it as 0']);
+  t.true(['spanStart', 'spanEnd', 'processSpan', 'beforeEnvelope', 'flush', 'close'].every((h) => hooks.has(h)));
+});
+
 for (const v of variants) {
   test.serial(`${v.label}: manual lifecycle with Sentry.profiler.startProfiler()/stopProfiler()`, async (t) => {
     const { ingest, result } = await run(t, v.major, 'manual', v.env);

@@ -238,14 +238,21 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     const opt = <K extends keyof FerroprofIntegrationOptions>(key: K): unknown =>
       this.options[key] !== undefined ? this.options[key] : clientOptions[key];
 
-    this.profilesRate = rate(opt('profilesSampleRate')) ?? 0;
+    const checkedRate = (name: 'profilesSampleRate' | 'profileSessionSampleRate'): number | undefined => {
+      const value = opt(name);
+      if (value === undefined) return undefined;
+      const r = rate(value);
+      if (r === undefined) warn(`${name} must be a number between 0 and 1, got ${String(value)}; treating it as 0`);
+      return r ?? 0;
+    };
+    this.profilesRate = checkedRate('profilesSampleRate') ?? 0;
     const sampler = opt('profilesSampler');
     this.profilesSampler = typeof sampler === 'function' ? (sampler as FerroprofIntegrationOptions['profilesSampler']) : undefined;
     const lifecycle = opt('profileLifecycle');
     this.lifecycle = lifecycle === 'trace' ? 'trace' : 'manual';
     const perTransaction = this.profilesSampler !== undefined || this.profilesRate > 0;
     // As with @sentry/profiling-node: with no rate at all, start()/stop() profile unsampled.
-    const sessionRate = rate(opt('profileSessionSampleRate')) ?? (perTransaction || lifecycle !== undefined ? 0 : 1);
+    const sessionRate = checkedRate('profileSessionSampleRate') ?? (perTransaction || lifecycle !== undefined ? 0 : 1);
     this.sessionSampled = sessionRate > 0 && Math.random() < sessionRate;
 
     this.setMeta(client);
