@@ -1,7 +1,13 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', cli: 'src/cli-bin.ts', 'cli-lib': 'src/cli/index.ts', preload: 'src/preload.ts' },
+  entry: {
+    index: 'src/index.ts',
+    cli: 'src/cli-bin.ts',
+    'cli-lib': 'src/cli/index.ts',
+    preload: 'src/preload.ts',
+    sentry: 'src/sentry/index.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
@@ -10,4 +16,7 @@ export default defineConfig({
   shims: true,
   target: 'node20',
   platform: 'node',
+  // ferroprof/sentry runs inside the application's own @sentry/node: its @sentry/core
+  // (one global carrier per copy) must be the application's, never a bundled one.
+  external: ['@sentry/core', '@sentry/node'],
 });

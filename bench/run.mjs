@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // ferroprof benchmarks, side by side with @sentry/profiling-node and @datadog/pprof.
 // Usage: node bench/run.mjs [--scenario steady,short,http,stalls,memory,wire] [--quick] [--long]
-//                            [--reps N] [--profilers ferroprof,sentry,datadog]
+//                            [--reps N] [--profilers ferroprof,sentry,sentry-ferroprof,datadog]
+// The Sentry integration side by side (same @sentry/node, only the integration differs):
+//   node bench/run.mjs --profilers sentry,sentry-ferroprof --scenario steady,short,http,stalls,wire
 // Every run is a fresh child process; variants are interleaved round-robin; the
 // tables report medians and ratios to the no-profiler baseline of the same round.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -26,7 +28,7 @@ const { summarize } = await import('./lib/summary.mjs');
 const { chartRows, renderSvg } = await import('./lib/svg.mjs');
 const { renderTables } = await import('./lib/table.mjs');
 
-const PROFILERS = ['ferroprof', 'sentry', 'datadog'];
+const PROFILERS = ['ferroprof', 'sentry', 'sentry-ferroprof', 'datadog'];
 const HTTP_MAX_REPS = 3;
 
 function usage(message) {

@@ -87,14 +87,16 @@ export async function startIngest({ publicKey = 'publickey', project = 42 } = {}
     req.on('end', async () => {
       const raw = Buffer.concat(chunks);
       const gzip = /gzip/i.test(req.headers['content-encoding'] ?? '');
-      const match = ENVELOPE_PATH.exec(req.url ?? '');
+      // Sentry's JavaScript SDKs put the auth in the query string (`?sentry_key=…`).
+      const [path, query] = (req.url ?? '').split('?', 2);
+      const match = ENVELOPE_PATH.exec(path ?? '');
       const record = {
         at: Date.now(),
         method: req.method,
         url: req.url,
         project: match ? Number(match[1]) : undefined,
         headers: req.headers,
-        auth: parseSentryAuth(req.headers['x-sentry-auth']),
+        auth: parseSentryAuth(req.headers['x-sentry-auth']) ?? (query ? Object.fromEntries(new URLSearchParams(query)) : undefined),
         gzip,
         raw,
         body: undefined,

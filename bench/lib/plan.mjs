@@ -37,6 +37,9 @@ export function variants(scenario, profilers) {
       ...(has('sentry')
         ? [v('sentry continuous', 'sentry', 'continuous'), v('sentry transaction', 'sentry', 'txn')]
         : []),
+      ...(has('sentry-ferroprof')
+        ? [v('sentry-ferroprof continuous', 'sentry-ferroprof', 'continuous'), v('sentry-ferroprof transaction', 'sentry-ferroprof', 'txn')]
+        : []),
       ...(has('datadog')
         ? [
             v('datadog continuous 101 Hz', 'datadog', 'continuous'),
@@ -59,6 +62,12 @@ export function variants(scenario, profilers) {
       ...(has('sentry')
         ? [v('sentry tracing only', 'sentry', 'tracing'), v('sentry every txn profiled', 'sentry', 'txn')]
         : []),
+      ...(has('sentry-ferroprof')
+        ? [
+            v('sentry-ferroprof tracing only', 'sentry-ferroprof', 'tracing'),
+            v('sentry-ferroprof every txn profiled', 'sentry-ferroprof', 'txn'),
+          ]
+        : []),
       ...(has('datadog') ? [v('datadog every txn labelled', 'datadog', 'txn')] : []),
     ],
     http: [
@@ -77,6 +86,14 @@ export function variants(scenario, profilers) {
             v('sentry continuous', 'sentry', 'continuous'),
             v('sentry rate 1', 'sentry', 'txn'),
             v('sentry rate 0.1', 'sentry', 'txn', { sampleRate: 0.1 }),
+          ]
+        : []),
+      ...(has('sentry-ferroprof')
+        ? [
+            v('sentry-ferroprof tracing only', 'sentry-ferroprof', 'tracing'),
+            v('sentry-ferroprof continuous', 'sentry-ferroprof', 'continuous'),
+            v('sentry-ferroprof rate 1', 'sentry-ferroprof', 'txn'),
+            v('sentry-ferroprof rate 0.1', 'sentry-ferroprof', 'txn', { sampleRate: 0.1 }),
           ]
         : []),
       ...(has('datadog')
@@ -102,5 +119,6 @@ export function tracingBaseline(scenario, variant) {
   if (scenario !== 'short' && scenario !== 'http') return 'none';
   if (variant.profiler === 'ferroprof') return 'ferroprof tracing only';
   if (variant.profiler === 'sentry') return 'sentry tracing only';
+  if (variant.profiler === 'sentry-ferroprof') return 'sentry-ferroprof tracing only';
   return 'none';
 }

@@ -23,6 +23,8 @@ export interface SessionOptions {
   frequency: number;
   chunkDurationMs: number;
   onChunk(outcome: ChunkOutcome): void;
+  /** The session's `profiler_id`; a new one when omitted. */
+  profilerId?: string;
 }
 
 /**
@@ -33,11 +35,13 @@ export interface SessionOptions {
  * while a synchronous job never lets the event loop turn.
  */
 export class ContinuousSession {
-  readonly profilerId = uuid4();
+  readonly profilerId: string;
   private windowId: number | undefined;
   private readonly inflight = new Set<Promise<void>>();
 
-  constructor(private readonly options: SessionOptions) {}
+  constructor(private readonly options: SessionOptions) {
+    this.profilerId = options.profilerId ?? uuid4();
+  }
 
   /** Starts sampling this isolate and every worker that loads ferroprof. */
   start(): boolean {

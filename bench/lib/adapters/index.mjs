@@ -7,6 +7,7 @@ export async function createAdapter(cfg, calls, wire) {
     case 'ferroprof':
       return (await import('./ferroprof.mjs')).createFerroprofAdapter(cfg, calls, wire);
     case 'sentry':
+    case 'sentry-ferroprof':
       return (await import('./sentry.mjs')).createSentryAdapter(cfg, calls, wire);
     case 'datadog':
       return (await import('./datadog.mjs')).createDatadogAdapter(cfg, calls, wire);

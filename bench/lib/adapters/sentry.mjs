@@ -1,7 +1,18 @@
-// @sentry/node + @sentry/profiling-node through their public SDK paths, with a
-// transport that counts the envelopes instead of sending them.
+// @sentry/node through its public SDK paths, with a transport that counts the envelopes
+// instead of sending them, and as its profiling integration either the incumbent's
+// nodeProfilingIntegration() (`sentry`) or ferroprof's ferroprofIntegration()
+// (`sentry-ferroprof`): the one-line change of docs/SENTRY.md, everything else equal.
 import * as Sentry from '@sentry/node';
 import { nodeProfilingIntegration } from '@sentry/profiling-node';
+
+import { ensureFerroprofPackage } from '../ferroprof-package.mjs';
+
+async function integrationFor(profiler) {
+  if (profiler === 'sentry') return { make: () => nodeProfilingIntegration(), hz: 'fixed (V8 default in @sentry/node-cpu-profiler)', stats: () => null };
+  ensureFerroprofPackage();
+  const { ferroprofIntegration, getProfilerStats } = await import('ferroprof/sentry');
+  return { make: () => ferroprofIntegration(), hz: 101, stats: () => getProfilerStats() };
+}
 
 // Requests are wrapped explicitly by the benchmark (as for every profiler), so the
 // automatic HTTP instrumentations would only add a second transaction per request.
@@ -11,6 +22,7 @@ export async function createSentryAdapter(cfg, calls, wire) {
   const continuous = cfg.mode === 'continuous';
   const profiled = continuous || cfg.mode === 'txn';
   const tracing = cfg.mode === 'tracing' || cfg.mode === 'txn';
+  const integration = await integrationFor(cfg.profiler);
   Sentry.init({
     dsn: 'http://public@127.0.0.1:9/1',
     // v11 has no per-transaction profile sampling: profilesSampleRate < 1 is
@@ -20,7 +32,7 @@ export async function createSentryAdapter(cfg, calls, wire) {
     profileLifecycle: continuous ? 'manual' : 'trace',
     integrations: (defaults) => [
       ...defaults.filter((i) => !SKIP.has(i.name)),
-      ...(profiled ? [nodeProfilingIntegration()] : []),
+      ...(profiled ? [integration.make()] : []),
     ],
     transport: (options) =>
       Sentry.createTransport(options, async (request) => {
@@ -31,7 +43,7 @@ export async function createSentryAdapter(cfg, calls, wire) {
   const startSpan = (name, op) =>
     Sentry.startInactiveSpan({ name, op, forceTransaction: true });
   return {
-    info: { profiler: 'sentry', api: 'sdk', hz: 'fixed (V8 default in @sentry/node-cpu-profiler)' },
+    info: { profiler: cfg.profiler, api: 'sdk', hz: integration.hz },
     // Its integration cuts chunks on its own 60 s timer.
     externalRotation: false,
     start() {
@@ -56,16 +68,18 @@ export async function createSentryAdapter(cfg, calls, wire) {
       }
     },
     rotate() {
-      // What the integration's 60 s chunk timer does: stop (encode + send), then start.
-      if (!continuous) return;
+      // What the incumbent's 60 s chunk timer does: stop (encode + send), then start.
+      // ferroprof's chunks are cut on the native side, with no call on the JS thread.
+      if (!continuous || cfg.profiler === 'sentry-ferroprof') return;
       calls.time('rotate', () => Sentry.profiler.stopProfiler());
       calls.time('rotate', () => Sentry.profiler.startProfiler());
     },
     async stop() {
       if (continuous) calls.time('stop', () => Sentry.profiler.stopProfiler());
       await Sentry.flush(10_000);
+      const self = profiled ? integration.stats() : null;
       await Sentry.close(10_000);
-      return { self: null };
+      return { self };
     },
   };
 }
