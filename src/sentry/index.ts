@@ -23,6 +23,7 @@ import {
   DEFAULT_FREQUENCY_HZ,
   type SamplerStats,
   closeWindowAs,
+  configureSampler,
   failureText,
   getSamplerStats,
   openWindowId,
@@ -292,6 +293,9 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     const o = client.getOptions();
     const sdk = client.getSdkMetadata()?.sdk;
     try {
+      // A profiling integration profiles: create this isolate's V8 profiler now, with
+      // eager code logging, while the heap is small, so no later start walks it.
+      configureSampler({ eagerLogging: true });
       setProfileMeta({
         sdk: { name: sdk?.name ?? 'sentry.javascript.node', version: sdk?.version ?? '0.0.0' },
         runtime: { name: 'node', version: process.version },
