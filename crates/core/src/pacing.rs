@@ -79,6 +79,14 @@ impl Pacer {
         (((clamped / q).round() as i32).max(1)) * self.quantum_us
     }
 
+    /// Like [`Pacer::observe`], but only measures the delivered rate: the request
+    /// stays where it is.
+    pub fn measure_only(&mut self, ts_us: &[i64]) {
+        let request = self.request_us;
+        self.observe(ts_us);
+        self.request_us = request;
+    }
+
     /// Takes the timestamps (µs, increasing) of one rotation's samples, all taken at
     /// the interval currently requested. Returns the new interval to request, when it
     /// changes.

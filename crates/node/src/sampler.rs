@@ -438,7 +438,11 @@ impl IsolateSampler {
                         .iter()
                         .map(|s| (s.ts_ns / 1000) as i64)
                         .collect();
-                    pacer.observe(&ts);
+                    if pacing_enabled() {
+                        pacer.observe(&ts);
+                    } else {
+                        pacer.measure_only(&ts);
+                    }
                     warn_if_short(self.interval_us, pacer);
                 }
                 rt.send_batch(c.batch, c.copied, c.duplicate, c.near_duplicate);
@@ -499,6 +503,12 @@ impl IsolateSampler {
         });
         self.idle_since = None;
     }
+}
+
+/// `FERROPROF_PACING=0` keeps the nominal interval (for comparing, in benchmarks).
+fn pacing_enabled() -> bool {
+    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ENABLED.get_or_init(|| std::env::var("FERROPROF_PACING").as_deref() != Ok("0"))
 }
 
 /// A delivered rate more than 10 % below the configured one, even after the pacer's
