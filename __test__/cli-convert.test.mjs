@@ -18,7 +18,7 @@ import {
   toSpeedscope,
 } from '../dist/cli-lib.js';
 
-const fixtures = fileURLToPath(new URL('../../shared/fixtures/valid/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../crates/core/tests/fixtures/valid/', import.meta.url));
 const schemaPath = fileURLToPath(new URL('../schemas/speedscope-file-format-schema.json', import.meta.url));
 const fixture = (name) => join(fixtures, name);
 const tmp = () => mkdtempSync(join(tmpdir(), 'ferroprof-test-'));

@@ -1,8 +1,7 @@
-//! The shared Sentry test vectors: every valid fixture passes and round-trips,
-//! every invalid one is refused for the reason its README entry names.
+//! The Sentry test vectors in `tests/fixtures/`: every valid fixture passes and
+//! round-trips, every invalid one is refused for the reason its README entry names.
 //!
-//! Fixtures are found through `FERROPROF_FIXTURES`, else at `shared/fixtures`
-//! beside the repository (`<repo>/../shared/fixtures`), where CI lays them out.
+//! `FERROPROF_FIXTURES` may point at another copy of the vectors (same layout).
 
 use std::path::PathBuf;
 
@@ -15,7 +14,7 @@ use serde_json::{Map, Value};
 fn fixtures_dir() -> PathBuf {
     match std::env::var_os("FERROPROF_FIXTURES") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
     }
 }
 
