@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Re-renders the tables and the chart of a saved run: node bench/report.mjs bench/results/<file>.json
+// (bench/results/ is git-ignored; the chart is written there too, as bench/results/overhead.svg).
 import { readFileSync, writeFileSync } from 'node:fs';
 
 import { variants } from './lib/plan.mjs';

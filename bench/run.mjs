@@ -138,7 +138,7 @@ async function main() {
   if (rows.length) {
     writeFileSync(new URL('overhead.svg', dir), renderSvg(rows, `Profiler overhead, median of ${opts.reps} interleaved runs (lower is better)`));
   }
-  log(`\nbench: ${((finished - started) / 1000).toFixed(0)} s; ferroprof via its ${env.ferroprofApi} API; results in bench/results/${stamp}.json${rows.length ? ' and bench/results/overhead.svg' : ''}`);
+  log(`\nbench: ${((finished - started) / 1000).toFixed(0)} s; ferroprof via its ${env.ferroprofApi} API; results in bench/results/${stamp}.json${rows.length ? ' and bench/results/overhead.svg' : ''} (git-ignored; BENCHMARKS.md keeps the tables, bench/charts/ the chart)`);
 }
 
 main().catch((err) => {
