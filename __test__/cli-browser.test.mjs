@@ -1,21 +1,19 @@
-import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { testWithTool } from './helpers/tools.mjs';
+
 const CHROMIUM = '/usr/bin/chromium';
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const example = fileURLToPath(new URL('../examples/cpu-hot.mjs', import.meta.url));
 const artifacts = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 
-test('the flame graph page shows the hot function widest, zooms on click, searches', async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    t.log(`SKIPPED: ${CHROMIUM} is absent (apt-get install -y chromium)`);
-    t.pass();
-    return;
-  }
+const chromiumTool = { available: existsSync(CHROMIUM), missing: `${CHROMIUM} is absent (apt-get install -y chromium)` };
+
+testWithTool('the flame graph page shows the hot function widest, zooms on click, searches', chromiumTool, async (t) => {
   const { chromium } = await import('playwright-core');
   const dir = mkdtempSync(join(tmpdir(), 'ferroprof-page-'));
   const run = spawnSync(process.execPath, [cli, 'run', '--out', join(dir, 'out'), '--format', 'html', example, '1200'], {

@@ -17,6 +17,7 @@ import {
   toPprof,
   toSpeedscope,
 } from '../dist/cli-lib.js';
+import { testWithTool } from './helpers/tools.mjs';
 
 const fixtures = fileURLToPath(new URL('../crates/core/tests/fixtures/valid/', import.meta.url));
 const schemaPath = fileURLToPath(new URL('../schemas/speedscope-file-format-schema.json', import.meta.url));
@@ -143,12 +144,9 @@ function goAvailable() {
   return spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
 }
 
-test('the pprof export is read by `go tool pprof -top` with the same top function', (t) => {
-  if (!goAvailable()) {
-    t.log('go is not installed: skipping the go tool pprof check');
-    t.pass();
-    return;
-  }
+const goTool = { available: goAvailable(), missing: '`go` is not on PATH (install Go to run the `go tool pprof` check)' };
+
+testWithTool('the pprof export is read by `go tool pprof -top` with the same top function', goTool, (t) => {
   // A profile where `hot` clearly has the most self time.
   const builder = new ModelBuilder();
   const main = builder.frame({ function: 'main', abs_path: '/app/main.js', lineno: 1 });
