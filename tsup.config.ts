@@ -1,5 +1,11 @@
 import { defineConfig } from 'tsup';
 
+// @ts-expect-error: a plain ES module of the repository's scripts, without types.
+import { assertVersionsAgree, packageVersion } from './scripts/version.mjs';
+
+const root = import.meta.dirname ?? process.cwd();
+assertVersionsAgree(root);
+
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
@@ -19,4 +25,6 @@ export default defineConfig({
   // ferroprof/sentry runs inside the application's own @sentry/node: its @sentry/core
   // (one global carrier per copy) must be the application's, never a bundled one.
   external: ['@sentry/core', '@sentry/node'],
+  // The one source of the version: package.json (see src/sdk/version.ts).
+  define: { __FERROPROF_VERSION__: JSON.stringify(packageVersion(root)) },
 });

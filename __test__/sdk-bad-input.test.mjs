@@ -86,7 +86,6 @@ for (const [source, shown] of BAD_RATES) {
 }
 
 test('invalid DSN: one clear line, local mode, the app keeps running', async (t) => {
-  const { ingest } = t.context;
   const dir = mkdtempSync(join(tmpdir(), 'ferroprof-sdk-'));
   try {
     const r = await inFreshProcess(`{ tracesSampleRate: 1, profilesSampleRate: 1, localDir: ${JSON.stringify(dir)} }`, 'not a dsn');

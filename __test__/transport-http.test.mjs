@@ -76,14 +76,6 @@ function collectLogs() {
   return { lines, logger: (line) => lines.push(line) };
 }
 
-async function waitFor(condition, timeoutMs = 3000) {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await delay(10);
-  }
-}
-
 test.serial('delivers with Sentry headers; large bodies gzip-compressed, small ones not', async (t) => {
   const server = await startServer();
   const { lines, logger } = collectLogs();
@@ -141,7 +133,7 @@ test.serial('server down: flush(500) resolves false in time, one log line, no un
 test.serial('the transport never keeps the process alive, except while flush() is awaited', async (t) => {
   // This server never answers, so requests stay in flight.
   const held = [];
-  const server = http.createServer((req, res) => held.push(res));
+  const server = http.createServer((_req, res) => held.push(res));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const dsn = `http://k@127.0.0.1:${server.address().port}/1`;
   const script = `

@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import test from 'ava';
 
-import { CallbackTransport, LocalTransport, installExitFlush, toTransport } from '../dist/index.js';
+import { CallbackTransport, LocalTransport, toTransport } from '../dist/index.js';
 
 const DIST = new URL('../dist/index.js', import.meta.url).href;
 

@@ -20,12 +20,14 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { abiFromHeaders } from './node-dists.mjs';
 import { crossEnv, hostTarget, isNative, TARGETS } from './targets.mjs';
+import { assertVersionsAgree } from './version.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const nodeIdx = args.indexOf('--node');
 const nodeBin = nodeIdx >= 0 ? resolve(args[nodeIdx + 1]) : process.execPath;
 const debug = args.includes('--debug');
+assertVersionsAgree(root);
 const targetIdx = args.indexOf('--target');
 const target = targetIdx >= 0 ? TARGETS.find((t) => t.tag === args[targetIdx + 1]) : hostTarget();
 if (!target) {

@@ -45,7 +45,7 @@ export function abiFromHeaders(include) {
 export function runNpm(args, options = {}) {
   const npmCli = process.env.npm_execpath;
   const [cmd, argv] =
-    npmCli && npmCli.endsWith('.js') ? [process.execPath, [npmCli, ...args]] : ['npm', args];
+    npmCli?.endsWith('.js') ? [process.execPath, [npmCli, ...args]] : ['npm', args];
   return execFileSync(cmd, argv, { encoding: 'utf8', ...options });
 }
 

@@ -16,6 +16,7 @@ export class CallRecorder {
   }
 
   add(op, ms) {
-    (this.ms[op] ??= []).push(ms);
+    this.ms[op] ??= [];
+    this.ms[op].push(ms);
   }
 }

@@ -237,7 +237,7 @@ function targets(s, long) {
     // What the profiler adds: RSS over the same SDK with profiling off (over none without one).
     const own = (p) => row(s.memory, `${p} SDK, profiling off`);
     const base = (p) => (own(p)?.runs ? own(p).rssMb : none?.rssMb ?? 0);
-    if (f && f.runs) {
+    if (f?.runs) {
       const fOver = f.rssMb - base('ferroprof');
       const sOver = sen?.runs ? sen.rssMb - base('sentry') : NaN;
       t.push({

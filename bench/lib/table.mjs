@@ -2,7 +2,7 @@
 
 const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const signed = (x, d = 2) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(d)}` : 'n/a');
-const ms3 = (s) => (s && s.n ? `${f(s.p50, 3)} / ${f(s.p99, 3)} / ${f(s.max, 3)}` : '—');
+const ms3 = (s) => (s?.n ? `${f(s.p50, 3)} / ${f(s.p99, 3)} / ${f(s.max, 3)}` : '—');
 
 function md(headers, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;

@@ -53,7 +53,8 @@ export class WireCounter {
    * parsing and gzipping here would put the benchmark's own work on the JS thread.
    */
   addEnvelope(body) {
-    (this.queued ??= []).push(typeof body === 'string' ? body : Buffer.from(toBytes(body)));
+    this.queued ??= [];
+    this.queued.push(typeof body === 'string' ? body : Buffer.from(toBytes(body)));
   }
 
   /** Counts the envelopes kept by {@link addEnvelope}; call once the run is over. */

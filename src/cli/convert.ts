@@ -1,6 +1,6 @@
 import { CliError } from './errors.js';
 import type { Frame } from './model.js';
-import { ModelBuilder } from './model.js';
+import type { ModelBuilder } from './model.js';
 
 type Json = Record<string, unknown>;
 

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { type Stats, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 import { addProfileChunk, addTransactionProfile, addWindowProfile, payloadKind } from './convert.js';
@@ -22,7 +22,7 @@ const OWN_OUTPUT = /\.speedscope\.json$/i;
 
 /** The input files under `path`: the file itself, or profile files in a folder (3 levels deep). */
 export function listInputs(path: string): string[] {
-  let st;
+  let st: Stats;
   try {
     st = statSync(path);
   } catch {

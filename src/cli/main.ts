@@ -107,7 +107,10 @@ function convert(model: ProfileModel, opts: Options, title: string, progress: Pr
 
 function cmdTop(args: string[], out: (s: string) => void): number {
   const opts = parseArgs(args, []);
-  if (opts.help) return (out(USAGE.top!), 0);
+  if (opts.help) {
+    out(USAGE.top!);
+    return 0;
+  }
   const path = opts.positional[0];
   if (!path || opts.positional.length > 1) throw new CliError('top needs exactly one PATH (see --help)');
   const progress = new ProgressLine();
@@ -119,7 +122,10 @@ function cmdTop(args: string[], out: (s: string) => void): number {
 
 function cmdView(args: string[], out: (s: string) => void): number {
   const opts = parseArgs(args, ['out', 'format']);
-  if (opts.help) return (out(USAGE.view!), 0);
+  if (opts.help) {
+    out(USAGE.view!);
+    return 0;
+  }
   const path = opts.positional[0];
   if (!path || opts.positional.length > 1) throw new CliError('view needs exactly one PATH (see --help)');
   const progress = new ProgressLine();
@@ -137,7 +143,10 @@ function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number 
 
 async function cmdRun(args: string[], err: (s: string) => void): Promise<number> {
   const opts = parseArgs(args, ['hz', 'out', 'format']);
-  if (opts.help) return (err(USAGE.run!), 0);
+  if (opts.help) {
+    err(USAGE.run!);
+    return 0;
+  }
   const [script, ...scriptArgs] = opts.positional;
   if (!script) throw new CliError('run needs a script to profile (see --help)');
   const scriptPath = resolve(script);

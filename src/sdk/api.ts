@@ -3,7 +3,7 @@ import { logger } from './logger.js';
 import { resolveOptions, type Options, type TransactionContext } from './options.js';
 import { Profile as ProfileImpl } from './profile.js';
 import { activeSpanStorage, getActiveSpan } from './scope.js';
-import { Span, Transaction, type SpanContext } from './span.js';
+import { type Span, Transaction, type SpanContext } from './span.js';
 
 let client: Client | undefined;
 

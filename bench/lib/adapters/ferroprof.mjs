@@ -111,7 +111,7 @@ async function createLowLevelAdapter(cfg, calls, wire) {
         session = mod.openWindow();
       });
     },
-    txn(name, fn) {
+    txn(_name, fn) {
       if (!profiled || (cfg.sampleRate < 1 && (txnCount++ % Math.round(1 / cfg.sampleRate)) !== 0)) return fn();
       const w = calls.time('txnStart', () => mod.openWindow());
       try {
@@ -120,7 +120,7 @@ async function createLowLevelAdapter(cfg, calls, wire) {
         calls.time('txnFinish', () => pending.push(w.close().then(countProfile, () => {})));
       }
     },
-    async txnAsync(name, fn) {
+    async txnAsync(_name, fn) {
       if (!profiled || (cfg.sampleRate < 1 && (txnCount++ % Math.round(1 / cfg.sampleRate)) !== 0)) return fn();
       const w = calls.time('txnStart', () => mod.openWindow());
       try {

@@ -29,7 +29,7 @@ const ROUTES = {
 
 export const ROUTE_PATHS = Object.keys(ROUTES);
 
-export async function http(cfg, adapter) {
+export async function http(_cfg, adapter) {
   adapter.start();
   let served = 0;
   const server = createServer((req, res) => {
