@@ -1,3 +1,4 @@
+import { argTypeError, checkInteger } from './args.js';
 import type { ProfileFrame, WindowProfile } from './sampler.js';
 
 /** One function's share of a profile. */
@@ -16,8 +17,20 @@ function location(frame: ProfileFrame): string {
   return frame.lineno ? `${frame.abs_path}:${frame.lineno}` : frame.abs_path;
 }
 
-/** Functions ranked by self samples (ties by total), idle samples excluded. */
+function checkProfile(call: string, profile: unknown, limit: unknown): void {
+  const p = profile as Partial<WindowProfile> | null;
+  if (p === null || typeof p !== 'object' || !Array.isArray(p.samples) || !Array.isArray(p.stacks) || !Array.isArray(p.frames)) {
+    throw argTypeError(call, 'profile', 'a WindowProfile (from closeWindow()) with samples, stacks and frames', profile);
+  }
+  checkInteger(call, 'limit', limit, 1);
+}
+
+/**
+ * Functions ranked by self samples (ties by total), idle samples excluded.
+ * @throws TypeError when `profile` is not a {@link WindowProfile}; RangeError when `limit` is not an integer ≥ 1.
+ */
 export function topFunctions(profile: WindowProfile, limit = 10): FunctionCost[] {
+  checkProfile('topFunctions(profile, limit)', profile, limit);
   const byKey = new Map<string, FunctionCost>();
   const keyOf = (f: ProfileFrame) => `${f.function ?? '?'}\u0000${f.abs_path ?? ''}`;
   for (const sample of profile.samples) {
@@ -42,8 +55,9 @@ export function topFunctions(profile: WindowProfile, limit = 10): FunctionCost[]
   return [...byKey.values()].sort((a, b) => b.self - a.self || b.total - a.total).slice(0, limit);
 }
 
-/** A plain-text table of {@link topFunctions}. */
+/** A plain-text table of {@link topFunctions} (same arguments, same errors). */
 export function formatTopTable(profile: WindowProfile, limit = 10): string {
+  checkProfile('formatTopTable(profile, limit)', profile, limit);
   const rows = topFunctions(profile, limit);
   const n = Math.max(1, profile.samples.length);
   const pct = (x: number) => `${((100 * x) / n).toFixed(1).padStart(5)}%`;

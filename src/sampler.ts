@@ -1,5 +1,6 @@
 import { isMainThread, threadId } from 'node:worker_threads';
 
+import { argTypeError, checkInteger, checkObject, checkTimeout } from './args.js';
 import { type Dispatcher, dispatcherFor } from './dispatcher.js';
 import type { BackendName } from './backend/index.js';
 import { currentBackend, loadBackend } from './backend/index.js';
@@ -178,8 +179,10 @@ export function openWindow(): ProfileWindow {
 /**
  * Closes a window by id; see {@link ProfileWindow.close}. Rejects if the window is
  * not open, or if its samples could not be produced.
+ * @throws TypeError/RangeError (as a rejection) when `id` is not a window id (an integer ≥ 0).
  */
 export async function closeWindow(id: number): Promise<WindowProfile> {
+  checkInteger('closeWindow(id)', 'id', id, 0, 0xffff_ffff);
   const result = await closeWindowAs(id, {});
   if (result.kind !== 'raw') throw new Error(`ferroprof: window ${id}: ${failureText(result)}`);
   return JSON.parse(result.data) as WindowProfile;
@@ -191,6 +194,8 @@ export async function closeWindow(id: number): Promise<WindowProfile> {
  * Returns `null` if the window is not open or the samples did not arrive in time.
  */
 export function closeWindowSync(id: number, timeoutMs = 2000): WindowProfile | null {
+  checkInteger('closeWindowSync(id, timeoutMs)', 'id', id, 0, 0xffff_ffff);
+  checkTimeout('closeWindowSync(id, timeoutMs)', 'timeoutMs', timeoutMs, 2000);
   const result = closeWindowSyncAs(id, {}, timeoutMs);
   return result && result.kind === 'raw' ? (JSON.parse(result.data) as WindowProfile) : null;
 }
@@ -276,8 +281,11 @@ export function followSampling(hz: number): void {
  * Checks an envelope against the rules of Sentry's ingestion (Relay), with the same
  * validator ferroprof's encoders use before sending. Throws an `Error` whose message
  * starts with the reason (`not_enough_samples: ...`) when Sentry would refuse it.
+ * @throws TypeError when `bytes` is not a `Uint8Array` (a `Buffer` is one) or `gzip` not a boolean.
  */
 export function validateEnvelope(bytes: Uint8Array, gzip = false): ValidatedEnvelope {
+  if (!(bytes instanceof Uint8Array)) throw argTypeError('validateEnvelope(bytes, gzip)', 'bytes', 'a Uint8Array or Buffer', bytes);
+  if (typeof gzip !== 'boolean') throw argTypeError('validateEnvelope(bytes, gzip)', 'gzip', 'a boolean', gzip);
   return native().validateEnvelope(bytes, gzip);
 }
 
@@ -314,11 +322,12 @@ export function getSamplerStats(): SamplerStats {
 
 /** Changes the native sampler's tunables; throws a `RangeError` for values out of range. */
 export function configureSampler(options: NativeConfig): void {
+  checkObject('configureSampler(options)', 'options', options, false);
   try {
     native().configure(options);
     if (options.maxWindowWaitMs !== undefined) nativeWindowWaitMs = options.maxWindowWaitMs;
   } catch (err) {
-    throw new RangeError(err instanceof Error ? err.message : String(err));
+    throw new RangeError(`ferroprof: configureSampler(options): ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { argTypeError, checkFunction, checkObject, checkTimeout } from '../args.js';
 import { Client, type ProfilerStats } from './client.js';
 import { logger } from './logger.js';
 import { resolveOptions, type Options, type TransactionContext } from './options.js';
@@ -26,16 +27,30 @@ export function getClient(): Client | undefined {
   return client;
 }
 
-/** Resolves `true` when everything queued was delivered (or written) within `timeoutMs`. */
-export function flush(timeoutMs = 2000): Promise<boolean> {
-  return client ? client.flush(timeoutMs) : Promise.resolve(true);
+/**
+ * Resolves `true` when everything queued was delivered (or written) within `timeoutMs`
+ * (default 2000). Rejects with a `TypeError`/`RangeError` when `timeoutMs` is not a
+ * finite number ≥ 0.
+ */
+export function flush(timeoutMs?: number): Promise<boolean> {
+  let ms: number;
+  try {
+    ms = checkTimeout('flush(timeoutMs)', 'timeoutMs', timeoutMs, 2000);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return client ? client.flush(ms) : Promise.resolve(true);
 }
 
-/** Stops profiling, flushes, and shuts the client down. */
-export async function close(timeoutMs = 2000): Promise<boolean> {
+/**
+ * Stops profiling, flushes (at most `timeoutMs`, default 2000), and shuts the client
+ * down. Rejects with a `TypeError`/`RangeError` when `timeoutMs` is not a finite number ≥ 0.
+ */
+export async function close(timeoutMs?: number): Promise<boolean> {
+  const ms = checkTimeout('close(timeoutMs)', 'timeoutMs', timeoutMs, 2000);
   const c = client;
   if (!c) return true;
-  const ok = await c.close(timeoutMs);
+  const ok = await c.close(ms);
   if (client === c) client = undefined;
   return ok;
 }
@@ -44,8 +59,13 @@ export async function close(timeoutMs = 2000): Promise<boolean> {
  * Starts a transaction and makes it the active span of the current async context.
  * `customSamplingContext` is merged into what samplers receive. Finish it with
  * `finish()`, or `using txn = startTransaction(...)`.
+ *
+ * A `context` that is not an object, or has no non-empty `name`, is reported once and
+ * the transaction is named `<unlabeled transaction>` (the application keeps running).
+ * @throws TypeError when `customSamplingContext` is given and is not an object.
  */
 export function startTransaction(context: TransactionContext, customSamplingContext?: Record<string, unknown>): Transaction {
+  checkObject('startTransaction(context, customSamplingContext)', 'customSamplingContext', customSamplingContext, true);
   const txn = client
     ? client.startTransaction(context, customSamplingContext)
     : new Transaction({ name: context?.name ?? '<unlabeled transaction>', op: context?.op, sampled: false, sink: undefined });
@@ -56,25 +76,39 @@ export function startTransaction(context: TransactionContext, customSamplingCont
 /**
  * Runs `fn` inside a new transaction (active for everything `fn` starts, sync or
  * async) and finishes it when `fn` returns or its promise settles; an exception sets
- * the status `internal_error` and is rethrown.
+ * the status `internal_error` and is rethrown. `context` is treated as by
+ * {@link startTransaction}.
+ * @throws TypeError when `fn` is not a function or `customSamplingContext` not an object
+ * (before any transaction starts).
  */
 export function withTransaction<T>(context: TransactionContext, fn: (txn: Transaction) => T, customSamplingContext?: Record<string, unknown>): T {
+  checkFunction('withTransaction(context, fn)', 'fn', fn);
+  checkObject('withTransaction(context, fn, customSamplingContext)', 'customSamplingContext', customSamplingContext, true);
   const txn = client
     ? client.startTransaction(context, customSamplingContext)
     : new Transaction({ name: context?.name ?? '<unlabeled transaction>', op: context?.op, sampled: false, sink: undefined });
   return activeSpanStorage.run(txn, () => runAndFinish(txn, fn));
 }
 
-/** Starts a child of the active span (a detached, unsent span when none is active). */
+/**
+ * Starts a child of the active span (a detached, unsent span when none is active).
+ * @throws TypeError when `context` is given and is not an object.
+ */
 export function startSpan(context: SpanContext = {}): Span {
+  checkObject('startSpan(context)', 'context', context, true);
   const parent = getActiveSpan();
   if (parent) return parent.startChild(context);
   logger.debug('startSpan() with no active transaction: the span will not be sent');
   return new Transaction({ name: context.description ?? context.op ?? 'span', sampled: false, sink: undefined }).startChild(context);
 }
 
-/** Runs `fn` inside a child span of the active span, finished when `fn` settles. */
+/**
+ * Runs `fn` inside a child span of the active span, finished when `fn` settles.
+ * @throws TypeError when `fn` is not a function or `context` not an object (before any span starts).
+ */
 export function withSpan<T>(context: SpanContext, fn: (span: Span) => T): T {
+  checkFunction('withSpan(context, fn)', 'fn', fn);
+  checkObject('withSpan(context, fn)', 'context', context, true);
   const span = startSpan(context);
   return activeSpanStorage.run(span, () => runAndFinish(span, fn));
 }
@@ -111,7 +145,11 @@ function runAndFinish<S extends Span, T>(span: S, fn: (span: S) => T): T {
  * the isolate's sampler and never restarts V8 profiling.
  */
 export class Profile extends ProfileImpl {
+  /** @throws TypeError when `transaction` is not a {@link Transaction} (from `startTransaction()`). */
   constructor(transaction: Transaction) {
+    if (!isTransaction(transaction)) {
+      throw argTypeError('new Profile(transaction)', 'transaction', 'a Transaction (from startTransaction())', transaction);
+    }
     const c = client;
     super(transaction, c ? { maxDurationMs: c.options.maxProfileDurationMs, timeoutWarning: c.options.profileTimeoutWarning } : {});
     if (c) c.counters.profilesStarted += 1;
@@ -143,3 +181,12 @@ export function getProfilerStats(): ProfilerStats | undefined {
 }
 
 export { getActiveSpan };
+
+// By shape, not `instanceof`: a transaction from another copy of the package (ESM and
+// CommonJS builds in one process) is still a transaction.
+function isTransaction(value: unknown): value is Transaction {
+  if (value instanceof Transaction) return true;
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Partial<Transaction>;
+  return typeof v.eventId === 'string' && typeof v.traceId === 'string' && typeof v.finish === 'function' && v.transaction === v;
+}

@@ -1,3 +1,4 @@
+import { checkObject } from '../args.js';
 import { DEFAULT_FREQUENCY_HZ, validateFrequency } from '../sampler.js';
 import { logger } from './logger.js';
 
@@ -19,8 +20,12 @@ export abstract class Scheduler {
   /** The Python SDK's mode name for this scheduler. */
   abstract readonly mode: 'thread' | 'sleep' | 'gevent';
 
-  /** @throws RangeError when the frequency is not a number of Hz in [1, 10 000]. */
+  /**
+   * @throws TypeError when `options` is given and is not an object.
+   * @throws RangeError when the frequency is not a number of Hz in [1, 10 000].
+   */
   constructor(options: SchedulerOptions = {}) {
+    checkObject(`new ${new.target.name}(options)`, 'options', options, true);
     this.frequency = validateFrequency(options.frequency ?? DEFAULT_FREQUENCY_HZ);
   }
 

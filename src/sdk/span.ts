@@ -1,3 +1,4 @@
+import { argTypeError, checkObject, checkString } from '../args.js';
 import { spanId as newSpanId, uuid4 } from './ids.js';
 import { activeSpanStorage } from './scope.js';
 import { nowSeconds } from './time.js';
@@ -58,30 +59,56 @@ export class Span implements Disposable {
     return this.endTimestamp !== undefined;
   }
 
+  /**
+   * Sets a tag; numbers and booleans become strings.
+   * @throws TypeError when `key` is not a non-empty string or `value` not a string, number or boolean.
+   */
   setTag(key: string, value: string | number | boolean): this {
+    checkString('setTag(key, value)', 'key', key);
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      throw argTypeError('setTag(key, value)', 'value', 'a string, number or boolean', value);
+    }
     this.tags[key] = String(value);
     return this;
   }
 
+  /**
+   * Sets a data field (any JSON-serialisable value).
+   * @throws TypeError when `key` is not a non-empty string.
+   */
   setData(key: string, value: unknown): this {
+    checkString('setData(key, value)', 'key', key);
     this.data[key] = value;
     return this;
   }
 
+  /**
+   * Sets the status (`ok`, `internal_error`, ...).
+   * @throws TypeError when `status` is not a non-empty string.
+   */
   setStatus(status: SpanStatus): this {
+    checkString('setStatus(status)', 'status', status);
     this.status = status;
     return this;
   }
 
-  /** Starts a span that is a child of this one. */
+  /**
+   * Starts a span that is a child of this one.
+   * @throws TypeError when `ctx` is given and is not an object.
+   */
   startChild(ctx: SpanContext = {}): Span {
+    checkObject('startChild(context)', 'context', ctx, true);
     const child = new ChildSpan(this.traceId, this.spanId, this.transaction, ctx);
     this.transaction?.addSpan(child);
     return child;
   }
 
-  /** Ends the span now (or at `endTimestamp`, Unix seconds). A second call does nothing. */
+  /**
+   * Ends the span now (or at `endTimestamp`, Unix seconds). A second call does nothing.
+   * @throws TypeError when `endTimestamp` is given and is not a finite number.
+   */
   finish(endTimestamp?: number): void {
+    checkEndTimestamp(endTimestamp);
     if (this.finished) return;
     this.endTimestamp = endTimestamp ?? nowSeconds();
   }
@@ -167,13 +194,26 @@ export class Transaction extends Span {
     this.sink = init.sink;
   }
 
+  /**
+   * Renames the transaction.
+   * @throws TypeError when `name` is not a non-empty string.
+   */
   setName(name: string): this {
+    checkString('setName(name)', 'name', name);
     this.name = name;
     return this;
   }
 
-  /** Records a measurement (e.g. `setMeasurement('avg_time_per_call', 1.2, 'millisecond')`). */
+  /**
+   * Records a measurement (e.g. `setMeasurement('avg_time_per_call', 1.2, 'millisecond')`).
+   * `NaN` and infinite values are ignored (Sentry cannot store them), so a division by
+   * zero in the caller's arithmetic never throws here.
+   * @throws TypeError when `name` is not a non-empty string, `value` not a number or `unit` not a string.
+   */
   setMeasurement(name: string, value: number, unit: MeasurementUnit = ''): this {
+    checkString('setMeasurement(name, value, unit)', 'name', name);
+    if (typeof value !== 'number') throw argTypeError('setMeasurement(name, value, unit)', 'value', 'a number', value);
+    checkString('setMeasurement(name, value, unit)', 'unit', unit, true);
     if (Number.isFinite(value)) this.measurements[name] = { value, unit };
     return this;
   }
@@ -192,6 +232,7 @@ export class Transaction extends Span {
   }
 
   override finish(endTimestamp?: number): void {
+    checkEndTimestamp(endTimestamp);
     if (this.finished) return;
     // The profile's window closes before the end time is read, so every sample of
     // the profile lies within the transaction's [start, end].
@@ -199,6 +240,12 @@ export class Transaction extends Span {
     super.finish(endTimestamp);
     if (this.activated && activeSpanStorage.getStore() === this) activeSpanStorage.enterWith(this.previousActive);
     this.sink?.captureTransaction(this);
+  }
+}
+
+function checkEndTimestamp(endTimestamp: unknown): void {
+  if (endTimestamp !== undefined && (typeof endTimestamp !== 'number' || !Number.isFinite(endTimestamp))) {
+    throw argTypeError('finish(endTimestamp)', 'endTimestamp', 'a finite number of Unix seconds, or undefined', endTimestamp);
   }
 }
 

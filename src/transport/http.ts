@@ -4,6 +4,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 
+import { argTypeError, checkObject } from '../args.js';
 import { type Dsn, dsnToString, parseDsn } from './dsn.js';
 import { CLIENT_REPORT_CATEGORIES, clientReportEnvelope, filterEnvelopeItems, isGzip } from './envelope.js';
 import { RateLimits } from './rate-limits.js';
@@ -137,8 +138,15 @@ export class HttpTransport implements Transport {
   private readonly reportTimer: NodeJS.Timeout | undefined;
   private readonly idle = new IdleWaiters(() => this.queue.length === 0 && this.active === 0);
 
-  /** @throws DsnError when `options.dsn` is not a valid DSN. */
+  /**
+   * @throws TypeError when `options` is not an object or `options.dsn` neither a string nor a parsed {@link Dsn}.
+   * @throws DsnError when `options.dsn` is not a valid DSN.
+   */
   constructor(options: HttpTransportOptions) {
+    checkObject('new HttpTransport(options)', 'options', options, false);
+    if (typeof options.dsn !== 'string' && (options.dsn === null || typeof options.dsn !== 'object')) {
+      throw argTypeError('new HttpTransport(options)', 'options.dsn', 'a DSN string or a parsed Dsn (parseDsn())', options.dsn);
+    }
     this.dsn = typeof options.dsn === 'string' ? parseDsn(options.dsn) : options.dsn;
     this.dsnString = dsnToString(this.dsn);
     this.where = `${this.dsn.host}${this.dsn.port ? `:${this.dsn.port}` : ''}`;

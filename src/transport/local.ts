@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
+import { checkObject, checkString } from '../args.js';
 import { readEventId } from './envelope.js';
 import { DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_BYTES, PendingWorkTransport, positiveInt } from './pending.js';
 import { copyInfo, describeError, toBytes } from './support.js';
@@ -34,7 +35,10 @@ export class LocalTransport extends PendingWorkTransport {
   readonly dir: string;
   private dirReady: Promise<unknown> | undefined;
 
+  /** @throws TypeError when `options` is not an object or `options.dir` not a non-empty string. */
   constructor(options: LocalTransportOptions = {}) {
+    checkObject('new LocalTransport(options)', 'options', options, true);
+    if (options.dir !== undefined) checkString('new LocalTransport(options)', 'options.dir', options.dir);
     super(
       positiveInt(options.maxPendingWrites, DEFAULT_MAX_PENDING),
       options.logger,
