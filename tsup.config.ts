@@ -9,6 +9,7 @@ assertVersionsAgree(root);
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    transport: 'src/transport/index.ts',
     cli: 'src/cli-bin.ts',
     'cli-lib': 'src/cli/index.ts',
     preload: 'src/preload.ts',
@@ -18,6 +19,9 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // One copy of every module across entries, in the CommonJS build too (the SDK's and
+  // the sampler's state must not be duplicated between `ferroprof` and its subpaths).
+  splitting: true,
   // `import.meta.url` in the CommonJS build, `__dirname` in the ESM build.
   shims: true,
   target: 'node20',

@@ -12,8 +12,8 @@ import {
   addWindowProfile,
   computeTop,
   loadProfile,
+  chunkEnvelope,
   parseEnvelope,
-  toChunkEnvelope,
   toPprof,
   toSpeedscope,
 } from '../dist/cli-lib.js';
@@ -115,17 +115,23 @@ test('low-level WindowProfile JSON converts with monotonic times made wall-clock
   t.is(top.byTotal[0].totalNs, top.byTotal[1].totalNs);
 });
 
-test('the envelope export reads back into the same samples', (t) => {
-  const model = loadProfile(fixture('profile-chunk-v2-two-threads-measurements.json'));
-  const bytes = toChunkEnvelope(model, '0.1.0');
+test('the envelope export carries the profile_chunk items as they were encoded, and reads back into the same samples', (t) => {
+  const source = fixture('profile-chunk-v2-two-threads-measurements.json');
+  const model = loadProfile(source);
+  const bytes = chunkEnvelope(source, { name: 'ferroprof.node', version: '1.2.3' });
   const envelope = parseEnvelope(bytes);
   t.is(envelope.items.length, 1);
   t.is(envelope.items[0].header.type, 'profile_chunk');
+  t.is(envelope.items[0].header.length, envelope.items[0].payload.length);
+  t.deepEqual(JSON.parse(Buffer.from(envelope.items[0].payload).toString()), JSON.parse(readFileSync(source, 'utf8')));
+  t.deepEqual(envelope.header.sdk, { name: 'ferroprof.node', version: '1.2.3' });
   const dir = tmp();
   writeFileSync(join(dir, 'x.envelope'), bytes);
   const back = loadProfile(join(dir, 'x.envelope'));
   t.deepEqual(back.threads.map((th) => names(back, th)), model.threads.map((th) => names(model, th)));
   t.deepEqual(back.threads.map((th) => th.samples.map((s) => s.timestampNs)), model.threads.map((th) => th.samples.map((s) => s.timestampNs)));
+  // Transaction profiles and window JSON have no chunk form: refused, not re-encoded.
+  t.throws(() => chunkEnvelope(fixture('profile-v1-minimal.json'), { name: 'x', version: '0' }), { message: /profile_chunk items only; this is a transaction profile/ });
 });
 
 test('the speedscope export validates against the shipped schema', (t) => {

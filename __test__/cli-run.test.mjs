@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { validateEnvelope } from '../dist/index.js';
+import { itemsOfType, parseEnvelope } from './helpers/envelopes.mjs';
+
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const example = fileURLToPath(new URL('../examples/cpu-hot.mjs', import.meta.url));
 const tmp = () => mkdtempSync(join(tmpdir(), 'ferroprof-cli-'));
@@ -33,6 +36,14 @@ test('run profiles the example, writes every format and ranks its hot function f
   }
   const html = readFileSync(join(out, 'profile.html'), 'utf8');
   t.false(/<script[^>]+src=|<link[^>]+href=|https?:\/\//.test(html), 'the page loads nothing from the network');
+
+  // The envelope holds the chunks of the SDK's continuous profiler, as the native core
+  // encoded them: Sentry's rules accept it.
+  const envelopeBytes = readFileSync(join(out, 'profile.envelope'));
+  t.notThrows(() => validateEnvelope(envelopeBytes));
+  const chunks = itemsOfType([parseEnvelope(envelopeBytes)], 'profile_chunk');
+  t.true(chunks.length >= 1);
+  t.is(chunks[0].payload.client_sdk.name, 'ferroprof.node');
 
   // view and top read the envelope it wrote back, with the same ranking.
   const view = ferroprof(['view', '--out', join(dir, 'view'), join(out, 'profile.envelope')], dir);

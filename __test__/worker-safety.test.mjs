@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { validateEnvelope } from '../dist/index.js';
+import { itemsOfType, parseEnvelope } from './helpers/envelopes.mjs';
 
 const child = fileURLToPath(new URL('./fixtures/stress-child.mjs', import.meta.url));
 const RUNS = 20;
@@ -35,7 +36,7 @@ test(`main thread + 4 workers churning allocations at 1001 Hz, ${RUNS} runs, nev
     for (const f of readdirSync(r.dir).filter((n) => n.endsWith('.envelope'))) {
       const bytes = readFileSync(join(r.dir, f));
       validateEnvelope(bytes);
-      const chunk = JSON.parse(bytes.toString().split('\n')[2]);
+      const chunk = itemsOfType([parseEnvelope(bytes)], 'profile_chunk')[0].payload;
       if (Object.keys(chunk.profile.thread_metadata).some((id) => id !== '0')) workerThreads += 1;
     }
     rmSync(r.dir, { recursive: true, force: true });

@@ -4,19 +4,23 @@
  * sample, the main thread's window collects the samples of all of them.
  *
  * Reads `FERROPROF_RUN_DIR` (where to write) and `FERROPROF_RUN_HZ`; does nothing
- * without them.
+ * without them. With `FERROPROF_RUN_CHUNKS_DIR` (for `--format envelope`) the main
+ * thread also runs the SDK's continuous profiler in local mode, which writes Sentry
+ * `profile_chunk` envelopes (encoded and checked by the native core) to that folder.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 
 import * as sampler from './sampler.js';
+import { init } from './sdk/api.js';
 import type { WindowProfile } from './sampler.js';
 
 type CloseSync = (id: number, timeoutMs: number) => WindowProfile | null;
 
 const dir = process.env.FERROPROF_RUN_DIR;
 const hz = Number(process.env.FERROPROF_RUN_HZ ?? sampler.DEFAULT_FREQUENCY_HZ);
+const chunksDir = process.env.FERROPROF_RUN_CHUNKS_DIR;
 
 function warn(message: string): void {
   process.stderr.write(`ferroprof: ${message}\n`);
@@ -32,6 +36,15 @@ function write(profile: WindowProfile): void {
 
 function startMain(): void {
   sampler.startSampling(hz);
+  if (chunksDir) {
+    // No DSN (not even SENTRY_DSN): local mode, one envelope per chunk in chunksDir.
+    init({
+      dsn: '',
+      localDir: chunksDir,
+      tracesSampleRate: 0,
+      _experiments: { profilerMode: 'continuous', continuousProfilingAutoStart: true, profilerSchedulerFrequency: hz },
+    });
+  }
   const window = sampler.openWindow();
   let done = false;
   // Feature-detected: a synchronous close lets `process.exit()` and crashes write too.

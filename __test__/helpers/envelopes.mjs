@@ -1,22 +1,10 @@
-// Reading envelopes the SDK produced: items split by their `length`.
+// Reading envelopes the SDK produced, through the one envelope model (ferroprof/transport).
+import { itemJson, parseEnvelope as parseModel } from '../../dist/transport.js';
 
-/** Splits a (non-gzip) envelope into its header and items `{ header, payload }`. */
+/** Splits a (non-gzip) envelope into its header and items `{ header, payload (parsed JSON) }`. */
 export function parseEnvelope(bytes) {
-  const buf = Buffer.from(bytes);
-  let pos = buf.indexOf(0x0a);
-  const header = JSON.parse(buf.subarray(0, pos).toString());
-  const items = [];
-  pos += 1;
-  while (pos < buf.length) {
-    const end = buf.indexOf(0x0a, pos);
-    if (end < 0) break;
-    const itemHeader = JSON.parse(buf.subarray(pos, end).toString());
-    const start = end + 1;
-    const stop = itemHeader.length !== undefined ? start + itemHeader.length : buf.indexOf(0x0a, start);
-    items.push({ header: itemHeader, payload: JSON.parse(buf.subarray(start, stop).toString()) });
-    pos = stop + 1;
-  }
-  return { header, items };
+  const envelope = parseModel(Buffer.from(bytes));
+  return { header: envelope.header, items: envelope.items.map((i) => ({ header: i.header, payload: itemJson(i) })) };
 }
 
 /** A `transport` callback that keeps every envelope, parsed, in `list`. */

@@ -8,47 +8,27 @@
 import { createServer } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 
+import { itemJson, parseEnvelope } from '../../dist/transport.js';
+
 const ENVELOPE_PATH = /^\/api\/(\d+)\/envelope\/?$/;
 
 /**
- * Splits an uncompressed envelope into `{ header, items }`; each item is
- * `{ header, payload (Buffer), json (parsed payload or undefined) }`.
- * Throws on a malformed envelope (the tests want to see that).
+ * Splits an uncompressed envelope into `{ header, items }` with the envelope model
+ * (ferroprof/transport); each item is `{ header, payload (Buffer), json (parsed
+ * payload or undefined) }`. Throws on a malformed envelope (the tests want to see that).
  */
 export function splitEnvelope(bytes) {
-  const buf = Buffer.from(bytes);
-  const firstNl = buf.indexOf(0x0a);
-  const header = JSON.parse(buf.subarray(0, firstNl === -1 ? buf.length : firstNl).toString('utf8'));
-  const items = [];
-  let pos = firstNl === -1 ? buf.length : firstNl + 1;
-  while (pos < buf.length) {
-    let end = buf.indexOf(0x0a, pos);
-    if (end === -1) end = buf.length;
-    if (end === pos) {
-      pos += 1; // blank line between items
-      continue;
-    }
-    const itemHeader = JSON.parse(buf.subarray(pos, end).toString('utf8'));
-    const start = end + 1;
-    let stop;
-    if (typeof itemHeader.length === 'number') {
-      stop = start + itemHeader.length;
-      if (stop > buf.length) throw new Error(`item ${itemHeader.type}: length ${itemHeader.length} runs past the envelope`);
-    } else {
-      stop = buf.indexOf(0x0a, start);
-      if (stop === -1) stop = buf.length;
-    }
-    const payload = buf.subarray(start, stop);
+  const envelope = parseEnvelope(Buffer.from(bytes));
+  const items = envelope.items.map((item) => {
     let json;
     try {
-      json = JSON.parse(payload.toString('utf8'));
+      json = itemJson(item);
     } catch {
       json = undefined;
     }
-    items.push({ header: itemHeader, payload, json });
-    pos = stop + 1;
-  }
-  return { header, items };
+    return { header: item.header, payload: Buffer.from(item.payload), json };
+  });
+  return { header: envelope.header, items };
 }
 
 /** `Sentry sentry_version=7, sentry_key=abc, ...` → `{ sentry_version: '7', sentry_key: 'abc', ... }`. */

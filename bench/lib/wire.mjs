@@ -2,39 +2,23 @@
 // gzipped size, and the profiling samples they carry.
 import { gunzipSync, gzipSync } from 'node:zlib';
 
-const PROFILE_TYPES = new Set(['profile', 'profile_chunk']);
+// The envelope model of the build under test (reading it loads no native code).
+const { isGzip, parseEnvelope } = await import('../../dist/transport.js');
 
-function isGzip(bytes) {
-  return bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
+const PROFILE_TYPES = new Set(['profile', 'profile_chunk']);
 
 function toBytes(body) {
   if (typeof body === 'string') return Buffer.from(body, 'utf8');
   return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
 
-/** Walks a Sentry envelope (header line, then item header + payload pairs). */
+/** The items of a Sentry envelope as `{ type, payload }`, read with ferroprof's envelope model. */
 export function envelopeItems(bytes) {
-  const items = [];
-  let pos = bytes.indexOf(0x0a);
-  if (pos < 0) return items;
-  pos += 1;
-  while (pos < bytes.length) {
-    let nl = bytes.indexOf(0x0a, pos);
-    if (nl < 0) nl = bytes.length;
-    const header = JSON.parse(bytes.subarray(pos, nl).toString('utf8') || '{}');
-    pos = nl + 1;
-    let end;
-    if (typeof header.length === 'number') {
-      end = pos + header.length;
-    } else {
-      end = bytes.indexOf(0x0a, pos);
-      if (end < 0) end = bytes.length;
-    }
-    items.push({ type: header.type, payload: bytes.subarray(pos, end) });
-    pos = end + 1;
+  try {
+    return parseEnvelope(bytes).items.map((item) => ({ type: item.header.type, payload: Buffer.from(item.payload) }));
+  } catch {
+    return []; // not an envelope we can read: counted as bytes only
   }
-  return items;
 }
 
 export class WireCounter {

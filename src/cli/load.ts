@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { type Stats, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 
+import { type Envelope, EnvelopeError, type EnvelopeItemInput, isGzip, itemText, parseEnvelope, serializeEnvelope } from '../envelope.js';
 import { addProfileChunk, addTransactionProfile, addWindowProfile, payloadKind } from './convert.js';
-import { parseEnvelope, maybeGunzip } from './envelope.js';
 import { CliError } from './errors.js';
 import type { ProfileModel } from './model.js';
 import { ModelBuilder } from './model.js';
@@ -49,11 +51,31 @@ export function listInputs(path: string): string[] {
   return out;
 }
 
-function parseJson(bytes: Buffer, what: string): unknown {
+function parseJson(text: string, what: string): unknown {
   try {
-    return JSON.parse(bytes.toString('utf8'));
+    return JSON.parse(text);
   } catch {
     throw new CliError(`${what} is not valid JSON`);
+  }
+}
+
+/** Undoes gzip when the name ends in `.gz` or the bytes say so. */
+export function maybeGunzip(bytes: Buffer, name: string): Buffer {
+  if (!name.endsWith('.gz') && !isGzip(bytes)) return bytes;
+  try {
+    return gunzipSync(bytes);
+  } catch {
+    throw new CliError(`${name}: not valid gzip data`);
+  }
+}
+
+/** {@link parseEnvelope}, with a malformed envelope as a {@link CliError}. */
+function readEnvelope(data: Buffer, name: string): Envelope {
+  try {
+    return parseEnvelope(data, name);
+  } catch (err) {
+    if (err instanceof EnvelopeError) throw new CliError(err.message);
+    throw err;
   }
 }
 
@@ -73,13 +95,13 @@ export function payloadsOfFile(file: string, bytes: Buffer): Payload[] {
     if (kind) return [{ kind, value: whole as Record<string, unknown>, what: name }];
     if (/\.json$/i.test(name.replace(/\.gz$/i, ''))) throw new CliError(`${name}: not a ferroprof or Sentry profile`);
   }
-  const envelope = parseEnvelope(data, name);
+  const envelope = readEnvelope(data, name);
   const out: Payload[] = [];
   envelope.items.forEach((item, i) => {
     const type = item.header.type;
     if (type !== 'profile' && type !== 'profile_chunk') return;
     const what = `${name}: ${type} item ${i + 1}`;
-    const value = parseJson(item.payload, what);
+    const value = parseJson(itemText(item), what);
     const kind = payloadKind(value);
     if (!kind) throw new CliError(`${what} is not a profile`);
     out.push({ kind, value: value as Record<string, unknown>, what });
@@ -110,6 +132,31 @@ export function loadProfile(path: string, progress?: Progress): ProfileModel {
   });
   if (payloads.length === 0) throw new CliError(`${path}: no profile or profile_chunk items found`);
   return buildModel(payloads, progress);
+}
+
+/**
+ * The `profile_chunk` items found under `path` (envelopes or bare chunk JSON), as one
+ * envelope: the chunks exactly as they were encoded (by ferroprof's native core, or by
+ * whoever wrote them), never re-encoded. Other payloads have no chunk form and are refused.
+ */
+export function chunkEnvelope(path: string, sdk: { name: string; version: string }): Uint8Array {
+  const items: EnvelopeItemInput[] = [];
+  for (const file of listInputs(path)) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch (err) {
+      throw new CliError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    for (const p of payloadsOfFile(file, bytes)) {
+      if (p.kind !== 'profile_chunk') {
+        throw new CliError(`${p.what}: --format envelope writes profile_chunk items only; this is a ${p.kind === 'window' ? 'ferroprof window profile' : 'transaction profile'} (use html, speedscope or pprof)`);
+      }
+      items.push({ header: { type: 'profile_chunk', platform: String(p.value.platform ?? 'node') }, payload: JSON.stringify(p.value) });
+    }
+  }
+  if (items.length === 0) throw new CliError(`${path}: no profile_chunk was written (the run may have been shorter than two samples)`);
+  return serializeEnvelope({ event_id: randomUUID().replace(/-/g, ''), sent_at: new Date().toISOString(), sdk }, items);
 }
 
 function buildModel(payloads: Payload[], progress?: Progress): ProfileModel {

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { SDK_NAME, SDK_VERSION } from '../sdk/version.js';
 import { CliError } from './errors.js';
-import { loadProfile } from './load.js';
+import { chunkEnvelope, loadProfile } from './load.js';
 import type { ProfileModel } from './model.js';
 import type { OutputFormat, WrittenFile } from './outputs.js';
 import { DEFAULT_FORMATS, FORMATS, parseFormats, writeOutputs } from './outputs.js';
@@ -30,6 +31,8 @@ Options:
   --hz N          sampling frequency, 1–10000 Hz (default 101)
   --out DIR       output folder (default ./ferroprof-out)
   --format LIST   comma-separated: ${FORMATS.join(',')} (default ${DEFAULT_FORMATS.join(',')})
+                  envelope: the Sentry profile_chunk envelope of the run, from ferroprof's
+                  continuous profiler (encoded and checked by its native core)
   -h, --help      show this help`,
   view: `Usage: ferroprof view [--out DIR] [--format LIST] PATH
 
@@ -39,6 +42,8 @@ Reads a Sentry envelope (.envelope, .envelope.gz), a profile JSON, or a folder o
 Options:
   --out DIR       output folder (default ./ferroprof-out)
   --format LIST   comma-separated: ${FORMATS.join(',')} (default ${DEFAULT_FORMATS.join(',')})
+                  envelope: the profile_chunk items of PATH in one envelope, unchanged
+                  (other profiles have no chunk form and are refused)
   -h, --help      show this help`,
   top: `Usage: ferroprof top PATH
 
@@ -85,22 +90,15 @@ function parseArgs(args: string[], allowed: string[]): Options {
   return opts;
 }
 
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
-
 function describeFiles(files: WrittenFile[]): string {
   return files.map((f) => `  ${f.format.padEnd(10)} ${f.path}`).join('\n');
 }
 
-function convert(model: ProfileModel, opts: Options, title: string, progress: ProgressLine): WrittenFile[] {
+/** `chunks`: where the `profile_chunk` envelopes of the `envelope` format are read from. */
+function convert(model: ProfileModel, opts: Options, title: string, progress: ProgressLine, chunks: string): WrittenFile[] {
   progress.update(`writing ${opts.formats.join(', ')}`);
-  const files = writeOutputs(model, resolve(opts.out), opts.formats, title, packageVersion());
+  const envelope = () => chunkEnvelope(chunks, { name: SDK_NAME, version: SDK_VERSION });
+  const files = writeOutputs(model, resolve(opts.out), opts.formats, title, envelope);
   progress.done();
   return files;
 }
@@ -130,7 +128,7 @@ function cmdView(args: string[], out: (s: string) => void): number {
   if (!path || opts.positional.length > 1) throw new CliError('view needs exactly one PATH (see --help)');
   const progress = new ProgressLine();
   const model = loadProfile(path, progress.update);
-  const files = convert(model, opts, `ferroprof: ${path}`, progress);
+  const files = convert(model, opts, `ferroprof: ${path}`, progress, path);
   out(`${formatTop(model)}\n\nwrote:\n${describeFiles(files)}`);
   return 0;
 }
@@ -155,11 +153,13 @@ async function cmdRun(args: string[], err: (s: string) => void): Promise<number>
   if (!existsSync(fileURLToPath(preload))) throw new CliError('dist/preload.js is missing; build ferroprof first (npm run build)');
 
   const rawDir = mkdtempSync(join(tmpdir(), 'ferroprof-run-'));
+  // `--format envelope`: the SDK's continuous profiler writes native-encoded chunks here.
+  const chunksDir = opts.formats.includes('envelope') ? mkdtempSync(join(tmpdir(), 'ferroprof-run-chunks-')) : undefined;
   try {
     const code = await new Promise<number>((done, fail) => {
       const child = spawn(process.execPath, [...process.execArgv, '--import', preload.href, scriptPath, ...scriptArgs], {
         stdio: 'inherit',
-        env: { ...process.env, FERROPROF_RUN_DIR: rawDir, FERROPROF_RUN_HZ: String(opts.hz) },
+        env: { ...process.env, FERROPROF_RUN_DIR: rawDir, FERROPROF_RUN_HZ: String(opts.hz), ...(chunksDir ? { FERROPROF_RUN_CHUNKS_DIR: chunksDir } : {}) },
       });
       // Ctrl-C reaches the script too; ferroprof stays to write what was profiled.
       const ignore = () => {};
@@ -180,11 +180,12 @@ async function cmdRun(args: string[], err: (s: string) => void): Promise<number>
       return code === 0 ? 1 : code;
     }
     const progress = new ProgressLine();
-    const files = convert(model, opts, `ferroprof: ${script}`, progress);
+    const files = convert(model, opts, `ferroprof: ${script}`, progress, chunksDir ?? rawDir);
     err(`\nferroprof: ${script} exited with code ${code}\n${formatTop(model)}\n\nwrote:\n${describeFiles(files)}`);
     return code;
   } finally {
     rmSync(rawDir, { recursive: true, force: true });
+    if (chunksDir) rmSync(chunksDir, { recursive: true, force: true });
   }
 }
 

@@ -5,7 +5,6 @@ import { CliError } from './errors.js';
 import { renderHtml } from './html.js';
 import type { ProfileModel } from './model.js';
 import { toPprof } from './pprof.js';
-import { toChunkEnvelope } from './sentry-export.js';
 import { toSpeedscope } from './speedscope.js';
 
 /** The files `run` and `view` can write. */
@@ -37,25 +36,29 @@ export interface WrittenFile {
   bytes: number;
 }
 
-/** Writes the chosen formats into `outDir` (created when missing). */
-export function writeOutputs(model: ProfileModel, outDir: string, formats: OutputFormat[], title: string, version: string): WrittenFile[] {
+/**
+ * Writes the chosen formats into `outDir` (created when missing). `envelope` gives the
+ * bytes of the `envelope` format: Sentry `profile_chunk` items as they were encoded
+ * (see `chunkEnvelope`), called only when that format is chosen.
+ */
+export function writeOutputs(model: ProfileModel, outDir: string, formats: OutputFormat[], title: string, envelope: () => Uint8Array): WrittenFile[] {
   try {
     mkdirSync(outDir, { recursive: true });
   } catch (err) {
     throw new CliError(`cannot create output folder ${outDir} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   return formats.map((format) => {
-    let data: string | Buffer;
+    let data: string | Uint8Array;
     if (format === 'html') data = renderHtml(model, title);
     else if (format === 'speedscope') data = JSON.stringify(toSpeedscope(model, title));
     else if (format === 'pprof') data = toPprof(model);
-    else data = toChunkEnvelope(model, version);
+    else data = envelope();
     const path = join(outDir, FILE_NAMES[format]);
     try {
       writeFileSync(path, data);
     } catch (err) {
       throw new CliError(`cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-    return { format, path, bytes: Buffer.byteLength(data) };
+    return { format, path, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.length };
   });
 }

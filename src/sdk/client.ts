@@ -20,8 +20,8 @@ import { HttpTransport } from '../transport/http.js';
 import { LocalTransport } from '../transport/local.js';
 import type { DataCategory, DroppedCount, Transport } from '../transport/types.js';
 import { type ChunkOutcome, ContinuousSession } from './continuous.js';
-import { buildEnvelope, type EnvelopeItemInput } from './envelope.js';
-import { transactionEvent } from './event.js';
+import type { EnvelopeItemInput } from '../envelope.js';
+import { sdkEnvelope, transactionEvent } from './event.js';
 import { uuid4 } from './ids.js';
 import { errorLine, logger } from './logger.js';
 import type { ResolvedOptions, SamplingContext, TransactionContext } from './options.js';
@@ -345,7 +345,7 @@ export class Client implements TransactionSink {
     const header: Record<string, unknown> = { event_id: eventId, sdk: { name: SDK_NAME, version: SDK_VERSION } };
     if (this.dsnHeader) header.dsn = this.dsnHeader;
     if (trace) header.trace = Object.fromEntries(Object.entries(trace).filter(([, v]) => v !== undefined));
-    const envelope = buildEnvelope(header, items);
+    const envelope = sdkEnvelope(header, items);
     this.counters.envelopesSent += 1;
     this.counters.bytesSent += envelope.length;
     this.transport.send(envelope, { categories, eventId });
@@ -421,7 +421,7 @@ export class Client implements TransactionSink {
       const dir = resolve(this.options.localDir);
       mkdirSync(dir, { recursive: true });
       const header = { event_id: uuid4(), sdk: { name: SDK_NAME, version: SDK_VERSION } };
-      const envelope = buildEnvelope(header, [{ header: { type: 'profile_chunk', platform: 'node', content_type: 'application/json' }, payload: outcome.payload }]);
+      const envelope = sdkEnvelope(header, [{ header: { type: 'profile_chunk', platform: 'node', content_type: 'application/json' }, payload: outcome.payload }]);
       const tmp = join(dir, `.tmp-exit-${process.pid}`);
       writeFileSync(tmp, envelope);
       renameSync(tmp, join(dir, `${Date.now()}-${outcome.chunkId}.envelope`));

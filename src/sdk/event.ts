@@ -1,8 +1,10 @@
 import { arch, release as osRelease, type as osType } from 'node:os';
 
+import { type EnvelopeHeader, type EnvelopeItemInput, serializeEnvelope } from '../envelope.js';
 import type { ProfileOutcome } from './profile.js';
 import { compact, type Transaction } from './span.js';
 import type { ResolvedOptions } from './options.js';
+import { nowSeconds } from './time.js';
 import { SDK_NAME, SDK_VERSION } from './version.js';
 
 // Facts of the process, read once: `os.type()`/`os.release()` are system calls.
@@ -59,4 +61,9 @@ export function transactionEvent(
     spans: txn.spans.filter((s) => s.finished).map((s) => s.toSpanJSON()),
     sdk: { name: SDK_NAME, version: SDK_VERSION },
   });
+}
+
+/** An envelope as the SDK sends it: the given header stamped with `sent_at` (now). */
+export function sdkEnvelope(header: EnvelopeHeader, items: readonly EnvelopeItemInput[]): Uint8Array {
+  return serializeEnvelope({ ...header, sent_at: new Date(nowSeconds() * 1000).toISOString() }, items);
 }

@@ -6,7 +6,8 @@ import { gzip as gzipCallback } from 'node:zlib';
 
 import { argTypeError, checkObject } from '../args.js';
 import { type Dsn, dsnToString, parseDsn } from './dsn.js';
-import { CLIENT_REPORT_CATEGORIES, clientReportEnvelope, filterEnvelopeItems, isGzip } from './envelope.js';
+import { isGzip } from '../envelope.js';
+import { CLIENT_REPORT_CATEGORIES, clientReportEnvelope, filterEnvelopeItems } from './items.js';
 import { RateLimits } from './rate-limits.js';
 import {
   DiscardCounter,

@@ -1,7 +1,10 @@
 /**
- * Transports: where ferroprof's envelopes go (Sentry over HTTP, local files, or a user function).
+ * `ferroprof/transport`: where ferroprof's envelopes go (Sentry over HTTP, local files,
+ * or a user function), and the envelope model to read and write them with.
  * @packageDocumentation
  */
+export { EnvelopeError, isGzip, itemJson, itemText, itemsOfType, parseEnvelope, readEventId, serializeEnvelope } from '../envelope.js';
+export type { Envelope, EnvelopeHeader, EnvelopeItem, EnvelopeItemInput, ItemHeader, ItemType } from '../envelope.js';
 export { DsnError, dsnToString, parseDsn } from './dsn.js';
 export type { Dsn } from './dsn.js';
 export type { DataCategory, DiscardReason, DroppedCount, EnvelopeInfo, Transport, TransportLogger } from './types.js';
@@ -12,5 +15,5 @@ export type { LocalTransportOptions } from './local.js';
 export { CallbackTransport, toTransport } from './callback.js';
 export type { CallbackTransportOptions, EnvelopeCallback } from './callback.js';
 export { installExitFlush } from './exit.js';
-export { clientReportEnvelope } from './envelope.js';
+export { clientReportEnvelope } from './items.js';
 export { parseRetryAfter } from './rate-limits.js';

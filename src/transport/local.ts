@@ -3,7 +3,7 @@ import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { checkObject, checkString } from '../args.js';
-import { readEventId } from './envelope.js';
+import { readEventId } from '../envelope.js';
 import { DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_BYTES, PendingWorkTransport, positiveInt } from './pending.js';
 import { copyInfo, describeError, toBytes } from './support.js';
 import type { EnvelopeInfo, TransportLogger } from './types.js';

@@ -9,7 +9,6 @@
 mod check;
 mod decimal;
 mod encoded;
-mod envelope;
 mod envelope_check;
 mod envelope_parse;
 mod gzip;
@@ -31,7 +30,6 @@ use std::collections::BTreeMap;
 
 pub use check::{check_v1, check_v2};
 pub use encoded::{EncodeStats, Encoded};
-pub use envelope::{Envelope, EnvelopeHeader, EnvelopeItem};
 pub use envelope_check::{validate_envelope, EnvelopeSummary, ItemSummary};
 pub use envelope_parse::{parse_envelope, RawEnvelope, RawItem};
 pub use gzip::{gunzip, gzip, gzip_level, is_gzip, GZIP_LEVEL, MAX_INFLATED_BYTES};

@@ -296,24 +296,45 @@ fn transaction_event(event_id: &str, trace_id: &str, profile_id: &str) -> Vec<u8
     .unwrap()
 }
 
+/// Frames a test envelope the way the SDK does (the writer that ships is the
+/// TypeScript envelope model, `src/envelope.ts`; the core only encodes payloads).
+fn envelope_of(event_id: &str, items: &[(&str, &[u8])]) -> Vec<u8> {
+    let header = serde_json::json!({
+        "event_id": event_id,
+        "sent_at": "2026-11-26T20:00:00.000Z",
+        "sdk": serde_json::to_value(meta().sdk).unwrap(),
+    });
+    let mut out = serde_json::to_vec(&header).unwrap();
+    for (item_type, payload) in items {
+        let mut item = serde_json::json!({"type": item_type, "length": payload.len()});
+        if *item_type == "profile_chunk" {
+            item["platform"] = "node".into();
+        } else {
+            item["content_type"] = "application/json".into();
+        }
+        out.push(b'\n');
+        out.extend(serde_json::to_vec(&item).unwrap());
+        out.push(b'\n');
+        out.extend_from_slice(payload);
+    }
+    out.push(b'\n');
+    out
+}
+
 #[test]
-fn written_envelopes_validate_plain_and_gzipped() {
+fn encoded_payloads_validate_in_envelopes_plain_and_gzipped() {
     let t = txn();
     let s = slice(6_000 * MS, &[false, false, false]);
     let profile = encode_v1(&s, &meta(), &t, &Measurements::new()).unwrap();
-    let mut env = Envelope::new(EnvelopeHeader::new(t.id.clone(), meta().sdk));
-    env.push(EnvelopeItem::transaction(transaction_event(
+    let event = transaction_event(&t.id, &t.trace_id, &t.profile_id);
+    let bytes = envelope_of(
         &t.id,
-        &t.trace_id,
-        &t.profile_id,
-    )))
-    .push(EnvelopeItem::profile(profile.bytes));
-    let bytes = env.to_bytes();
+        &[("transaction", &event), ("profile", &profile.bytes)],
+    );
     let summary = validate_envelope(&bytes, false).unwrap();
     assert_eq!(summary.items.len(), 2);
     assert_eq!(summary.items[1].profile.map(|p| p.samples), Some(3));
-    assert!(bytes.ends_with(b"}\n") && !bytes.windows(2).any(|w| w == b"\n\n"));
-    let gz = env.to_gzip();
+    let gz = gzip(&bytes);
     validate_envelope(&gz, true).unwrap();
     assert_eq!(
         validate_envelope(&gz, false).unwrap_err().reason(),
@@ -321,11 +342,7 @@ fn written_envelopes_validate_plain_and_gzipped() {
     );
 
     let chunk_payload = encode_v2(&s, &meta(), &chunk(), &Measurements::new()).unwrap();
-    let mut env = Envelope::new(EnvelopeHeader::new(new_event_id(), meta().sdk));
-    env.push(EnvelopeItem::profile_chunk(chunk_payload.bytes));
-    let bytes = env.to_bytes();
-    let first_item_header = bytes.split(|&c| c == b'\n').nth(1).unwrap();
-    assert_eq!(json(first_item_header)["platform"], "node");
+    let bytes = envelope_of(&new_event_id(), &[("profile_chunk", &chunk_payload.bytes)]);
     validate_envelope(&bytes, false).unwrap();
 }
 
@@ -337,10 +354,10 @@ fn envelope_ties_profile_to_transaction() {
         .unwrap()
         .bytes;
     let build = |event: Vec<u8>| {
-        let mut env = Envelope::new(EnvelopeHeader::new(t.id.clone(), meta().sdk));
-        env.push(EnvelopeItem::transaction(event))
-            .push(EnvelopeItem::profile(profile.clone()));
-        validate_envelope(&env.to_bytes(), false)
+        validate_envelope(
+            &envelope_of(&t.id, &[("transaction", &event), ("profile", &profile)]),
+            false,
+        )
     };
     build(transaction_event(&t.id, &t.trace_id, &t.profile_id)).unwrap();
     let other = new_event_id();
