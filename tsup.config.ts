@@ -8,8 +8,13 @@ assertVersionsAgree(root);
 
 export default defineConfig({
   entry: {
+    // Public entry points (package.json `exports`).
     index: 'src/index.ts',
+    sampler: 'src/low-level.ts',
     transport: 'src/transport/index.ts',
+    testing: 'src/testing.ts',
+    // Private: the postinstall script's view of the loader.
+    internal: 'src/internal.ts',
     cli: 'src/cli-bin.ts',
     'cli-lib': 'src/cli/index.ts',
     preload: 'src/preload.ts',

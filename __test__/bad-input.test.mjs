@@ -7,7 +7,7 @@ import {
   startSampling,
   stopSampling,
   validateFrequency,
-} from '../dist/index.js';
+} from '../dist/sampler.js';
 
 for (const bad of [0, -5, NaN, Infinity, 10_001, 'fast', '12.5x', '', null, {}]) {
   test(`frequency ${String(bad)} is refused with the accepted range`, (t) => {

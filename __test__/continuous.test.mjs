@@ -1,6 +1,8 @@
 import test from 'ava';
 
-import { close, getProfilerStats, init, openWindow, startTransaction, validateEnvelope } from '../dist/index.js';
+import { close, getProfilerStats, init, startTransaction } from '../dist/index.js';
+import { openWindow } from '../dist/sampler.js';
+import { validateEnvelope } from '../dist/testing.js';
 import { busyWithYields } from './helpers/busy.mjs';
 import { collectingTransport, itemsOfType } from './helpers/envelopes.mjs';
 

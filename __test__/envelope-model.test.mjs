@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 
-import { validateEnvelope } from '../dist/index.js';
+import { validateEnvelope } from '../dist/testing.js';
 import { EnvelopeError, isGzip, itemJson, itemText, itemsOfType, parseEnvelope, readEventId, serializeEnvelope } from '../dist/transport.js';
 
 const fixtures = fileURLToPath(new URL('../crates/core/tests/fixtures/', import.meta.url));

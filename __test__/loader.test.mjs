@@ -1,7 +1,10 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 
-const entry = new URL('../dist/index.js', import.meta.url).href;
+const entry = new URL('../dist/sampler.js', import.meta.url).href;
+// The loader itself is private: the postinstall script reads it from dist/internal.js.
+const internal = new URL('../dist/internal.js', import.meta.url).href;
+const sdk = new URL('../dist/index.js', import.meta.url).href;
 
 function runChild(source) {
   return spawnSync(process.execPath, ['--input-type=module', '-e', source], { encoding: 'utf8' });
@@ -61,7 +64,7 @@ test('FERROPROF_BACKEND=native refuses to fall back; a bad value is a clear erro
 
 test('a binary built for another ABI is refused, not loaded', (t) => {
   const child = runChild(`
-    const { loadNativeBinding } = await import(${JSON.stringify(entry)});
+    const { loadNativeBinding } = await import(${JSON.stringify(internal)});
     const real = loadNativeBinding();
     console.log(real.nativeAbi() === process.versions.modules ? 'MATCH' : 'MISMATCH');
   `);
@@ -73,8 +76,9 @@ test('importing the package loads nothing native until used', (t) => {
   const child = runChild(`
     Object.defineProperty(process.versions, 'modules', { value: '999' });
     const m = await import(${JSON.stringify(entry)});
-    console.log(typeof m.startSampling, m.isSampling(), m.stopSampling());
+    const s = await import(${JSON.stringify(sdk)});
+    console.log(typeof m.startSampling, m.isSampling(), m.stopSampling(), typeof s.init);
   `);
   t.is(child.status, 0, child.stderr);
-  t.is(child.stdout.trim(), 'function false false');
+  t.is(child.stdout.trim(), 'function false false function');
 });

@@ -1,6 +1,6 @@
 import test from 'ava';
 
-import { configureSampler, getSamplerStats, openWindow, startSampling, stopSampling } from '../dist/index.js';
+import { configureSampler, getSamplerStats, openWindow, startSampling, stopSampling } from '../dist/sampler.js';
 import { busyWithYields } from './helpers/busy.mjs';
 
 test('a tiny store keeps only the newest samples and counts every drop', async (t) => {

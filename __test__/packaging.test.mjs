@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { binaryFileName, nodeAbi, platformTag } from '../dist/index.js';
+import { binaryFileName, nodeAbi, platformTag } from '../dist/internal.js';
 import { platformPackages, stagePackage } from '../scripts/stage-package.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -58,7 +58,7 @@ test('the staged package depends optionally on every platform package and runs t
     t.true(Object.values(staged.optionalDependencies).every((v) => v === rootPkg.version));
     t.is(staged.scripts.postinstall, 'node scripts/postinstall.mjs');
     t.is(staged.devDependencies, undefined);
-    for (const f of ['dist/index.js', 'scripts/postinstall.mjs', 'Cargo.lock', 'crates/node/build.rs']) {
+    for (const f of ['dist/index.js', 'dist/internal.js', 'scripts/postinstall.mjs', 'Cargo.lock', 'crates/node/build.rs']) {
       t.true(existsSync(join(dir, f)), f);
     }
     t.false(existsSync(join(dir, 'npm')), 'binaries travel in the platform packages only');

@@ -4,24 +4,25 @@ import test from 'ava';
 
 import {
   GeventScheduler,
-  HttpTransport,
-  LocalTransport,
   Profile,
   SleepScheduler,
   ThreadScheduler,
   close,
-  closeWindow,
-  closeWindowSync,
-  configureSampler,
   flush,
-  formatTopTable,
   startSpan,
   startTransaction,
-  topFunctions,
-  validateEnvelope,
   withSpan,
   withTransaction,
 } from '../dist/index.js';
+import {
+  closeWindow,
+  closeWindowSync,
+  configureSampler,
+  formatTopTable,
+  topFunctions,
+} from '../dist/sampler.js';
+import { HttpTransport, LocalTransport } from '../dist/transport.js';
+import { validateEnvelope } from '../dist/testing.js';
 
 const typeError = (message) => ({ instanceOf: TypeError, message });
 const rangeError = (message) => ({ instanceOf: RangeError, message });

@@ -1,6 +1,6 @@
 import test from 'ava';
 
-import { configureSampler, getSamplerStats, openWindow, startSampling, stopSampling } from '../dist/index.js';
+import { configureSampler, getSamplerStats, openWindow, startSampling, stopSampling } from '../dist/sampler.js';
 import { busyWithYields } from './helpers/busy.mjs';
 
 /** One 2 s run with a rotation every 50 ms; returns what the test checks. */

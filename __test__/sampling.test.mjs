@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { getSamplerStats, openWindow, startSampling, stopSampling } from '../dist/index.js';
+import { getSamplerStats, openWindow, startSampling, stopSampling } from '../dist/sampler.js';
 import { busyMainFunction, framesNamed, samplesIn } from './helpers/busy.mjs';
 
 const busyFile = fileURLToPath(new URL('./helpers/busy.mjs', import.meta.url));

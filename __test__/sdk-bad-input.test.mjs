@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 
 import test from 'ava';
 
-import { close, flush, getClient, getProfilerStats, init, startTransaction, validateEnvelope } from '../dist/index.js';
+import { close, flush, getClient, getProfilerStats, init, startTransaction } from '../dist/index.js';
+import { validateEnvelope } from '../dist/testing.js';
 import { invalidEnvelopes, startIngest, warnCapture } from './helpers/ingest.mjs';
 
 const run = promisify(execFile);

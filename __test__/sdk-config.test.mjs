@@ -11,11 +11,11 @@ import {
   flush,
   getClient,
   getProfilerStats,
-  getSamplerStats,
   init,
   startTransaction,
-  validateEnvelope,
 } from '../dist/index.js';
+import { getSamplerStats } from '../dist/sampler.js';
+import { validateEnvelope } from '../dist/testing.js';
 import { invalidEnvelopes, samplesIn, startIngest, tick, warnCapture } from './helpers/ingest.mjs';
 
 function handleRequest(ms) {

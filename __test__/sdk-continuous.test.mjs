@@ -2,7 +2,8 @@
 // continuous_profiling_auto_start=True) against a real local ingest.
 import test from 'ava';
 
-import { close, flush, getProfilerStats, init, startProfiler, startTransaction, validateEnvelope } from '../dist/index.js';
+import { close, flush, getProfilerStats, init, startProfiler, startTransaction } from '../dist/index.js';
+import { validateEnvelope } from '../dist/testing.js';
 import { invalidEnvelopes, samplesIn, startIngest, tick } from './helpers/ingest.mjs';
 
 function continuousWorkload(ms) {

@@ -2,7 +2,9 @@
 // running, nothing is retried forever or lost silently, and what arrives is valid.
 import test from 'ava';
 
-import { HttpTransport, close, flush, getProfilerStats, init, startTransaction, validateEnvelope } from '../dist/index.js';
+import { close, flush, getProfilerStats, init, startTransaction } from '../dist/index.js';
+import { HttpTransport } from '../dist/transport.js';
+import { validateEnvelope } from '../dist/testing.js';
 import { deadDsn, invalidEnvelopes, startIngest, tick, warnCapture } from './helpers/ingest.mjs';
 
 function appWork(ms) {

@@ -2,7 +2,9 @@
 // arrives at a real local ingest.
 import test from 'ava';
 
-import { HttpTransport, close, flush, getProfilerStats, init, startTransaction, validateEnvelope } from '../dist/index.js';
+import { close, flush, getProfilerStats, init, startTransaction } from '../dist/index.js';
+import { HttpTransport } from '../dist/transport.js';
+import { validateEnvelope } from '../dist/testing.js';
 import { invalidEnvelopes, startIngest } from './helpers/ingest.mjs';
 
 const N = 1000;

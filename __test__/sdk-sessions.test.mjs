@@ -15,9 +15,9 @@ import {
   startTransaction,
   stopProfileSession,
   stopProfiler,
-  validateEnvelope,
   withTransaction,
 } from '../dist/index.js';
+import { validateEnvelope } from '../dist/testing.js';
 import { framesNamed, invalidEnvelopes, samplesIn, startIngest, tick } from './helpers/ingest.mjs';
 
 const THIS_FILE = fileURLToPath(import.meta.url);

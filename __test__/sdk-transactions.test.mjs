@@ -14,10 +14,10 @@ import {
   init,
   startSpan,
   startTransaction,
-  validateEnvelope,
   withSpan,
   withTransaction,
 } from '../dist/index.js';
+import { validateEnvelope } from '../dist/testing.js';
 import { framesNamed, invalidEnvelopes, samplesIn, startIngest, tick } from './helpers/ingest.mjs';
 
 const THIS_FILE = fileURLToPath(import.meta.url);

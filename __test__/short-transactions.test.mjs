@@ -1,6 +1,7 @@
 import test from 'ava';
 
-import { close, getProfilerStats, init, startProfiler, startTransaction, stopProfiler, validateEnvelope, withTransaction } from '../dist/index.js';
+import { close, getProfilerStats, init, startProfiler, startTransaction, stopProfiler, withTransaction } from '../dist/index.js';
+import { validateEnvelope } from '../dist/testing.js';
 import { busyMainFunction } from './helpers/busy.mjs';
 import { collectingTransport, itemsOfType } from './helpers/envelopes.mjs';
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 
-import { DsnError, dsnToString, parseDsn } from '../dist/index.js';
+import { DsnError, dsnToString, parseDsn } from '../dist/transport.js';
 
 test('a SaaS DSN gives its parts and the envelope URL', (t) => {
   const dsn = parseDsn('https://abc123@o11.ingest.sentry.io/4505');

@@ -6,9 +6,9 @@ import { gunzipSync } from 'node:zlib';
 
 import test from 'ava';
 
-import { HttpTransport } from '../dist/index.js';
+import { HttpTransport } from '../dist/transport.js';
 
-const DIST = new URL('../dist/index.js', import.meta.url).href;
+const DIST = new URL('../dist/transport.js', import.meta.url).href;
 
 /** A Sentry-like server on 127.0.0.1 that records every request (bodies decompressed). */
 async function startServer(respond = () => ({})) {

@@ -6,9 +6,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import test from 'ava';
 
-import { CallbackTransport, LocalTransport, toTransport } from '../dist/index.js';
+import { CallbackTransport, LocalTransport, toTransport } from '../dist/transport.js';
 
-const DIST = new URL('../dist/index.js', import.meta.url).href;
+const DIST = new URL('../dist/transport.js', import.meta.url).href;
 
 const env = (id, size = 100) =>
   `{"event_id":"${id}"}\n{"type":"profile"}\n${JSON.stringify({ pad: 'y'.repeat(size) })}\n`;

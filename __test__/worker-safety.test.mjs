@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { validateEnvelope } from '../dist/index.js';
+import { validateEnvelope } from '../dist/testing.js';
 import { itemsOfType, parseEnvelope } from './helpers/envelopes.mjs';
 
 const child = fileURLToPath(new URL('./fixtures/stress-child.mjs', import.meta.url));

@@ -1,12 +1,12 @@
 import test from 'ava';
 import { Worker } from 'node:worker_threads';
 
-import { openWindow, startSampling, stopSampling } from '../dist/index.js';
+import { openWindow, startSampling, stopSampling } from '../dist/sampler.js';
 import { busyMainFunction, framesNamed, samplesIn } from './helpers/busy.mjs';
 
 const workerSource = `
   import { parentPort } from 'node:worker_threads';
-  import { startSampling, stopSampling, flush } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+  import { startSampling, stopSampling } from ${JSON.stringify(new URL('../dist/sampler.js', import.meta.url).href)};
   function busyWorkerFunction(ms) {
     const end = performance.now() + ms;
     let x = 0;

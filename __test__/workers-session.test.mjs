@@ -1,7 +1,8 @@
 import test from 'ava';
 import { Worker } from 'node:worker_threads';
 
-import { close, init, startProfiler, stopProfiler, validateEnvelope } from '../dist/index.js';
+import { close, init, startProfiler, stopProfiler } from '../dist/index.js';
+import { validateEnvelope } from '../dist/testing.js';
 import { busyWithYields } from './helpers/busy.mjs';
 import { collectingTransport, itemsOfType } from './helpers/envelopes.mjs';
 

@@ -1,6 +1,6 @@
 // The main job on its embedded default: profile the bundled workload at 101 Hz and
 // print its hottest functions. `node examples/hot-functions.mjs [milliseconds]`
-import { formatTopTable, getSamplerStats, openWindow, startSampling, stopSampling } from '../dist/index.js';
+import { formatTopTable, getSamplerStats, openWindow, startSampling, stopSampling } from '../dist/sampler.js';
 import { runWorkload } from './workload.mjs';
 
 const ms = Number(process.argv[2] ?? 2000);

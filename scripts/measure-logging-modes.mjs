@@ -12,7 +12,7 @@ const heapMb = Number(process.argv[3] ?? 300);
 const self = fileURLToPath(import.meta.url);
 
 if (process.env.FERROPROF_MEASURE_CHILD) {
-  const fp = await import(new URL('../dist/index.js', import.meta.url).href);
+  const fp = await import(new URL('../dist/sampler.js', import.meta.url).href);
   const { fibonacci } = await import(new URL('../examples/workload.mjs', import.meta.url).href);
   const mode = process.env.FERROPROF_MEASURE_CHILD;
   // A big heap with much compiled code: what the lazy start has to walk.

@@ -16,7 +16,8 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const entry = join(root, 'dist', 'index.js');
+// The loader's private entry (not in package.json `exports`).
+const entry = join(root, 'dist', 'internal.js');
 const forced = process.argv.includes('--build');
 
 function say(line) {

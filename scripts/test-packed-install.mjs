@@ -115,7 +115,7 @@ platformTgzOf.set(host.tag, join(work, hostPack.filename));
 
 check(`packed ${rootPack.filename}`, () => {
   const rootFiles = rootPack.files.map((f) => f.path);
-  for (const f of ['dist/index.js', 'dist/index.cjs', 'scripts/postinstall.mjs', 'crates/node/src/shim.cc']) {
+  for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/internal.js', 'scripts/postinstall.mjs', 'crates/node/src/shim.cc']) {
     if (!rootFiles.includes(f)) throw new Error(`${f} is not in ${rootPack.filename}`);
   }
   if (rootFiles.some((f) => f.endsWith('.node'))) throw new Error('the root tarball carries a binary');
@@ -179,7 +179,7 @@ function newProject(name) {
 
 const PROFILE_PROGRAM = `
 import { readFileSync } from 'node:fs';
-import { openWindow, startSampling, stopSampling } from 'ferroprof';
+import { openWindow, startSampling, stopSampling } from 'ferroprof/sampler';
 function ${HOT}(ms) {
   const end = performance.now() + ms;
   let x = 0;
@@ -198,13 +198,27 @@ console.log(JSON.stringify({ samples: profile.samples.length, hot, inStacks, map
 `;
 
 const REQUIRE_PROGRAM = `
-const { loadNativeBinding } = require('ferroprof');
-console.log(loadNativeBinding().nativeAbi());
+const { startSampling, stopSampling } = require('ferroprof/sampler');
+const sdk = require('ferroprof');
+const transport = require('ferroprof/transport');
+const testing = require('ferroprof/testing');
+startSampling(101);
+stopSampling();
+let internal = 'exported';
+try { require('ferroprof/dist/internal.js'); } catch (e) { internal = e.code; }
+const mapped = require('node:fs').readFileSync('/proc/self/maps', 'utf8').split('\\n').find((l) => l.includes('ferroprof.'));
+console.log(JSON.stringify({
+  mapped: mapped && mapped.split(' ').pop(),
+  entries: [typeof sdk.init, typeof transport.parseEnvelope, typeof testing.validateEnvelope].join(','),
+  internal,
+}));
 `;
 
 const UNSUPPORTED_ABI_PROGRAM = `
 Object.defineProperty(process.versions, 'modules', { value: '999' });
-const { NativeBindingError, loadNativeBinding, openWindow, profilerBackend, startSampling, stopSampling } = await import('ferroprof');
+// The loader is private (not in `exports`): the test reaches it by file path.
+const { NativeBindingError, openWindow, profilerBackend, startSampling, stopSampling } = await import('ferroprof/sampler');
+const { loadNativeBinding } = await import('./node_modules/ferroprof/dist/internal.js');
 try {
   loadNativeBinding();
   console.log('LOADED');
@@ -301,10 +315,13 @@ for (const dist of runners) {
     if (!result.mapped?.endsWith(want)) throw new Error(`loaded ${result.mapped}, not the installed ${want}`);
     return `${result.inStacks} of ${result.samples} samples in ${HOT}`;
   });
-  check(`${label}: require('ferroprof') loads the same binary`, () => {
+  check(`${label}: require() of every entry point; the same binary; the loader stays private`, () => {
     writeFileSync(join(project, 'load.cjs'), REQUIRE_PROGRAM);
-    const abi = runNode(['load.cjs']).trim();
-    if (abi !== dist.abi) throw new Error(`nativeAbi() is ${abi}`);
+    const result = JSON.parse(runNode(['load.cjs']));
+    const want = join('node_modules', '@ferroprof', tag, `ferroprof.${tag}.abi${dist.abi}.node`);
+    if (!result.mapped?.endsWith(want)) throw new Error(`require() loaded ${result.mapped}, not the installed ${want}`);
+    if (result.entries !== 'function,function,function') throw new Error(`entry points: ${result.entries}`);
+    if (result.internal !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw new Error(`dist/internal.js is reachable: ${result.internal}`);
   });
   check(`${label}: unsupported ABI: NativeBindingError, profiling falls back to node:inspector`, () => {
     writeFileSync(join(project, 'abi999.mjs'), UNSUPPORTED_ABI_PROGRAM);

@@ -1,6 +1,7 @@
 /**
- * ferroprof — a sampling CPU profiler for Node.js with a Rust core, with the profiling
- * API of Sentry's Python SDK in TypeScript.
+ * `ferroprof` — the SDK: a sampling CPU profiler for Node.js with a Rust core, with the
+ * profiling API of Sentry's Python SDK in TypeScript. Only what an application uses:
+ * `init`, transactions and spans, transaction profiles, continuous sessions, stats.
  *
  * @packageDocumentation
  */
@@ -29,37 +30,6 @@ export type { SchedulerOptions } from './sdk/schedulers.js';
 export { Span, Transaction } from './sdk/span.js';
 export type { MeasurementUnit, SpanContext, SpanStatus } from './sdk/span.js';
 
-// The low-level sampler API, for embedding SDKs and tools.
-export {
-  DEFAULT_FREQUENCY_HZ,
-  MAX_FREQUENCY_HZ,
-  MIN_FREQUENCY_HZ,
-  closeWindow,
-  closeWindowSync,
-  configureSampler,
-  flush as flushSampler,
-  getSamplerStats,
-  isSampling,
-  monotonicNowNs,
-  openWindow,
-  profilerBackend,
-  startSampling,
-  stopSampling,
-  validateEnvelope,
-  validateFrequency,
-} from './sampler.js';
-export type {
-  NativeConfig,
-  ProfileFrame,
-  ProfileWindow,
-  SamplerStats,
-  ValidatedEnvelope,
-  VmState,
-  WindowProfile,
-  WindowSample,
-} from './sampler.js';
-export { NativeBindingError, binaryFileName, loadNativeBinding } from './loader.js';
-export { formatTopTable, topFunctions } from './report.js';
-export type { FunctionCost } from './report.js';
-export { nodeAbi, platformTag } from './platform.js';
-export * from './transport/index.js';
+// The low-level API is `ferroprof/sampler`, transports and the envelope model are
+// `ferroprof/transport`, the envelope validator is `ferroprof/testing`.
+export type { EnvelopeCallback, EnvelopeInfo, Transport } from './transport/index.js';

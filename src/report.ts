@@ -1,20 +1,25 @@
+// "Top functions" of a low-level window profile. The ranking is the CLI's
+// (`computeTop` in src/cli/top.ts): one implementation, so `ferroprof top` and these
+// functions always agree.
 import { argTypeError, checkInteger } from './args.js';
-import type { ProfileFrame, WindowProfile } from './sampler.js';
+import { addWindowProfile } from './cli/convert.js';
+import { ModelBuilder, type ProfileModel } from './cli/model.js';
+import { computeTop, formatTop } from './cli/top.js';
+import type { WindowProfile } from './sampler.js';
 
 /** One function's share of a profile. */
 export interface FunctionCost {
   function: string;
-  /** `file:line` of the function, when known. */
+  /** `file:line` of the function, or `(native)`. */
   location: string;
   /** Samples where the function was the leaf. */
   self: number;
-  /** Samples where the function was anywhere on the stack. */
+  /** Samples where the function was anywhere on the stack (recursion counted once). */
   total: number;
-}
-
-function location(frame: ProfileFrame): string {
-  if (!frame.abs_path) return '(native)';
-  return frame.lineno ? `${frame.abs_path}:${frame.lineno}` : frame.abs_path;
+  /** Time with the function as the leaf, in nanoseconds. */
+  selfNs: number;
+  /** Time with the function anywhere on the stack, in nanoseconds. */
+  totalNs: number;
 }
 
 function checkProfile(call: string, profile: unknown, limit: unknown): void {
@@ -25,43 +30,30 @@ function checkProfile(call: string, profile: unknown, limit: unknown): void {
   checkInteger(call, 'limit', limit, 1);
 }
 
+function modelOf(profile: WindowProfile): ProfileModel {
+  const builder = new ModelBuilder();
+  if (profile.samples.length > 0) addWindowProfile(builder, profile as unknown as Record<string, unknown>);
+  return builder.build();
+}
+
 /**
- * Functions ranked by self samples (ties by total), idle samples excluded.
+ * Functions ranked by self time (ties by total time), idle samples excluded.
  * @throws TypeError when `profile` is not a {@link WindowProfile}; RangeError when `limit` is not an integer ≥ 1.
  */
 export function topFunctions(profile: WindowProfile, limit = 10): FunctionCost[] {
   checkProfile('topFunctions(profile, limit)', profile, limit);
-  const byKey = new Map<string, FunctionCost>();
-  const keyOf = (f: ProfileFrame) => `${f.function ?? '?'}\u0000${f.abs_path ?? ''}`;
-  for (const sample of profile.samples) {
-    const stack = profile.stacks[sample.stackId] ?? [];
-    const seen = new Set<string>();
-    stack.forEach((frameIndex, depth) => {
-      const frame = profile.frames[frameIndex];
-      if (!frame) return;
-      const key = keyOf(frame);
-      let cost = byKey.get(key);
-      if (!cost) {
-        cost = { function: frame.function ?? '?', location: location(frame), self: 0, total: 0 };
-        byKey.set(key, cost);
-      }
-      if (depth === 0) cost.self += 1;
-      if (!seen.has(key)) {
-        cost.total += 1;
-        seen.add(key);
-      }
-    });
-  }
-  return [...byKey.values()].sort((a, b) => b.self - a.self || b.total - a.total).slice(0, limit);
+  return computeTop(modelOf(profile), limit).bySelf.map((f) => ({
+    function: f.function,
+    location: f.location,
+    self: f.selfSamples,
+    total: f.totalSamples,
+    selfNs: f.selfNs,
+    totalNs: f.totalNs,
+  }));
 }
 
-/** A plain-text table of {@link topFunctions} (same arguments, same errors). */
+/** The table `ferroprof top` prints, for a window profile (same arguments, same errors as {@link topFunctions}). */
 export function formatTopTable(profile: WindowProfile, limit = 10): string {
   checkProfile('formatTopTable(profile, limit)', profile, limit);
-  const rows = topFunctions(profile, limit);
-  const n = Math.max(1, profile.samples.length);
-  const pct = (x: number) => `${((100 * x) / n).toFixed(1).padStart(5)}%`;
-  const lines = [`${'self'.padStart(6)} ${'total'.padStart(6)}  function (file:line)`];
-  for (const r of rows) lines.push(`${pct(r.self)} ${pct(r.total)}  ${r.function} (${r.location})`);
-  return lines.join('\n');
+  return formatTop(modelOf(profile), limit);
 }

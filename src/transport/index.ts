@@ -16,4 +16,3 @@ export { CallbackTransport, toTransport } from './callback.js';
 export type { CallbackTransportOptions, EnvelopeCallback } from './callback.js';
 export { installExitFlush } from './exit.js';
 export { clientReportEnvelope } from './items.js';
-export { parseRetryAfter } from './rate-limits.js';

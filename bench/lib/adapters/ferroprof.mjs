@@ -2,7 +2,8 @@
 // otherwise through the low-level sampler API (startSampling / openWindow).
 import { gzipSync } from 'node:zlib';
 
-const mod = await import('../../../dist/index.js');
+// The SDK (`ferroprof`) and the low-level API (`ferroprof/sampler`); the SDK's `flush` wins.
+const mod = { ...(await import('../../../dist/sampler.js')), ...(await import('../../../dist/index.js')) };
 
 /** True when the built package exposes the Sentry-style SDK. */
 export const hasSdk =
