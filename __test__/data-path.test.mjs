@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 import test from 'ava';
 
-import { close, flush, getProfilerStats, init, startTransaction, stopProfiler, validateEnvelope } from '../dist/index.js';
+import { close, flush, getProfilerStats, init, startTransaction, stopProfiler } from '../dist/index.js';
+import { validateEnvelope } from '../dist/testing.js';
 import { invalidEnvelopes, spin, startIngest } from './helpers/ingest.mjs';
 
 const fixture = (name) => fileURLToPath(new URL(`./fixtures/data-path/${name}`, import.meta.url));
@@ -109,7 +110,7 @@ test.serial('a synchronous loop in continuous mode gives chunks of the configure
 });
 
 test.serial('sample counters add up exactly at every moment', async (t) => {
-  const { configureSampler, getSamplerStats, openWindow, startSampling, stopSampling } = await import('../dist/index.js');
+  const { configureSampler, getSamplerStats, openWindow, startSampling, stopSampling } = await import('../dist/sampler.js');
   configureSampler({ maxSamples: 40, rotationIntervalMs: 20 });
   startSampling(997);
   const window = openWindow();
