@@ -58,6 +58,26 @@ test.serial('LocalTransport: an unusable directory is logged once, counted, flus
   await rm(root, { recursive: true, force: true });
 });
 
+test.serial('LocalTransport.writeSync writes one complete file at once; a failure is logged, counted, and never thrown', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'ferroprof-local-'));
+  const transport = new LocalTransport({ dir: join(root, 'out') });
+  const body = env('c'.repeat(32), 5000);
+  t.true(transport.writeSync(body, { categories: ['profile_chunk'] }));
+  const files = await readdir(join(root, 'out'));
+  t.deepEqual(files.map((f) => f.replace(/^\d{13}-/, '')), [`${'c'.repeat(32)}.envelope`], 'named as send() names it, no .tmp left');
+  t.is(await readFile(join(root, 'out', files[0]), 'utf8'), body);
+
+  const blocker = join(root, 'file');
+  await writeFile(blocker, 'not a directory');
+  const { lines, logger } = collectLogs();
+  const broken = new LocalTransport({ dir: join(blocker, 'sub'), logger });
+  t.false(broken.writeSync(body, { categories: ['profile_chunk'] }));
+  t.is(lines.length, 1);
+  t.regex(lines[0], /cannot write envelopes to .*: (ENOTDIR|EEXIST)/);
+  t.deepEqual(broken.getDroppedCounts(), [{ reason: 'send_error', category: 'profile_chunk', quantity: 1 }]);
+  await rm(root, { recursive: true, force: true });
+});
+
 test.serial('LocalTransport names files after a random id when the envelope has none', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'ferroprof-local-'));
   const transport = new LocalTransport({ dir: root });

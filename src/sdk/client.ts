@@ -1,6 +1,4 @@
-import { writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { release as osRelease, type as osType } from 'node:os';
-import { join, resolve } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 
 import type { BackendName } from '../backend/index.js';
@@ -210,7 +208,7 @@ export class Client implements TransactionSink {
   private readonly onExit = (): void => {
     if (this.closed || !this.session?.running) return;
     for (const outcome of this.session.stopSync(500)) {
-      if (outcome.kind === 'encoded' && this.transportKind === 'local') this.writeChunkSync(outcome);
+      if (outcome.kind === 'encoded') this.writeChunkSync(outcome);
     }
   };
 
@@ -416,19 +414,16 @@ export class Client implements TransactionSink {
     this.transport.recordDroppedEvent?.('internal_sdk_error', 'profile_chunk');
   }
 
+  // At a hard exit only synchronous work runs: a local transport (the default one or a
+  // LocalTransport given as `transport`) writes the last chunk now; others cannot send.
   private writeChunkSync(outcome: Extract<ChunkOutcome, { kind: 'encoded' }>): void {
-    try {
-      const dir = resolve(this.options.localDir);
-      mkdirSync(dir, { recursive: true });
-      const header = { event_id: uuid4(), sdk: { name: SDK_NAME, version: SDK_VERSION } };
-      const envelope = sdkEnvelope(header, [{ header: { type: 'profile_chunk', platform: 'node', content_type: 'application/json' }, payload: outcome.payload }]);
-      const tmp = join(dir, `.tmp-exit-${process.pid}`);
-      writeFileSync(tmp, envelope);
-      renameSync(tmp, join(dir, `${Date.now()}-${outcome.chunkId}.envelope`));
-      this.counters.chunksSent += 1;
-    } catch {
-      // At exit there is no one left to tell.
-    }
+    const given = this.options.transport;
+    const local = this.transport instanceof LocalTransport ? this.transport : given instanceof LocalTransport ? given : undefined;
+    if (!local) return;
+    const eventId = uuid4();
+    const header = { event_id: eventId, sdk: { name: SDK_NAME, version: SDK_VERSION } };
+    const envelope = sdkEnvelope(header, [{ header: { type: 'profile_chunk', platform: 'node', content_type: 'application/json' }, payload: outcome.payload }]);
+    if (local.writeSync(envelope, { categories: ['profile_chunk'], eventId })) this.counters.chunksSent += 1;
   }
 
   /** Waits (at most `timeoutMs`) until everything queued was delivered or written. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
@@ -60,15 +61,58 @@ export class LocalTransport extends PendingWorkTransport {
     }
   }
 
+  /**
+   * Writes the envelope now, synchronously and atomically (same file name and
+   * temporary-file-then-rename as {@link LocalTransport.send}). For `process.on('exit')`,
+   * where no asynchronous write completes any more. Never throws: returns whether the
+   * file was written; a failure is logged once and counted as `send_error`.
+   */
+  writeSync(envelope: Uint8Array | string, info: EnvelopeInfo): boolean {
+    let tmp: string | undefined;
+    let copied: EnvelopeInfo = { categories: [] };
+    try {
+      copied = copyInfo(info);
+      const bytes = toBytes(envelope);
+      const target = join(this.dir, `${Date.now()}-${this.fileId(bytes, copied)}.envelope`);
+      mkdirSync(this.dir, { recursive: true });
+      tmp = join(this.dir, `.tmp-${randomHex(8)}`);
+      const fd = openSync(tmp, 'wx');
+      try {
+        writeSync(fd, bytes);
+        fdatasyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, target);
+      return true;
+    } catch (err) {
+      if (tmp !== undefined) {
+        try {
+          unlinkSync(tmp);
+        } catch {
+          // never created, or already gone
+        }
+      }
+      this.recordFailure(copied);
+      const why = describeError(err);
+      this.log.log(`fs:${why}`, `ferroprof: cannot write envelopes to ${this.dir}: ${why} (counted as send_error)`);
+      return false;
+    }
+  }
+
+  /** The event id of the file name: the envelope's, or a random one. */
+  private fileId(bytes: Uint8Array, info: EnvelopeInfo): string {
+    const id = info.eventId ?? readEventId(bytes);
+    return id !== undefined && /^[0-9a-zA-Z-]{1,64}$/.test(id) ? id : randomHex(16);
+  }
+
   private ensureDir(): Promise<unknown> {
     this.dirReady ??= mkdir(this.dir, { recursive: true });
     return this.dirReady;
   }
 
   private async write(bytes: Uint8Array, info: EnvelopeInfo): Promise<void> {
-    const id = info.eventId ?? readEventId(bytes);
-    const safeId = id !== undefined && /^[0-9a-zA-Z-]{1,64}$/.test(id) ? id : randomHex(16);
-    const target = join(this.dir, `${Date.now()}-${safeId}.envelope`);
+    const target = join(this.dir, `${Date.now()}-${this.fileId(bytes, info)}.envelope`);
     const tmp = join(this.dir, `.tmp-${randomHex(8)}`);
     let created = false;
     try {
