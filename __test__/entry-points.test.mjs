@@ -24,7 +24,7 @@ const SURFACE = {
   './sampler': [
     'DEFAULT_FREQUENCY_HZ', 'MAX_FREQUENCY_HZ', 'MIN_FREQUENCY_HZ', 'NativeBindingError', 'closeWindow',
     'closeWindowSync', 'configureSampler', 'flush', 'formatTopTable', 'getSamplerStats', 'isSampling',
-    'monotonicNowNs', 'openWindow', 'startSampling', 'stopSampling', 'topFunctions', 'validateFrequency',
+    'monotonicNowNs', 'openWindow', 'profilerBackend', 'startSampling', 'stopSampling', 'topFunctions', 'validateFrequency',
   ],
   './transport': [
     'CallbackTransport', 'DsnError', 'EnvelopeError', 'HttpTransport', 'LocalTransport', 'clientReportEnvelope',

@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 process.env.FERROPROF_BACKEND = 'inspector';
-const sdk = await import('../dist/index.js');
-const { close, flush, getProfilerStats, init, loadNativeBinding, openWindow, profilerBackend, startProfiler, startSampling, startTransaction, stopProfiler, stopSampling } = sdk;
+const { close, flush, getProfilerStats, init, startProfiler, startTransaction, stopProfiler } = await import('../dist/index.js');
+const { openWindow, profilerBackend, startSampling, stopSampling } = await import('../dist/sampler.js');
+// The loader is private (dist/internal.js): the test reaches the native addon directly.
+const { loadNativeBinding } = await import('../dist/internal.js');
 const { invalidEnvelopes, samplesIn, startIngest, tick } = await import('./helpers/ingest.mjs');
 
 // The validator of the native addon (loaded directly; the backend stays the fallback).

@@ -13,7 +13,8 @@ function runChild(source) {
 test('an unsupported Node ABI gives one clear error naming platform, arch, libc and ABI', (t) => {
   const child = runChild(`
     Object.defineProperty(process.versions, 'modules', { value: '999' });
-    const { loadNativeBinding, NativeBindingError } = await import(${JSON.stringify(entry)});
+    const { NativeBindingError } = await import(${JSON.stringify(entry)});
+    const { loadNativeBinding } = await import(${JSON.stringify(internal)});
     try { loadNativeBinding(); console.log('LOADED'); }
     catch (e) { console.log(e instanceof NativeBindingError ? 'CLEAR' : 'OTHER'); console.log(e.message); }
   `);

@@ -34,8 +34,10 @@ if (process.env.MICRO_CHILD) {
     const u = process.cpuUsage();
     return (u.user + u.system) * 1000;
   };
+  // The SDK (`ferroprof`) and the low-level API (`ferroprof/sampler`, whose `flush` is `flushSampler` here).
+  const sampler = ({ flush, ...rest }) => ({ ...rest, flushSampler: flush });
   const fp = cfg.variant.startsWith('ferroprof') || cfg.variant.startsWith('sdk') || cfg.variant === 'eager' || cfg.variant === 'lazy'
-    ? await import('../dist/index.js')
+    ? { ...(await import('../dist/index.js')), ...sampler(await import('../dist/sampler.js')) }
     : undefined;
   let stop = () => ({});
   let perUnit = () => {};

@@ -216,7 +216,7 @@ console.log(JSON.stringify({
 
 const UNSUPPORTED_ABI_PROGRAM = `
 Object.defineProperty(process.versions, 'modules', { value: '999' });
-// The loader is private (not in `exports`): the test reaches it by file path.
+// The loader is private (not in the package exports): the test reaches it by file path.
 const { NativeBindingError, openWindow, profilerBackend, startSampling, stopSampling } = await import('ferroprof/sampler');
 const { loadNativeBinding } = await import('./node_modules/ferroprof/dist/internal.js');
 try {
@@ -244,7 +244,8 @@ console.log('FALLBACK ' + JSON.stringify({ backend: profilerBackend().backend, i
 // On a Node line with no binary: the low-level API, then the SDK in local mode with a
 // transaction profile and continuous chunks (written as envelope files for the driver).
 const FALLBACK_PROGRAM = `
-import { close, getProfilerStats, init, openWindow, profilerBackend, startProfiler, startSampling, startTransaction, stopProfiler, stopSampling } from 'ferroprof';
+import { close, getProfilerStats, init, startProfiler, startTransaction, stopProfiler } from 'ferroprof';
+import { openWindow, profilerBackend, startSampling, stopSampling } from 'ferroprof/sampler';
 function ${HOT}(ms) {
   const end = performance.now() + ms;
   let x = 0;
