@@ -367,7 +367,7 @@ for (const dist of runners) {
     return `${summary.inStacks} of ${summary.samples} samples in ${HOT}; ${lines[0]}`;
   });
   // The driver's Node has the native addon: its validator applies Sentry's ingestion rules.
-  const { validateEnvelope } = await import(pathToFileURL(join(root, 'dist', 'index.js')).href);
+  const { validateEnvelope } = await import(pathToFileURL(join(root, 'dist', 'testing.js')).href);
   const envelopes = (dir) =>
     existsSync(join(project, dir))
       ? readdirSync(join(project, dir)).filter((f) => f.endsWith('.envelope')).map((f) => readFileSync(join(project, dir, f)))
