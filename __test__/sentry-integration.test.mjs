@@ -6,7 +6,7 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-import { validateEnvelope } from '../dist/index.js';
+import { validateEnvelope } from '../dist/testing.js';
 import { ferroprofIntegration, getProfilerStats } from '../dist/sentry.js';
 import { invalidEnvelopes, samplesIn, startIngest } from './helpers/ingest.mjs';
 import { SENTRY_MAJORS, root, runApp, sentryApp, sentryVersion } from './helpers/sentry-app.mjs';

@@ -10,7 +10,7 @@
 // for <ms> ms (see __test__/fixtures/sentry/). A run fails on a crash (signal or non-zero
 // exit), a worker error, an envelope Sentry would refuse, or a worker whose thread is
 // missing from the chunks. Needs `npm run build` and the devDependencies (npm ci).
-import { validateEnvelope } from '../dist/index.js';
+import { validateEnvelope } from '../dist/testing.js';
 import { invalidEnvelopes, startIngest } from '../__test__/helpers/ingest.mjs';
 import { runApp, sentryVersion } from '../__test__/helpers/sentry-app.mjs';
 

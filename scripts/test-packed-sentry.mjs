@@ -40,7 +40,7 @@ if (!existsSync(join(root, 'dist', 'sentry.js')) || !existsSync(binary)) {
   console.error(`test-packed-sentry: ${existsSync(binary) ? 'dist/sentry.js' : binary} is missing; run "npm run build" first`);
   process.exit(1);
 }
-const { validateEnvelope } = await import('../dist/index.js');
+const { validateEnvelope } = await import('../dist/testing.js');
 
 let passed = 0;
 let failed = 0;
