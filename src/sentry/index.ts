@@ -566,6 +566,7 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     if (client && typeof client._process === 'function') {
       try {
         // 10.27+ takes a task producer, earlier versions a promise: this is both.
+        // biome-ignore lint/suspicious/noThenProperty: a deliberate thenable, for SDKs that await it
         const producer = Object.assign(() => settled, { then: settled.then.bind(settled) });
         client._process(producer, category);
         return;
