@@ -14,7 +14,7 @@ const SELF = fileURLToPath(import.meta.url);
 
 if (process.env.FREQ_CHILD) {
   const { hz, seconds } = JSON.parse(process.env.FREQ_CHILD);
-  const fp = await import('../dist/index.js');
+  const fp = await import('../dist/sampler.js');
   const { workUnit } = await import('./lib/workload.mjs');
   fp.startSampling(hz);
   const until = (ms) => {
