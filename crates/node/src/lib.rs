@@ -180,16 +180,17 @@ pub struct WindowResult {
 
 impl From<Posted> for WindowResult {
     fn from(p: Posted) -> Self {
+        let r = p.result;
         Self {
-            id: p.id,
+            id: r.id,
             ticket: p.ticket,
-            kind: p.kind.into(),
-            data: p.data,
-            chunk_id: p.chunk_id,
-            complete: p.complete,
-            samples: p.samples,
-            start_ns: p.start_ns as f64,
-            end_ns: p.end_ns as f64,
+            kind: r.kind.into(),
+            data: r.data,
+            chunk_id: r.chunk_id,
+            complete: r.complete,
+            samples: r.samples,
+            start_ns: r.start_ns as f64,
+            end_ns: r.end_ns as f64,
         }
     }
 }

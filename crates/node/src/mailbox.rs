@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use ferroprof_core::engine::{Delivery, ResultKind, WindowId};
+use ferroprof_core::engine::{Delivery, ResultKind};
 
 use crate::runtime::IsolateHandle;
 use crate::stats::Stats;
@@ -21,17 +21,10 @@ use crate::worker::Reply;
 /// engine cut on its own period.
 pub type Ticket = u32;
 
-/// A result as it waits for JavaScript.
+/// A result as it waits for JavaScript: the engine's delivery and the call it answers.
 pub struct Posted {
-    pub id: WindowId,
     pub ticket: Ticket,
-    pub kind: ResultKind,
-    pub data: String,
-    pub chunk_id: Option<String>,
-    pub complete: bool,
-    pub samples: u32,
-    pub start_ns: u64,
-    pub end_ns: u64,
+    pub result: Delivery<()>,
 }
 
 /// Most bytes of results a mailbox holds for an isolate that does not take them;
@@ -69,22 +62,16 @@ impl Mailbox {
     /// Adds a result (worker thread). Call [`Mailbox::wake`] after a group of posts.
     pub fn post(&self, d: Delivery<Reply>) {
         let stats = &crate::runtime::runtime().stats;
+        let (reply, result) = d.split();
         let mut state = self.lock();
-        state.bytes += d.data.len();
+        state.bytes += result.data.len();
         state.items.push_back(Posted {
-            id: d.id,
-            ticket: d.reply.ticket,
-            kind: d.kind,
-            data: d.data,
-            chunk_id: d.chunk_id,
-            complete: d.complete,
-            samples: d.samples,
-            start_ns: d.start_ns,
-            end_ns: d.end_ns,
+            ticket: reply.ticket,
+            result,
         });
         let mut i = 0;
         while state.bytes > MAX_BYTES && i < state.items.len() {
-            let item = &mut state.items[i];
+            let item = &mut state.items[i].result;
             let freed = item.data.len();
             if item.kind != ResultKind::Failed {
                 item.kind = ResultKind::Failed;
@@ -127,7 +114,7 @@ impl Mailbox {
         loop {
             if let Some(pos) = state.items.iter().position(|p| p.ticket == ticket) {
                 let item = state.items.remove(pos)?;
-                state.bytes -= item.data.len().min(state.bytes);
+                state.bytes -= item.result.data.len().min(state.bytes);
                 return Some(item);
             }
             let left = deadline.checked_duration_since(Instant::now())?;

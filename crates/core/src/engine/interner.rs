@@ -157,27 +157,8 @@ impl<'a> BatchInterner<'a> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::node;
     use super::*;
-    use crate::frame::V8NodeInfo;
-    use crate::V8SourceType;
-
-    fn node(key: usize, parent: Option<usize>, name: &str) -> RawNode {
-        RawNode {
-            key,
-            parent,
-            info: V8NodeInfo {
-                function_name: name.into(),
-                script_name: if name.starts_with('(') {
-                    String::new()
-                } else {
-                    "/app/a.js".into()
-                },
-                line: 1,
-                column: 1,
-                source_type: V8SourceType::Script,
-            },
-        }
-    }
 
     fn names(table: &StackTable, stack: StackId) -> Vec<String> {
         table

@@ -183,6 +183,35 @@ pub struct Delivery<R> {
     pub end_ns: u64,
 }
 
+impl<R> Delivery<R> {
+    /// Separates the reply token from the result it carries.
+    pub fn split(self) -> (R, Delivery<()>) {
+        let Delivery {
+            id,
+            reply,
+            kind,
+            data,
+            chunk_id,
+            complete,
+            samples,
+            start_ns,
+            end_ns,
+        } = self;
+        let result = Delivery {
+            id,
+            reply: (),
+            kind,
+            data,
+            chunk_id,
+            complete,
+            samples,
+            start_ns,
+            end_ns,
+        };
+        (reply, result)
+    }
+}
+
 /// The engine's own counters. Sample accounting adds up exactly:
 /// `samples_ingested = samples_held + samples_pruned + samples_dropped_capacity +
 /// samples_out_of_order + samples_lost_reset`.

@@ -41,7 +41,8 @@ fn no_measurements(_: u64, _: u64) -> Measurements {
     Measurements::new()
 }
 
-fn node(key: usize, parent: Option<usize>, name: &str) -> RawNode {
+/// A V8 node named `name` (`(root)`, `(program)`… have no script, as in V8).
+pub(crate) fn node(key: usize, parent: Option<usize>, name: &str) -> RawNode {
     RawNode {
         key,
         parent,
