@@ -1,6 +1,7 @@
 //! Sentry's profiling wire formats: sample format v1 (`profile` items of
 //! transaction-bound profiles), v2 (`profile_chunk` items of continuous profiling),
-//! envelopes, and validators that apply the rules of Sentry's ingestion (Relay).
+//! envelopes, and (feature `validator`) validators that apply the rules of Sentry's
+//! ingestion (Relay).
 //!
 //! Encoders run the same checks as the validators before returning bytes, so a
 //! payload Relay would drop is refused here with a countable [`Reason`] instead of
@@ -9,28 +10,37 @@
 mod check;
 mod decimal;
 mod encoded;
+#[cfg(feature = "validator")]
 mod envelope_check;
+#[cfg(feature = "validator")]
 mod envelope_parse;
 mod gzip;
 mod ids;
+#[cfg(feature = "validator")]
 mod json;
 mod metadata;
 mod normalize;
+#[cfg(feature = "validator")]
 mod parse;
+#[cfg(feature = "validator")]
 mod parse_v1;
+#[cfg(feature = "validator")]
 mod parse_v2;
 mod rejection;
 mod stacks;
 mod time;
 mod v1;
 mod v2;
+#[cfg(feature = "validator")]
 mod validate;
 
 use std::collections::BTreeMap;
 
 pub use check::{check_v1, check_v2};
 pub use encoded::{EncodeStats, Encoded};
+#[cfg(feature = "validator")]
 pub use envelope_check::{validate_envelope, EnvelopeSummary, ItemSummary};
+#[cfg(feature = "validator")]
 pub use envelope_parse::{parse_envelope, RawEnvelope, RawItem};
 pub use gzip::{gunzip, gzip, gzip_level, is_gzip, GZIP_LEVEL, MAX_INFLATED_BYTES};
 pub use ids::{new_event_id, parse_uuid, same_uuid};
@@ -39,7 +49,9 @@ pub use metadata::{
     Measurements, OsInfo, ProfileMeta, RuntimeInfo, SdkInfo, ThreadMetadata, TransactionMeta,
 };
 pub use normalize::{Summary, MAX_CHUNK_DURATION_SECS, MAX_PROFILE_DURATION_NS};
+#[cfg(feature = "validator")]
 pub use parse_v1::parse_v1;
+#[cfg(feature = "validator")]
 pub use parse_v2::parse_v2;
 pub use rejection::{Reason, Rejection};
 pub use stacks::{truncate_stacks, DEFAULT_MAX_STACK_DEPTH};
@@ -52,6 +64,7 @@ pub use v2::{
     build_v2, encode_v2, MeasurementV2, MeasurementValueV2, ProfileChunkV2, SampleProfileV2,
     SampleV2,
 };
+#[cfg(feature = "validator")]
 pub use validate::{validate_v1, validate_v2};
 
 use crate::slice::ProfileSlice;

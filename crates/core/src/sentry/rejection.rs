@@ -111,6 +111,7 @@ impl Rejection {
     }
 
     /// Prefixes the message with where it happened (e.g. which envelope item).
+    #[cfg(feature = "validator")]
     pub(crate) fn context(mut self, prefix: &str) -> Self {
         self.message = format!("{prefix}: {}", self.message);
         self
