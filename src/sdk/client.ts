@@ -1,22 +1,15 @@
 import { release as osRelease, type as osType } from 'node:os';
 import { isMainThread, threadId } from 'node:worker_threads';
 
-import type { BackendName } from '../backend/index.js';
 import {
-  chosenBackend,
   configureSampler,
-  getSamplerStats,
   profilerBackend,
   setProfileMeta,
   startSampling,
   stopSampling,
 } from '../sampler.js';
-import type { SamplerStats } from '../sampler.js';
-import { toTransport } from '../transport/callback.js';
-import { DsnError, dsnToString, parseDsn } from '../transport/dsn.js';
-import { HttpTransport } from '../transport/http.js';
 import { LocalTransport } from '../transport/local.js';
-import type { DataCategory, DroppedCount, Transport } from '../transport/types.js';
+import type { DataCategory, Transport } from '../transport/types.js';
 import { type ChunkOutcome, ContinuousSession } from './continuous.js';
 import type { EnvelopeItemInput } from '../envelope.js';
 import { sdkEnvelope, transactionEvent } from './event.js';
@@ -24,45 +17,14 @@ import { uuid4 } from './ids.js';
 import { errorLine, logger } from './logger.js';
 import type { ResolvedOptions, SamplingContext, TransactionContext } from './options.js';
 import { Profile, type ProfileOutcome } from './profile.js';
-import { draw, rateFromSampler } from './sampling.js';
 import { Transaction, type TransactionSink } from './span.js';
 import { nowSeconds } from './time.js';
 import { SDK_NAME, SDK_VERSION } from './version.js';
+import { decideProfiling, decideTracing, profilingConfigured } from './decisions.js';
+import { type ProfilerStats, type SdkCounters, newCounters, profilerStats, summaryLine } from './stats.js';
+import { chooseTransport } from './transport-choice.js';
 
-/** The SDK's own counters (see {@link getProfilerStats}). */
-export interface SdkCounters {
-  transactionsStarted: number;
-  transactionsSampled: number;
-  transactionsSent: number;
-  profilesStarted: number;
-  profilesSent: number;
-  /** Profiles with fewer than two samples: not sent (Sentry would reject them). */
-  profilesTooShort: number;
-  profilesTimedOut: number;
-  /** Profiles refused for another reason, by reason. */
-  profilesRejected: Record<string, number>;
-  chunksSent: number;
-  chunksTooShort: number;
-  chunksRejected: Record<string, number>;
-  envelopesSent: number;
-  bytesSent: number;
-}
-
-/** Everything the profiler knows about itself. */
-export interface ProfilerStats extends SamplerStats, SdkCounters {
-  /** `local`, `http` or `custom`. */
-  transport: string;
-  /** Items the transport dropped, by reason and category. */
-  dropped: DroppedCount[];
-  sessionRunning: boolean;
-  profilerId: string | undefined;
-  /**
-   * The profiling backend: `native` (the addon) or `inspector` (the `node:inspector`
-   * fallback, where no native binary fits this platform or Node ABI); `none` when
-   * neither could start.
-   */
-  backend: BackendName | 'none';
-}
+export type { ProfilerStats, SdkCounters } from './stats.js';
 
 const EXIT_FLUSH_MS = 2000;
 
@@ -80,26 +42,12 @@ export class Client implements TransactionSink {
   private readonly lastSessions: { profilerId: string; startedAt: number; stoppedAt: number | undefined }[] = [];
   /** The client holds the isolate's sampler for transaction profiles. */
   private holdsSampler = false;
-  readonly counters: SdkCounters = {
-    transactionsStarted: 0,
-    transactionsSampled: 0,
-    transactionsSent: 0,
-    profilesStarted: 0,
-    profilesSent: 0,
-    profilesTooShort: 0,
-    profilesTimedOut: 0,
-    profilesRejected: {},
-    chunksSent: 0,
-    chunksTooShort: 0,
-    chunksRejected: {},
-    envelopesSent: 0,
-    bytesSent: 0,
-  };
+  readonly counters: SdkCounters = newCounters();
 
   constructor(options: ResolvedOptions) {
     this.options = options;
     logger.setDebug(options.debug);
-    const { transport, kind, dsnHeader } = this.makeTransport();
+    const { transport, kind, dsnHeader } = chooseTransport(options);
     this.transport = transport;
     this.transportKind = kind;
     this.dsnHeader = dsnHeader;
@@ -112,43 +60,6 @@ export class Client implements TransactionSink {
     );
   }
 
-  private makeTransport(): { transport: Transport; kind: 'local' | 'http' | 'custom'; dsnHeader?: string } {
-    const log = logger.asTransportLogger();
-    if (this.options.transport !== undefined) {
-      try {
-        return { transport: toTransport(this.options.transport, log), kind: 'custom' };
-      } catch (err) {
-        logger.warnOnce(
-          'transport',
-          `transport must be a Transport object or a function (envelope, info) => void; ${err instanceof Error ? err.message : String(err)}; using the default transport`,
-        );
-      }
-    }
-    if (this.options.dsn) {
-      try {
-        const dsn = parseDsn(this.options.dsn);
-        return {
-          transport: new HttpTransport({ dsn, sdkName: SDK_NAME, sdkVersion: SDK_VERSION, logger: log }),
-          kind: 'http',
-          dsnHeader: dsnToString(dsn),
-        };
-      } catch (err) {
-        const why = err instanceof DsnError ? err.message : String(err);
-        logger.warnOnce('dsn', `${why.replace(/^ferroprof: /, '')}; writing envelopes locally to ${this.options.localDir} instead`);
-      }
-    }
-    return { transport: new LocalTransport({ dir: this.options.localDir, logger: log }), kind: 'local' };
-  }
-
-  /** Whether this client will profile: transaction profiles or continuous mode. */
-  private profilingConfigured(): boolean {
-    return (
-      this.options.profilerMode === 'continuous' ||
-      this.options.profilesSampler !== undefined ||
-      (this.options.profilesSampleRate ?? 0) > 0
-    );
-  }
-
   private sendProfileMeta(): void {
     try {
       // Transaction profiles start the shared sampler at the scheduler's frequency.
@@ -156,7 +67,7 @@ export class Client implements TransactionSink {
       // eager code logging, while the heap is small: no later start walks a big heap
       // (hundreds of ms on a warmed-up service). Without, nothing is created: eager
       // logging taxes compiling and C++ calls even while nothing is sampled.
-      configureSampler({ defaultHz: this.options.scheduler.frequency, eagerLogging: this.profilingConfigured() });
+      configureSampler({ defaultHz: this.options.scheduler.frequency, eagerLogging: profilingConfigured(this.options) });
       setProfileMeta({
         sdk: { name: SDK_NAME, version: SDK_VERSION },
         runtime: { name: 'node', version: process.version },
@@ -234,7 +145,7 @@ export class Client implements TransactionSink {
       parentSampled: context.parentSampled,
       environment: this.options.environment,
     };
-    const sampled = this.closed ? false : this.decideTracing(context, samplingContext);
+    const sampled = this.closed ? false : decideTracing(this.options, context, samplingContext);
     const txn = new Transaction({
       name: context.name,
       op: context.op,
@@ -252,24 +163,10 @@ export class Client implements TransactionSink {
     this.counters.transactionsSampled += 1;
     if (this.session?.running) {
       txn.profilerId = this.session.profilerId;
-    } else if (this.options.profilerMode !== 'continuous' && this.decideProfiling(samplingContext)) {
+    } else if (this.options.profilerMode !== 'continuous' && decideProfiling(this.options, samplingContext)) {
       this.startProfile(txn);
     }
     return txn;
-  }
-
-  private decideTracing(ctx: TransactionContext, samplingContext: SamplingContext): boolean {
-    if (typeof ctx.sampled === 'boolean') return ctx.sampled;
-    if (this.options.tracesSampler) return draw(rateFromSampler('tracesSampler', this.options.tracesSampler, samplingContext));
-    if (typeof ctx.parentSampled === 'boolean') return ctx.parentSampled;
-    return draw(this.options.tracesSampleRate ?? 0);
-  }
-
-  private decideProfiling(samplingContext: SamplingContext): boolean {
-    if (this.options.profilesSampler) {
-      return draw(rateFromSampler('profilesSampler', this.options.profilesSampler, samplingContext));
-    }
-    return draw(this.options.profilesSampleRate ?? 0);
   }
 
   /** Binds a new profile to `txn` (what `new Profile(txn)` does through the client). */
@@ -455,21 +352,13 @@ export class Client implements TransactionSink {
 
   /** The profiler's own measurements. */
   stats(): ProfilerStats {
-    let native: SamplerStats;
-    try {
-      native = getSamplerStats();
-    } catch {
-      native = emptySamplerStats();
-    }
-    return {
-      ...native,
-      ...this.counters,
+    return profilerStats({
+      counters: this.counters,
       transport: this.transportKind,
       dropped: this.transport.getDroppedCounts?.() ?? [],
       sessionRunning: this.session?.running ?? false,
       profilerId: this.profilerId,
-      backend: chosenBackend() ?? 'none',
-    };
+    });
   }
 }
 
@@ -497,26 +386,3 @@ async function withTimeout(work: Promise<void>, timeoutMs: number): Promise<bool
   }
 }
 
-function summaryLine(s: ProfilerStats): string {
-  const dropped = s.samplesDroppedCapacity + s.samplesDroppedQueue + s.samplesOutOfOrder + s.samplesLostReset;
-  return (
-    `profiler summary: ${s.samplesIngested} samples, ${dropped} dropped, ${s.rotations} rotations, ` +
-    `JS-thread ${(s.jsNsTotal / 1e6).toFixed(2)} ms total (max ${(s.jsNsMax / 1e6).toFixed(2)} ms), ` +
-    `${s.bytesHeld} bytes held, ${s.profilesSent} profiles and ${s.chunksSent} chunks sent, ` +
-    `${s.profilesTooShort} too short`
-  );
-}
-
-/** Zeros, when the native addon is unavailable; the type keeps it complete. */
-function emptySamplerStats(): SamplerStats {
-  const zero: Record<keyof SamplerStats, number> = {
-    samplerStarts: 0, samplerStops: 0, rotations: 0, rotationsByInterrupt: 0, v8StartFailures: 0,
-    samplesCopied: 0, samplesDuplicate: 0, samplesNearDuplicate: 0, samplesDroppedQueue: 0, samplesInFlight: 0,
-    samplesIngested: 0, samplesHeld: 0, samplesPruned: 0, samplesDroppedCapacity: 0, samplesOutOfOrder: 0,
-    samplesLostReset: 0, stacksTruncated: 0, bytesHeld: 0, threads: 0, storeCompactions: 0, windowsOpened: 0,
-    windowsClosed: 0, chunksCut: 0, windowsDelivered: 0, windowsTimedOut: 0, windowsFailed: 0, windowsDropped: 0,
-    workerPanics: 0, jsCalls: 0, jsNsTotal: 0, jsNsMax: 0, jsNsP50: 0, jsNsP99: 0, samplingHz: 0, deliveredHz: 0,
-    windowsAbandoned: 0, resultsUnclaimed: 0,
-  };
-  return zero;
-}

@@ -1,0 +1,104 @@
+import { chosenBackend, getSamplerStats } from '../sampler.js';
+import type { SamplerStats } from '../sampler.js';
+import type { BackendName } from '../backend/index.js';
+import type { DroppedCount } from '../transport/types.js';
+
+/** The SDK's own counters (see {@link getProfilerStats}). */
+export interface SdkCounters {
+  transactionsStarted: number;
+  transactionsSampled: number;
+  transactionsSent: number;
+  profilesStarted: number;
+  profilesSent: number;
+  /** Profiles with fewer than two samples: not sent (Sentry would reject them). */
+  profilesTooShort: number;
+  profilesTimedOut: number;
+  /** Profiles refused for another reason, by reason. */
+  profilesRejected: Record<string, number>;
+  chunksSent: number;
+  chunksTooShort: number;
+  chunksRejected: Record<string, number>;
+  envelopesSent: number;
+  bytesSent: number;
+}
+
+/** Everything the profiler knows about itself. */
+export interface ProfilerStats extends SamplerStats, SdkCounters {
+  /** `local`, `http` or `custom`. */
+  transport: string;
+  /** Items the transport dropped, by reason and category. */
+  dropped: DroppedCount[];
+  sessionRunning: boolean;
+  profilerId: string | undefined;
+  /**
+   * The profiling backend: `native` (the addon) or `inspector` (the `node:inspector`
+   * fallback, where no native binary fits this platform or Node ABI); `none` when
+   * neither could start.
+   */
+  backend: BackendName | 'none';
+}
+
+/** Fresh SDK counters. */
+export function newCounters(): SdkCounters {
+  return {
+    transactionsStarted: 0,
+    transactionsSampled: 0,
+    transactionsSent: 0,
+    profilesStarted: 0,
+    profilesSent: 0,
+    profilesTooShort: 0,
+    profilesTimedOut: 0,
+    profilesRejected: {},
+    chunksSent: 0,
+    chunksTooShort: 0,
+    chunksRejected: {},
+    envelopesSent: 0,
+    bytesSent: 0,
+  };
+}
+
+/** What the client knows that the sampler does not. */
+export interface ClientFacts {
+  counters: SdkCounters;
+  transport: string;
+  dropped: DroppedCount[];
+  sessionRunning: boolean;
+  profilerId: string | undefined;
+}
+
+/** The sampler's counters (zeros without a backend) and the client's, as one object. */
+export function profilerStats(facts: ClientFacts): ProfilerStats {
+  let native: SamplerStats;
+  try {
+    native = getSamplerStats();
+  } catch {
+    native = emptySamplerStats();
+  }
+  const { counters, ...rest } = facts;
+  return { ...native, ...counters, ...rest, backend: chosenBackend() ?? 'none' };
+}
+
+/** The one-line summary `debug: true` prints at `close`. */
+export function summaryLine(s: ProfilerStats): string {
+  const dropped = s.samplesDroppedCapacity + s.samplesDroppedQueue + s.samplesOutOfOrder + s.samplesLostReset;
+  return (
+    `profiler summary: ${s.samplesIngested} samples, ${dropped} dropped, ${s.rotations} rotations, ` +
+    `JS-thread ${(s.jsNsTotal / 1e6).toFixed(2)} ms total (max ${(s.jsNsMax / 1e6).toFixed(2)} ms), ` +
+    `${s.bytesHeld} bytes held, ${s.profilesSent} profiles and ${s.chunksSent} chunks sent, ` +
+    `${s.profilesTooShort} too short`
+  );
+}
+
+/** Zeros, when the native addon is unavailable; the type keeps it complete. */
+function emptySamplerStats(): SamplerStats {
+  const zero: Record<keyof SamplerStats, number> = {
+    samplerStarts: 0, samplerStops: 0, rotations: 0, rotationsByInterrupt: 0, v8StartFailures: 0,
+    samplesCopied: 0, samplesDuplicate: 0, samplesNearDuplicate: 0, samplesDroppedQueue: 0, samplesInFlight: 0,
+    samplesIngested: 0, samplesHeld: 0, samplesPruned: 0, samplesDroppedCapacity: 0, samplesOutOfOrder: 0,
+    samplesLostReset: 0, stacksTruncated: 0, bytesHeld: 0, threads: 0, storeCompactions: 0, windowsOpened: 0,
+    windowsClosed: 0, chunksCut: 0, windowsDelivered: 0, windowsTimedOut: 0, windowsFailed: 0, windowsDropped: 0,
+    workerPanics: 0, jsCalls: 0, jsNsTotal: 0, jsNsMax: 0, jsNsP50: 0, jsNsP99: 0, samplingHz: 0, deliveredHz: 0,
+    windowsAbandoned: 0, resultsUnclaimed: 0,
+  };
+  return zero;
+}
