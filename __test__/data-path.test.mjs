@@ -131,7 +131,7 @@ test.serial('sample counters add up exactly at every moment', async (t) => {
 test.serial('a tiny memory budget resolves, counts its drops, and the process exits by itself', async (t) => {
   const { result } = await runChild('tiny-budget.mjs');
   const s = result.stats;
-  t.is(s.workerPanics, 0);
+  t.is(s.enginePanics, 0);
   t.true(s.samplesDroppedCapacity > 0, `${s.samplesDroppedCapacity} dropped`);
   t.true(s.bytesHeld <= 1024 + 256, `${s.bytesHeld} bytes held`);
   assertAccounting(t, s);
@@ -155,7 +155,7 @@ test.serial('a fault on the worker thread settles the waiting window, is counted
   }
   const { result, stderr } = run;
   t.regex(result.firstOutcome, /recovered from an internal fault/);
-  t.is(result.stats.workerPanics, 1);
+  t.is(result.stats.enginePanics, 1);
   t.true(result.secondSamples > 5, `${result.secondSamples} samples after recovery`);
   t.is(stderr.split('\n').filter((l) => l.includes('ferroprof: internal fault')).length, 1, 'logged once');
   assertAccounting(t, result.stats);

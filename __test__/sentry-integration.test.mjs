@@ -277,7 +277,7 @@ test.serial('10.x: the issue-20029 scenario, short: 4 workers, nested spans, all
   t.true(chunks.length >= 1);
   const threads = new Set(chunks.flatMap((c) => Object.keys(c.profile.thread_metadata)));
   for (const id of result.workerThreadIds.map(String)) t.true(threads.has(id), `worker thread ${id} is in the chunks`);
-  t.is(result.stats.workerPanics, 0);
+  t.is(result.stats.enginePanics, 0);
 });
 
 for (const major of SENTRY_MAJORS) {

@@ -52,7 +52,7 @@ for (let i = 1; i <= runs; i++) {
     const threads = new Set(chunks.flatMap((c) => Object.keys(c.profile.thread_metadata)));
     const missing = r.result.workerThreadIds.map(String).filter((id) => !threads.has(id));
     if (missing.length > 0) problems.push(`worker threads ${missing.join(', ')} missing from ${chunks.length} chunks`);
-    if (r.result.stats.workerPanics > 0) problems.push(`${r.result.stats.workerPanics} worker panics`);
+    if (r.result.stats.enginePanics > 0) problems.push(`${r.result.stats.enginePanics} worker panics`);
   }
   await ingest.close();
   if (problems.length > 0 && !(r.signal || r.code !== 0)) failures++;

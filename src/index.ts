@@ -23,7 +23,7 @@ export {
   withTransaction,
 } from './sdk/api.js';
 export type { Client, ProfilerStats, SdkCounters } from './sdk/client.js';
-export type { Experiments, Options, ProfilerMode, Sampler, SamplingContext, TransactionContext } from './sdk/options.js';
+export type { Experiments, Options, ProfilerMode, SamplingContext, SamplingFunction, TransactionContext } from './sdk/options.js';
 export type { ProfileOutcome } from './sdk/profile.js';
 export { GeventScheduler, Scheduler, SleepScheduler, ThreadScheduler } from './sdk/schedulers.js';
 export type { SchedulerOptions } from './sdk/schedulers.js';

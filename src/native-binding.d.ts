@@ -46,7 +46,7 @@ export declare function configure(options: NativeConfig): void
 export type EncodingName = 'raw' | 'v1' | 'v2'
 
 /**
- * Hands this isolate's samples to the worker thread now, instead of at the next
+ * Hands this isolate's samples to the engine thread now, instead of at the next
  * scheduled rotation. Returns how many samples moved.
  */
 export declare function flush(): number
@@ -61,7 +61,7 @@ export declare function getStats(): NativeStats
 
 /**
  * For the fault-recovery tests only, and only when the process runs with
- * `FERROPROF_FAULT_INJECTION=1`: makes the worker thread panic once while it handles
+ * `FERROPROF_FAULT_INJECTION=1`: makes the engine thread panic once while it handles
  * its queue. Throws otherwise.
  */
 export declare function injectFault(): void
@@ -84,7 +84,7 @@ export declare function nativeAbi(): string
 /** Tunables of the native layer; omitted fields keep their value. */
 export interface NativeConfig {
   /**
-   * How often each sampler hands samples to the worker thread (10–60 000 ms,
+   * How often each sampler hands samples to the engine thread (10–60 000 ms,
    * default 500). Runs from a V8 interrupt while JavaScript holds the thread.
    */
   rotationIntervalMs?: number
@@ -132,11 +132,11 @@ export interface NativeStats {
    * after a regular one, dropped so the delivered rate is the configured one.
    */
   samplesNearDuplicate: number
-  /** Lost because the queue to the worker thread was over its byte budget. */
+  /** Lost because the queue to the engine thread was over its byte budget. */
   samplesDroppedQueue: number
-  /** Queued for the worker thread, not handled yet. */
+  /** Queued for the engine thread, not handled yet. */
   samplesInFlight: number
-  /** Received by the worker thread's state machine. */
+  /** Received by the engine thread's state machine. */
   samplesIngested: number
   /** In the store now. */
   samplesHeld: number
@@ -145,7 +145,7 @@ export interface NativeStats {
   /** Oldest samples evicted because the store hit its bound. */
   samplesDroppedCapacity: number
   samplesOutOfOrder: number
-  /** Discarded when the worker's state was reset after a fault. */
+  /** Discarded when the engine's state was reset after a fault. */
   samplesLostReset: number
   /** Samples whose stack was cut to `maxStackDepth` frames. */
   stacksTruncated: number
@@ -153,9 +153,9 @@ export interface NativeStats {
   threads: number
   storeCompactions: number
   windowsOpened: number
-  /** Close requests the worker received (each gets exactly one result). */
+  /** Close requests the engine received (each gets exactly one result). */
   windowsClosed: number
-  /** Chunks the worker cut on their period. */
+  /** Chunks the engine cut on their period. */
   chunksCut: number
   /** Results posted to isolates (closed windows plus cut chunks). */
   windowsDelivered: number
@@ -165,8 +165,8 @@ export interface NativeStats {
   windowsFailed: number
   /** Results whose payload was dropped because their isolate did not take them. */
   windowsDropped: number
-  /** Faults (panics) on the worker thread, caught and recovered from. */
-  workerPanics: number
+  /** Faults (panics) on the engine thread, caught and recovered from. */
+  enginePanics: number
   /** Calls into the profiler on JS threads, and the time they took. */
   jsCalls: number
   jsNsTotal: number
@@ -245,7 +245,7 @@ export interface ValidatedItem {
  */
 export declare function validateEnvelope(bytes: Uint8Array, gzip?: boolean | undefined | null): ValidatedEnvelope
 
-/** A closed window's result, or a chunk the worker cut. */
+/** A closed window's result, or a chunk the engine cut. */
 export interface WindowResult {
   id: number
   /** The `closeWindow` call this answers; `0` for a chunk cut on its period. */

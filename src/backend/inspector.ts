@@ -158,7 +158,7 @@ function emptyStats(): NativeStats {
     windowsTimedOut: 0,
     windowsFailed: 0,
     windowsDropped: 0,
-    workerPanics: 0,
+    enginePanics: 0,
     jsCalls: 0,
     jsNsTotal: 0,
     jsNsMax: 0,

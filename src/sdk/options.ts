@@ -27,8 +27,8 @@ export interface TransactionContext {
   data?: Record<string, unknown>;
 }
 
-/** A sampler returns a rate in [0, 1] or a boolean. */
-export type Sampler = (context: SamplingContext) => number | boolean;
+/** `tracesSampler` / `profilesSampler`: returns a rate in [0, 1] or a boolean. */
+export type SamplingFunction = (context: SamplingContext) => number | boolean;
 
 /** The profiler modes of Sentry's Python SDK. */
 export type ProfilerMode = 'thread' | 'sleep' | 'gevent' | 'continuous';
@@ -60,11 +60,11 @@ export interface Options {
   /** Probability in [0, 1] that a transaction is sampled (traced and sent). */
   tracesSampleRate?: number;
   /** Decides per transaction; wins over `tracesSampleRate`. */
-  tracesSampler?: Sampler;
+  tracesSampler?: SamplingFunction;
   /** Probability in [0, 1] that a sampled transaction is profiled. */
   profilesSampleRate?: number;
   /** Decides per sampled transaction; wins over `profilesSampleRate`. */
-  profilesSampler?: Sampler;
+  profilesSampler?: SamplingFunction;
   environment?: string;
   release?: string;
   serverName?: string;
@@ -81,9 +81,9 @@ export interface Options {
 export interface ResolvedOptions {
   dsn: string | undefined;
   tracesSampleRate: number | undefined;
-  tracesSampler: Sampler | undefined;
+  tracesSampler: SamplingFunction | undefined;
   profilesSampleRate: number | undefined;
-  profilesSampler: Sampler | undefined;
+  profilesSampler: SamplingFunction | undefined;
   environment: string;
   release: string | undefined;
   serverName: string | undefined;
@@ -213,9 +213,9 @@ export function resolveOptions(input: Options | undefined): ResolvedOptions {
   return {
     dsn: dsnOption !== undefined ? dsnOption || undefined : envDsn || undefined,
     tracesSampleRate: validRate('tracesSampleRate', raw.tracesSampleRate),
-    tracesSampler: optionalFunction<Sampler>('tracesSampler', raw.tracesSampler),
+    tracesSampler: optionalFunction<SamplingFunction>('tracesSampler', raw.tracesSampler),
     profilesSampleRate: validRate('profilesSampleRate', raw.profilesSampleRate),
-    profilesSampler: optionalFunction<Sampler>('profilesSampler', raw.profilesSampler),
+    profilesSampler: optionalFunction<SamplingFunction>('profilesSampler', raw.profilesSampler),
     environment: optionalString('environment', raw.environment) ?? process.env.SENTRY_ENVIRONMENT ?? DEFAULT_ENVIRONMENT,
     release: optionalString('release', raw.release) ?? process.env.SENTRY_RELEASE,
     serverName: optionalString('serverName', raw.serverName),

@@ -1,11 +1,11 @@
 import { logger } from './logger.js';
-import type { Sampler, SamplingContext } from './options.js';
+import type { SamplingContext, SamplingFunction } from './options.js';
 
 /**
  * Runs a sampler and turns its answer into a rate in [0, 1]. A sampler that throws,
  * or answers anything but a boolean or a number in [0, 1], counts as 0 (logged once).
  */
-export function rateFromSampler(name: string, sampler: Sampler, context: SamplingContext): number {
+export function rateFromSampler(name: string, sampler: SamplingFunction, context: SamplingContext): number {
   let answer: unknown;
   try {
     answer = sampler(context);

@@ -97,7 +97,7 @@ function emptySamplerStats(): SamplerStats {
     samplesIngested: 0, samplesHeld: 0, samplesPruned: 0, samplesDroppedCapacity: 0, samplesOutOfOrder: 0,
     samplesLostReset: 0, stacksTruncated: 0, bytesHeld: 0, threads: 0, storeCompactions: 0, windowsOpened: 0,
     windowsClosed: 0, chunksCut: 0, windowsDelivered: 0, windowsTimedOut: 0, windowsFailed: 0, windowsDropped: 0,
-    workerPanics: 0, jsCalls: 0, jsNsTotal: 0, jsNsMax: 0, jsNsP50: 0, jsNsP99: 0, samplingHz: 0, deliveredHz: 0,
+    enginePanics: 0, jsCalls: 0, jsNsTotal: 0, jsNsMax: 0, jsNsP50: 0, jsNsP99: 0, samplingHz: 0, deliveredHz: 0,
     windowsAbandoned: 0, resultsUnclaimed: 0,
   };
   return zero;

@@ -74,7 +74,7 @@ impl IsolatePtr {
         (!isolate.is_null()).then_some(Self(isolate))
     }
 
-    /// Asks V8 to run [`crate::sampler::serve_interrupt`] with `key` on the isolate's
+    /// Asks V8 to run [`crate::isolate::serve_interrupt`] with `key` on the isolate's
     /// thread at its next interrupt check: while JavaScript runs, even in a loop that
     /// never yields to the event loop. `key` identifies the sampler; no memory
     /// changes hands, so an interrupt that never runs leaks nothing.
@@ -90,7 +90,7 @@ impl IsolatePtr {
 unsafe extern "C" fn on_interrupt(_isolate: *mut c_void, data: *mut c_void) {
     let key = data as usize as u64;
     // A panic must not unwind into V8.
-    let _ = std::panic::catch_unwind(|| crate::sampler::serve_interrupt(key));
+    let _ = std::panic::catch_unwind(|| crate::isolate::serve_interrupt(key));
 }
 
 /// Now, in the clock V8 stamps samples with (nanoseconds).

@@ -1,16 +1,16 @@
 //! ferroprof's napi-rs addon: the low-level native API the TypeScript SDK (and any
 //! embedding SDK) builds on. Every export runs on the calling isolate's JS thread and
-//! does only what V8 forces there; the rest happens on the worker thread.
+//! does only what V8 forces there; the rest happens on the engine thread.
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 mod bridge;
+mod driver;
+mod isolate;
 mod mailbox;
 mod resources;
 mod runtime;
-mod sampler;
 mod stats;
-mod worker;
 
 use std::time::Duration;
 
@@ -20,9 +20,9 @@ use napi_derive::napi;
 
 use ferroprof_core::engine::{meta_json, Encoding, Message};
 
+use crate::isolate::with_isolate;
 use crate::mailbox::Posted;
 use crate::runtime::runtime;
-use crate::sampler::with_sampler;
 use crate::stats::{JsTimer, Stats};
 
 fn not_attached() -> Error {
@@ -52,7 +52,7 @@ pub fn attach(
             "threadId must be a non-negative integer, got {thread_id}"
         )));
     }
-    sampler::attach(&env, on_ready.value().value, thread_id as u64, thread_name)
+    isolate::attach(&env, on_ready.value().value, thread_id as u64, thread_name)
         .map_err(|e| Error::new(Status::GenericFailure, format!("ferroprof: {e}")))
 }
 
@@ -60,8 +60,8 @@ pub fn attach(
 #[napi(catch_unwind)]
 pub fn start_sampling(hz: f64) -> Result<f64> {
     let _t = JsTimer::start(&runtime().stats);
-    sampler::validate_hz(hz).map_err(invalid)?;
-    with_sampler(|s| s.start_sampling(hz))
+    isolate::validate_hz(hz).map_err(invalid)?;
+    with_isolate(|s| s.start_sampling(hz))
         .ok_or_else(not_attached)?
         .map_err(|e| Error::new(Status::GenericFailure, format!("ferroprof: {e}")))
 }
@@ -70,13 +70,13 @@ pub fn start_sampling(hz: f64) -> Result<f64> {
 #[napi(catch_unwind)]
 pub fn stop_sampling() -> bool {
     let _t = JsTimer::start(&runtime().stats);
-    with_sampler(|s| s.stop_sampling()).unwrap_or(false)
+    with_isolate(|s| s.stop_sampling()).unwrap_or(false)
 }
 
 /// Whether V8 profiling runs on this isolate.
 #[napi(catch_unwind)]
 pub fn is_sampling() -> bool {
-    with_sampler(|s| s.is_running()).unwrap_or(false)
+    with_isolate(|s| s.is_running()).unwrap_or(false)
 }
 
 /// How a window is opened.
@@ -107,7 +107,7 @@ pub fn open_window(options: Option<OpenOptions>) -> Result<u32> {
         }
         _ => None,
     };
-    with_sampler(|s| s.open_window(chunks))
+    with_isolate(|s| s.open_window(chunks))
         .ok_or_else(not_attached)?
         .map_err(|e| Error::new(Status::GenericFailure, format!("ferroprof: {e}")))
 }
@@ -160,7 +160,7 @@ impl From<ferroprof_core::engine::ResultKind> for ResultKind {
     }
 }
 
-/// A closed window's result, or a chunk the worker cut.
+/// A closed window's result, or a chunk the engine cut.
 #[napi(object)]
 pub struct WindowResult {
     pub id: u32,
@@ -196,7 +196,7 @@ impl From<Posted> for WindowResult {
 }
 
 fn encoding_of(options: &Option<CloseOptions>) -> Result<(Encoding, bool)> {
-    let thread = with_sampler(|s| s.thread_id()).unwrap_or(0);
+    let thread = with_isolate(|s| s.thread_id()).unwrap_or(0);
     let name = options
         .as_ref()
         .and_then(|o| o.encoding.as_ref())
@@ -223,7 +223,7 @@ fn encoding_of(options: &Option<CloseOptions>) -> Result<(Encoding, bool)> {
 pub fn close_window(id: u32, options: Option<CloseOptions>) -> Result<Option<u32>> {
     let _t = JsTimer::start(&runtime().stats);
     let (encoding, reopen) = encoding_of(&options)?;
-    Ok(with_sampler(|s| s.close_window(id, encoding, reopen, None)).flatten())
+    Ok(with_isolate(|s| s.close_window(id, encoding, reopen, None)).flatten())
 }
 
 /// Closes a window and waits for its result (at most `timeoutMs`, default 2000):
@@ -238,7 +238,7 @@ pub fn close_window_sync(
     let (encoding, reopen) = encoding_of(&options)?;
     let timeout = Duration::from_millis(timeout_ms.unwrap_or(2000.0).clamp(0.0, 60_000.0) as u64);
     Ok(
-        with_sampler(|s| s.close_window_sync(id, encoding, reopen, timeout))
+        with_isolate(|s| s.close_window_sync(id, encoding, reopen, timeout))
             .flatten()
             .map(WindowResult::from),
     )
@@ -247,7 +247,7 @@ pub fn close_window_sync(
 /// Takes every result waiting for this isolate (never blocks).
 #[napi(catch_unwind)]
 pub fn take_results() -> Vec<WindowResult> {
-    with_sampler(|s| s.take_results())
+    with_isolate(|s| s.take_results())
         .unwrap_or_default()
         .into_iter()
         .map(WindowResult::from)
@@ -263,12 +263,12 @@ pub fn set_profile_meta(json: String) -> Result<()> {
     Ok(())
 }
 
-/// Hands this isolate's samples to the worker thread now, instead of at the next
+/// Hands this isolate's samples to the engine thread now, instead of at the next
 /// scheduled rotation. Returns how many samples moved.
 #[napi(catch_unwind)]
 pub fn flush() -> u32 {
     let _t = JsTimer::start(&runtime().stats);
-    with_sampler(|s| s.rotate()).unwrap_or(0) as u32
+    with_isolate(|s| s.rotate()).unwrap_or(0) as u32
 }
 
 /// Asks every other attached isolate (workers) to sample at `hz` while a continuous
@@ -278,9 +278,9 @@ pub fn follow_sampling(hz: f64) -> Result<()> {
     let hz = if hz == 0.0 {
         0.0
     } else {
-        sampler::validate_hz(hz).map_err(invalid)?
+        isolate::validate_hz(hz).map_err(invalid)?
     };
-    let own = with_sampler(|s| s.key());
+    let own = with_isolate(|s| s.key());
     runtime().set_follow(hz, own);
     Ok(())
 }
@@ -291,14 +291,14 @@ pub fn follow_sampling(hz: f64) -> Result<()> {
 #[napi(catch_unwind)]
 pub fn shutdown() {
     let _t = JsTimer::start(&runtime().stats);
-    with_sampler(|s| s.stop_now());
+    with_isolate(|s| s.stop_now());
 }
 
 /// The wall-clock anchor profiles are timed with: `[monotonicNs, unixNs]` read at
 /// the same instant. Timestamps computed from it agree with the profiles' own.
 #[napi]
 pub fn clock_anchor() -> Vec<f64> {
-    let a = worker::clock_anchor();
+    let a = driver::clock_anchor();
     vec![a.mono_ns as f64, a.unix_ns as f64]
 }
 
@@ -309,7 +309,7 @@ pub fn monotonic_now_ns() -> f64 {
 }
 
 /// For the fault-recovery tests only, and only when the process runs with
-/// `FERROPROF_FAULT_INJECTION=1`: makes the worker thread panic once while it handles
+/// `FERROPROF_FAULT_INJECTION=1`: makes the engine thread panic once while it handles
 /// its queue. Throws otherwise.
 #[napi(catch_unwind)]
 pub fn inject_fault() -> Result<()> {
@@ -339,7 +339,7 @@ pub fn native_abi() -> String {
 /// Tunables of the native layer; omitted fields keep their value.
 #[napi(object)]
 pub struct NativeConfig {
-    /// How often each sampler hands samples to the worker thread (10–60 000 ms,
+    /// How often each sampler hands samples to the engine thread (10–60 000 ms,
     /// default 500). Runs from a V8 interrupt while JavaScript holds the thread.
     pub rotation_interval_ms: Option<f64>,
     /// How long a sampler with no consumer keeps running before it stops (default 2000 ms).
@@ -390,7 +390,7 @@ pub fn configure(options: NativeConfig) -> Result<()> {
         c.linger = ms(v);
     }
     if let Some(v) = options.default_hz {
-        c.default_hz = sampler::validate_hz(v).map_err(invalid)?;
+        c.default_hz = isolate::validate_hz(v).map_err(invalid)?;
     }
     if let Some(v) = positive(
         "maxWindowWaitMs",
@@ -417,7 +417,7 @@ pub fn configure(options: NativeConfig) -> Result<()> {
     rt.set_config(c);
     if stop_eager || start_eager {
         // An idle profiler of the other mode is replaced (eager: created now).
-        with_sampler(|s| {
+        with_isolate(|s| {
             s.drop_idle_profiler();
             if start_eager {
                 s.ensure_profiler();
@@ -447,11 +447,11 @@ pub struct NativeStats {
     /// V8's extra sample at the start of each profile, a fraction of an interval
     /// after a regular one, dropped so the delivered rate is the configured one.
     pub samples_near_duplicate: f64,
-    /// Lost because the queue to the worker thread was over its byte budget.
+    /// Lost because the queue to the engine thread was over its byte budget.
     pub samples_dropped_queue: f64,
-    /// Queued for the worker thread, not handled yet.
+    /// Queued for the engine thread, not handled yet.
     pub samples_in_flight: f64,
-    /// Received by the worker thread's state machine.
+    /// Received by the engine thread's state machine.
     pub samples_ingested: f64,
     /// In the store now.
     pub samples_held: f64,
@@ -460,7 +460,7 @@ pub struct NativeStats {
     /// Oldest samples evicted because the store hit its bound.
     pub samples_dropped_capacity: f64,
     pub samples_out_of_order: f64,
-    /// Discarded when the worker's state was reset after a fault.
+    /// Discarded when the engine's state was reset after a fault.
     pub samples_lost_reset: f64,
     /// Samples whose stack was cut to `maxStackDepth` frames.
     pub stacks_truncated: f64,
@@ -468,9 +468,9 @@ pub struct NativeStats {
     pub threads: f64,
     pub store_compactions: f64,
     pub windows_opened: f64,
-    /// Close requests the worker received (each gets exactly one result).
+    /// Close requests the engine received (each gets exactly one result).
     pub windows_closed: f64,
-    /// Chunks the worker cut on their period.
+    /// Chunks the engine cut on their period.
     pub chunks_cut: f64,
     /// Results posted to isolates (closed windows plus cut chunks).
     pub windows_delivered: f64,
@@ -480,8 +480,8 @@ pub struct NativeStats {
     pub windows_failed: f64,
     /// Results whose payload was dropped because their isolate did not take them.
     pub windows_dropped: f64,
-    /// Faults (panics) on the worker thread, caught and recovered from.
-    pub worker_panics: f64,
+    /// Faults (panics) on the engine thread, caught and recovered from.
+    pub engine_panics: f64,
     /// Calls into the profiler on JS threads, and the time they took.
     pub js_calls: f64,
     pub js_ns_total: f64,
@@ -530,14 +530,14 @@ pub fn get_stats() -> NativeStats {
         windows_timed_out: e.windows_timed_out as f64,
         windows_failed: e.windows_failed as f64,
         windows_dropped: g(&s.windows_dropped),
-        worker_panics: g(&s.worker_panics),
+        engine_panics: g(&s.engine_panics),
         js_calls: g(&s.js_calls),
         js_ns_total: g(&s.js_ns_total),
         js_ns_max: g(&s.js_ns_max),
         js_ns_p50: s.js_ns_quantile(0.5) as f64,
         js_ns_p99: s.js_ns_quantile(0.99) as f64,
-        sampling_hz: with_sampler(|x| x.frequency_hz()).unwrap_or(0.0),
-        delivered_hz: with_sampler(|x| x.delivered_hz()).unwrap_or(0.0),
+        sampling_hz: with_isolate(|x| x.frequency_hz()).unwrap_or(0.0),
+        delivered_hz: with_isolate(|x| x.delivered_hz()).unwrap_or(0.0),
     }
 }
 

@@ -1,6 +1,6 @@
 //! One isolate's mailbox of window results.
 //!
-//! The worker thread posts results here and wakes the isolate's event loop once;
+//! The engine thread posts results here and wakes the isolate's event loop once;
 //! JavaScript takes them with `takeResults()` whenever it runs — from the wake-up,
 //! from a deadline timer, or synchronously in `closeWindowSync`. Results never sit in
 //! a queue only the event loop can read, so a result that arrived during a long
@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use ferroprof_core::engine::{Delivery, ResultKind};
 
+use crate::driver::Reply;
 use crate::runtime::IsolateHandle;
 use crate::stats::Stats;
-use crate::worker::Reply;
 
 /// Which call a result answers: `closeWindow` returns it. `0` marks chunks the
 /// engine cut on its own period.
@@ -59,7 +59,7 @@ impl Mailbox {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Adds a result (worker thread). Call [`Mailbox::wake`] after a group of posts.
+    /// Adds a result (engine thread). Call [`Mailbox::wake`] after a group of posts.
     pub fn post(&self, d: Delivery<Reply>) {
         let stats = &crate::runtime::runtime().stats;
         let (reply, result) = d.split();

@@ -1,4 +1,4 @@
-//! CPU usage and memory footprint of the process, sampled on the worker thread (never
+//! CPU usage and memory footprint of the process, sampled on the engine thread (never
 //! on a JS thread) so profiles can carry Sentry's `cpu_usage` and `memory_footprint`
 //! measurements. Linux reads `/proc/self`; elsewhere the series stay empty.
 

@@ -1,5 +1,5 @@
 //! Process-wide state shared by every isolate: configuration, statistics and the
-//! sample accounting, the queue to the worker thread, and the rotation scheduler.
+//! sample accounting, the queue to the engine thread, and the rotation scheduler.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -11,13 +11,13 @@ use crossbeam_channel::Sender;
 use ferroprof_core::engine::{Batch, EngineConfig, EngineStats, Message};
 
 use crate::bridge::{IsolatePtr, JsThreadChannel, JsThreadTask};
+use crate::driver::{self, Queued, WorkerMsg};
 use crate::stats::Stats;
-use crate::worker::{self, Queued, WorkerMsg};
 
 /// Tunables, changed through `configure()`.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// How often each running sampler hands its samples to the worker thread.
+    /// How often each running sampler hands its samples to the engine thread.
     pub rotation_interval: Duration,
     /// How long a sampler with no consumer keeps running before V8 profiling stops,
     /// so back-to-back transactions do not restart it.
@@ -26,7 +26,7 @@ pub struct Config {
     pub default_hz: f64,
     /// Longest wait of a closed window for samples of busy threads.
     pub max_window_wait: Duration,
-    /// Bounds and naming of the worker's state machine.
+    /// Bounds and naming of the engine (the state machine).
     pub engine: EngineConfig,
     /// Create each isolate's V8 profiler with eager code logging as soon as it is
     /// attached (or when this is switched on) and keep it for the life of the isolate,
@@ -54,13 +54,13 @@ impl Default for Config {
     }
 }
 
-/// Most bytes of sample batches queued for the worker thread; a batch beyond it is
+/// Most bytes of sample batches queued for the engine thread; a batch beyond it is
 /// dropped and its samples counted (`samplesDroppedQueue`). Control messages are
 /// never refused.
 const MAX_QUEUED_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Where every sample copied out of V8 is, at one instant. Updated under one lock
-/// by the JS threads (at rotation) and the worker (after each batch), so a snapshot
+/// by the JS threads (at rotation) and the engine thread (after each batch), so a snapshot
 /// always adds up:
 /// `copied = duplicate + near_duplicate + dropped_queue + in_flight + engine.samples_ingested`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -72,12 +72,12 @@ pub struct Accounting {
     /// A fraction of an interval after the previous sample: V8's extra sample at the
     /// start of every profile.
     pub near_duplicate: u64,
-    /// Refused because the queue to the worker was over its byte budget.
+    /// Refused because the queue to the engine thread was over its byte budget.
     pub dropped_queue: u64,
-    /// Queued for the worker, not handled yet.
+    /// Queued for the engine thread, not handled yet.
     pub in_flight: u64,
     queued_bytes: u64,
-    /// The worker's state machine, as of its last batch or poll.
+    /// The engine's counters, as of its last batch or poll.
     pub engine: EngineStats,
 }
 
@@ -141,7 +141,7 @@ impl IsolateHandle {
             isolate.request_interrupt(self.key);
         }
         if !self.tick_task_queued.swap(true, Ordering::AcqRel)
-            && !self.send(Box::new(crate::sampler::TickTask))
+            && !self.send(Box::new(crate::isolate::TickTask))
         {
             self.tick_task_queued.store(false, Ordering::Release);
         }
@@ -165,7 +165,7 @@ impl IsolateHandle {
 pub struct Runtime {
     pub stats: Stats,
     config: Mutex<Config>,
-    worker_tx: Sender<Queued>,
+    engine_tx: Sender<Queued>,
     accounting: Mutex<Accounting>,
     /// Isolates whose sampler runs, by isolate key: the scheduler ticks these.
     running: Mutex<HashMap<u64, Arc<IsolateHandle>>>,
@@ -187,11 +187,11 @@ pub fn runtime() -> &'static Runtime {
     RUNTIME.get_or_init(|| {
         quiet_panics();
         let config = Config::default();
-        let worker_tx = worker::spawn(config.engine.clone());
+        let engine_tx = driver::spawn(config.engine.clone());
         Runtime {
             stats: Stats::default(),
             config: Mutex::new(config),
-            worker_tx,
+            engine_tx,
             accounting: Mutex::new(Accounting::default()),
             running: Mutex::new(HashMap::new()),
             attached: Mutex::new(HashMap::new()),
@@ -233,17 +233,17 @@ impl Runtime {
         self.next_isolate_key.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Hands a control message to the worker thread. Never dropped: the queue is
+    /// Hands a control message to the engine thread. Never dropped: the queue is
     /// unbounded for these, and each is the product of one API call.
     pub fn send(&self, msg: WorkerMsg) {
-        // Fails only if the worker thread could not be spawned; then there is no one
+        // Fails only if the engine thread could not be spawned; then there is no one
         // to tell, and the JS-side deadlines settle whatever waited.
-        let _ = self.worker_tx.send(Queued::Msg(msg));
+        let _ = self.engine_tx.send(Queued::Msg(msg));
     }
 
-    /// Makes the worker thread panic once (fault-recovery tests).
+    /// Makes the engine thread panic once (fault-recovery tests).
     pub fn inject_fault(&self) {
-        let _ = self.worker_tx.send(Queued::Fault);
+        let _ = self.engine_tx.send(Queued::Fault);
     }
 
     /// Accounts for one rotation's samples and queues its batch, unless the queue
@@ -264,7 +264,7 @@ impl Runtime {
             bytes,
             samples,
         };
-        if self.worker_tx.send(queued).is_ok() {
+        if self.engine_tx.send(queued).is_ok() {
             acc.in_flight += samples;
             acc.queued_bytes += bytes as u64;
         } else {
@@ -330,7 +330,7 @@ impl Runtime {
             .map(|(_, h)| h.clone())
             .collect();
         for handle in handles {
-            handle.send(Box::new(crate::sampler::FollowTask));
+            handle.send(Box::new(crate::isolate::FollowTask));
         }
     }
 

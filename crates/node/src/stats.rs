@@ -18,8 +18,8 @@ pub struct Stats {
     pub windows_delivered: AtomicU64,
     /// Results whose payload was dropped because their isolate did not take them.
     pub windows_dropped: AtomicU64,
-    /// Messages whose handling panicked on the worker thread (caught; counted).
-    pub worker_panics: AtomicU64,
+    /// Messages whose handling panicked on the engine thread (caught; counted).
+    pub engine_panics: AtomicU64,
     pub js_calls: AtomicU64,
     pub js_ns_total: AtomicU64,
     pub js_ns_max: AtomicU64,

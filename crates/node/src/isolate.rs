@@ -18,10 +18,10 @@ use ferroprof_core::pacing::Pacer;
 use ferroprof_core::{ThreadId, V8NodeInfo, V8SourceType};
 
 use crate::bridge::{self, IsolatePtr, JsThreadChannel, JsThreadTask, V8Profile, V8Profiler};
+use crate::driver::Reply;
 use crate::mailbox::{Mailbox, Posted, Ticket};
 use crate::runtime::{runtime, IsolateHandle};
 use crate::stats::Stats;
-use crate::worker::Reply;
 
 /// Accepted sampling frequencies, in Hz.
 pub const MIN_HZ: f64 = 1.0;
@@ -47,7 +47,7 @@ pub fn validate_hz(hz: f64) -> Result<f64, String> {
     }
 }
 
-pub struct IsolateSampler {
+pub struct IsolateProfiler {
     key: u64,
     thread_id: ThreadId,
     thread_name: String,
@@ -74,11 +74,11 @@ pub struct IsolateSampler {
 }
 
 thread_local! {
-    static SAMPLER: RefCell<Option<IsolateSampler>> = const { RefCell::new(None) };
+    static SAMPLER: RefCell<Option<IsolateProfiler>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` with this thread's sampler, if attached.
-pub fn with_sampler<R>(f: impl FnOnce(&mut IsolateSampler) -> R) -> Option<R> {
+pub fn with_isolate<R>(f: impl FnOnce(&mut IsolateProfiler) -> R) -> Option<R> {
     SAMPLER.with(|cell| cell.try_borrow_mut().ok()?.as_mut().map(f))
 }
 
@@ -92,7 +92,7 @@ pub fn attach(
     thread_id: ThreadId,
     thread_name: String,
 ) -> Result<(), String> {
-    let already = with_sampler(|s| {
+    let already = with_isolate(|s| {
         s.thread_name.clone_from(&thread_name);
         s.thread_id = thread_id;
     });
@@ -104,7 +104,7 @@ pub fn attach(
     let rt = runtime();
     let key = rt.next_isolate_key();
     let handle = Arc::new(IsolateHandle::new(key, channel, IsolatePtr::current()));
-    let sampler = IsolateSampler {
+    let sampler = IsolateProfiler {
         key,
         thread_id,
         thread_name,
@@ -128,11 +128,11 @@ pub fn attach(
     // is kept for the life of the isolate so that every later start is cheap. (A
     // worker loaded after the SDK configured profiling gets one at once.)
     if rt.config().eager_logging {
-        with_sampler(|s| s.ensure_profiler());
+        with_isolate(|s| s.ensure_profiler());
     }
     rt.register_isolate(handle);
     // A worker loaded while a session runs joins it at once.
-    with_sampler(|s| s.apply_follow());
+    with_isolate(|s| s.apply_follow());
     // Registered after the channel exists, so it runs before N-API's own teardown of
     // that channel (cleanup hooks run in reverse order).
     env.add_env_cleanup_hook((), |()| detach())
@@ -158,7 +158,7 @@ pub fn detach() {
     }
 }
 
-impl IsolateSampler {
+impl IsolateProfiler {
     pub fn is_running(&self) -> bool {
         self.current.is_some()
     }
@@ -288,7 +288,7 @@ impl IsolateSampler {
     }
 
     /// Opens a window starting now; starts the sampler if needed. With `chunks`
-    /// (`period`, `profiler_id`) the worker cuts it into `profile_chunk`s of that
+    /// (`period`, `profiler_id`) the engine cuts it into `profile_chunk`s of that
     /// period on its own, delivered to this isolate as they complete.
     pub fn open_window(&mut self, chunks: Option<(Duration, String)>) -> Result<u32, String> {
         if self.current.is_none() {
@@ -372,7 +372,7 @@ impl IsolateSampler {
         reopen: bool,
         timeout: Duration,
     ) -> Option<Posted> {
-        // The worker gives up on busy threads a little before we stop waiting, so a
+        // The engine gives up on busy threads a little before we stop waiting, so a
         // partial result still arrives.
         let wait = timeout.saturating_sub(Duration::from_millis(100));
         let ticket = self.close_window(id, encoding, reopen, Some(wait))?;
@@ -413,7 +413,7 @@ impl IsolateSampler {
         moved
     }
 
-    /// Hands the samples collected so far to the worker thread without a gap: the
+    /// Hands the samples collected so far to the engine thread without a gap: the
     /// next profile starts before the current one stops.
     pub fn rotate(&mut self) -> usize {
         let Some(old_id) = self.current else {
@@ -612,7 +612,7 @@ fn collect_batch(
 /// The scheduler's rotation request, served from a V8 interrupt while JavaScript
 /// runs (see `bridge::IsolatePtr::request_interrupt`).
 pub fn serve_interrupt(key: u64) {
-    with_sampler(|s| {
+    with_isolate(|s| {
         if s.key == key && s.handle.take_tick(false) {
             let _timer = crate::stats::JsTimer::start(&runtime().stats);
             Stats::add(&runtime().stats.rotations_by_interrupt, 1);
@@ -626,7 +626,7 @@ pub struct TickTask;
 
 impl JsThreadTask for TickTask {
     fn run(self: Box<Self>, _env: napi::sys::napi_env, _callback: napi::sys::napi_value) {
-        with_sampler(|s| {
+        with_isolate(|s| {
             if s.handle.take_tick(true) {
                 let _timer = crate::stats::JsTimer::start(&runtime().stats);
                 s.on_tick();
@@ -641,6 +641,6 @@ pub struct FollowTask;
 impl JsThreadTask for FollowTask {
     fn run(self: Box<Self>, _env: napi::sys::napi_env, _callback: napi::sys::napi_value) {
         let _timer = crate::stats::JsTimer::start(&runtime().stats);
-        with_sampler(|s| s.apply_follow());
+        with_isolate(|s| s.apply_follow());
     }
 }

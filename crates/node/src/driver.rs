@@ -1,4 +1,4 @@
-//! The worker thread: drives the core [`Engine`] with the messages JS threads send and
+//! The engine thread: drives the core [`Engine`] with the messages JS threads send and
 //! the monotonic clock, and posts its deliveries to the mailbox of the isolate that
 //! asked. A panic is caught, counted, and the engine is reset (pending windows get a
 //! failed result); the thread never dies and nothing waits on it forever.
@@ -28,7 +28,7 @@ pub struct Reply {
 
 pub type WorkerMsg = Message<Reply>;
 
-/// What travels on the queue to the worker thread. One ordered queue for control and
+/// What travels on the queue to the engine thread. One ordered queue for control and
 /// data, so a thread's last batch is always handled before its end; only batches are
 /// ever refused (by the admission budget in `runtime`), control is never dropped.
 pub enum Queued {
@@ -39,7 +39,7 @@ pub enum Queued {
         bytes: usize,
         samples: u64,
     },
-    /// A deliberate panic in the worker, for the fault-recovery tests only (see
+    /// A deliberate panic on the engine thread, for the fault-recovery tests only (see
     /// `injectFault`).
     Fault,
 }
@@ -58,13 +58,13 @@ fn unix_now_ns() -> u64 {
         .unwrap_or(0)
 }
 
-/// Starts the worker thread; returns the sending side of its queue.
+/// Starts the engine thread; returns the sending side of its queue.
 pub fn spawn(config: EngineConfig) -> Sender<Queued> {
     let (tx, rx) = unbounded();
     // If the thread cannot be spawned the receiver drops, sends fail, and every lost
     // batch is counted; the host process keeps running.
     let _ = thread::Builder::new()
-        .name("ferroprof-worker".into())
+        .name("ferroprof-engine".into())
         .spawn(move || Driver::new(config).run(rx));
     tx
 }
@@ -78,7 +78,7 @@ fn default_meta() -> ProfileMeta {
     )
 }
 
-/// How often the worker reads CPU and memory of the process, and polls the engine
+/// How often the engine thread reads CPU and memory of the process, and polls the engine
 /// for deadlines when no message arrives.
 const RESOURCE_PERIOD: Duration = Duration::from_millis(100);
 /// Most messages handled before the engine is polled again.
@@ -158,7 +158,7 @@ impl Driver {
     fn guarded(&mut self, f: impl FnOnce(&mut Self)) {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)));
         if result.is_err() {
-            Stats::add(&runtime().stats.worker_panics, 1);
+            Stats::add(&runtime().stats.engine_panics, 1);
             let recovered =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.engine.reset()));
             match recovered {
