@@ -187,9 +187,9 @@ function warn(message: string): void {
   }
 }
 
-class FerroprofProfilerImpl implements FerroprofProfiler {
-  readonly frequency: number;
-  readonly counters: IntegrationCounters = {
+/** Fresh counters of the integration. */
+function newIntegrationCounters(): IntegrationCounters {
+  return {
     chunksSent: 0,
     chunksTooShort: 0,
     chunksFailed: 0,
@@ -201,6 +201,11 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     transactionsLinked: 0,
     spansLinked: 0,
   };
+}
+
+class FerroprofProfilerImpl implements FerroprofProfiler {
+  readonly frequency: number;
+  readonly counters: IntegrationCounters = newIntegrationCounters();
   lifecycle: 'manual' | 'trace' = 'manual';
   sessionSampled = false;
   session: ProcessSession | undefined;
@@ -654,16 +659,7 @@ export function getProfilerStats(): SentryProfilerStats {
   if (current) return current.stats();
   return {
     ...getSamplerStats(),
-    chunksSent: 0,
-    chunksTooShort: 0,
-    chunksFailed: 0,
-    profilesStarted: 0,
-    profilesSent: 0,
-    profilesTooShort: 0,
-    profilesFailed: 0,
-    profilesTimedOut: 0,
-    transactionsLinked: 0,
-    spansLinked: 0,
+    ...newIntegrationCounters(),
     role: 'none',
     sessionSampled: false,
     sessionRunning: false,

@@ -81,7 +81,7 @@ impl Pacer {
 
     /// Like [`Pacer::observe`], but only measures the delivered rate: the request
     /// stays where it is.
-    pub fn measure_only(&mut self, ts_us: &[i64]) {
+    pub fn measure_only(&mut self, ts_us: impl IntoIterator<Item = i64>) {
         let request = self.request_us;
         self.observe(ts_us);
         self.request_us = request;
@@ -90,26 +90,33 @@ impl Pacer {
     /// Takes the timestamps (µs, increasing) of one rotation's samples, all taken at
     /// the interval currently requested. Returns the new interval to request, when it
     /// changes.
-    pub fn observe(&mut self, ts_us: &[i64]) -> Option<i32> {
+    pub fn observe(&mut self, ts_us: impl IntoIterator<Item = i64>) -> Option<i32> {
         // The rate delivered counts every gap; the latency estimate leaves out the
         // long ones (a descheduled thread's lost time cannot be made up by asking
-        // for shorter intervals).
-        if let (Some(first), Some(last)) = (ts_us.first(), ts_us.last()) {
-            if ts_us.len() > MIN_GAPS && last > first {
-                let hz = (ts_us.len() - 1) as f64 * 1e6 / (last - first) as f64;
+        // for shorter intervals). One pass, no copy: this runs on the JS thread.
+        let limit = self.target_us * OUTLIER_PERIODS;
+        let (mut first, mut prev, mut count) = (None, 0i64, 0usize);
+        for t in ts_us {
+            if first.is_none() {
+                first = Some(t);
+            } else {
+                let gap = (t - prev) as f64;
+                if gap > 0.0 && gap <= limit {
+                    self.gaps.push(gap);
+                }
+            }
+            prev = t;
+            count += 1;
+        }
+        if let Some(first) = first {
+            if count > MIN_GAPS && prev > first {
+                let hz = (count - 1) as f64 * 1e6 / (prev - first) as f64;
                 self.delivered_hz = Some(match self.delivered_hz {
-                    Some(prev) => prev + EWMA * (hz - prev),
+                    Some(p) => p + EWMA * (hz - p),
                     None => hz,
                 });
             }
         }
-        let limit = self.target_us * OUTLIER_PERIODS;
-        self.gaps.extend(
-            ts_us
-                .windows(2)
-                .map(|w| (w[1] - w[0]) as f64)
-                .filter(|&g| g > 0.0 && g <= limit),
-        );
         if self.gaps.len() < MIN_GAPS {
             return None;
         }
@@ -149,7 +156,7 @@ mod tests {
                 })
                 .collect();
             last_hz = 1e6 / period;
-            p.observe(&ts);
+            p.observe(ts.iter().copied());
         }
         last_hz
     }
@@ -168,9 +175,9 @@ mod tests {
     #[test]
     fn too_few_samples_change_nothing() {
         let mut p = Pacer::new(101.0);
-        assert_eq!(p.observe(&[0, 10_000, 20_000]), None);
+        assert_eq!(p.observe([0, 10_000, 20_000]), None);
         assert_eq!(p.delivered_hz(), None);
-        assert_eq!(p.observe(&[30_000, 40_000, 50_000]), None);
+        assert_eq!(p.observe([30_000, 40_000, 50_000]), None);
     }
 
     proptest! {
@@ -182,7 +189,7 @@ mod tests {
             let mut p = Pacer::new(hz);
             let mut t = 0i64;
             let ts: Vec<i64> = gaps.iter().map(|g| { t += g; t }).collect();
-            p.observe(&ts);
+            p.observe(ts.iter().copied());
             let r = f64::from(p.request_us());
             prop_assert_eq!(p.request_us() % p.quantum_us(), 0);
             prop_assert!(r <= p.target_us() + f64::from(p.quantum_us()));

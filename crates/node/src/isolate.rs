@@ -127,7 +127,7 @@ pub fn attach(
     // warmed-up service); an eager profiler walks it once, now, while it is small, and
     // is kept for the life of the isolate so that every later start is cheap. (A
     // worker loaded after the SDK configured profiling gets one at once.)
-    if rt.config().eager_logging {
+    if rt.setting(|c| c.eager_logging) {
         with_isolate(|s| s.ensure_profiler());
     }
     rt.register_isolate(handle);
@@ -264,7 +264,7 @@ impl IsolateProfiler {
     /// Creates this isolate's V8 profiler if there is none yet (kept until detach).
     pub fn ensure_profiler(&mut self) {
         if self.profiler.is_none() {
-            self.profiler = V8Profiler::for_current_isolate(runtime().config().eager_logging);
+            self.profiler = V8Profiler::for_current_isolate(runtime().setting(|c| c.eager_logging));
         }
     }
 
@@ -280,7 +280,7 @@ impl IsolateProfiler {
         if self.consumers() > 0 {
             return;
         }
-        if runtime().config().linger.is_zero() {
+        if runtime().setting(|c| c.linger.is_zero()) {
             self.stop_now();
         } else {
             self.idle_since.get_or_insert_with(Instant::now);
@@ -292,14 +292,14 @@ impl IsolateProfiler {
     /// period on its own, delivered to this isolate as they complete.
     pub fn open_window(&mut self, chunks: Option<(Duration, String)>) -> Result<u32, String> {
         if self.current.is_none() {
-            self.ensure_running(runtime().config().default_hz)?;
+            self.ensure_running(runtime().setting(|c| c.default_hz))?;
         }
         self.idle_since = None;
         let rt = runtime();
         let id = rt.next_window_id();
         self.open_windows.insert(id);
         Stats::add(&rt.stats.windows_opened, 1);
-        let wait_ns = rt.config().max_window_wait.as_nanos() as u64;
+        let wait_ns = rt.setting(|c| c.max_window_wait.as_nanos() as u64);
         rt.send(Message::OpenWindow {
             id,
             start_ns: bridge::monotonic_now_ns(),
@@ -341,7 +341,7 @@ impl IsolateProfiler {
             return None;
         }
         let rt = runtime();
-        let max_wait = rt.config().max_window_wait;
+        let max_wait = rt.setting(|c| c.max_window_wait);
         let wait = wait.map_or(max_wait, |w| w.min(max_wait));
         let ticket = rt.next_ticket();
         rt.send(Message::CloseWindow(Close {
@@ -392,7 +392,7 @@ impl IsolateProfiler {
         if self.current.is_none() {
             return;
         }
-        let linger = runtime().config().linger;
+        let linger = runtime().setting(|c| c.linger);
         if self.consumers() == 0 && self.idle_since.is_some_and(|t| t.elapsed() >= linger) {
             self.stop_now();
         } else {
@@ -432,16 +432,11 @@ impl IsolateProfiler {
                 let c = collect_batch(&profile, self.thread_id, &mut self.filter, old_request);
                 let n = c.batch.samples.len();
                 if let Some(pacer) = self.pacer.as_mut() {
-                    let ts: Vec<i64> = c
-                        .batch
-                        .samples
-                        .iter()
-                        .map(|s| (s.ts_ns / 1000) as i64)
-                        .collect();
+                    let ts = c.batch.samples.iter().map(|s| (s.ts_ns / 1000) as i64);
                     if pacing_enabled() {
-                        pacer.observe(&ts);
+                        pacer.observe(ts);
                     } else {
-                        pacer.measure_only(&ts);
+                        pacer.measure_only(ts);
                     }
                     warn_if_short(self.interval_us, pacer);
                 }

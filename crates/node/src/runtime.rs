@@ -205,8 +205,15 @@ pub fn runtime() -> &'static Runtime {
 }
 
 impl Runtime {
+    /// A copy of the whole configuration (for `configure`).
     pub fn config(&self) -> Config {
         lock(&self.config).clone()
+    }
+
+    /// One value of the configuration, read without copying the rest: JS-thread
+    /// calls (every window open and close) read it.
+    pub fn setting<T>(&self, read: impl FnOnce(&Config) -> T) -> T {
+        read(&lock(&self.config))
     }
 
     pub fn set_config(&self, config: Config) {
