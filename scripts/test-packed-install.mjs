@@ -40,6 +40,13 @@ const majorsIdx = args.indexOf('--majors');
 const majors = majorsIdx >= 0 ? args[majorsIdx + 1].split(',').map(Number) : NODE_MAJORS;
 const keep = args.includes('--keep');
 const HOT = 'ferroprofPackedInstallHotFunction';
+// The named function every installed program profiles (the same in each of them).
+const HOT_FUNCTION = `function ${HOT}(ms) {
+  const end = performance.now() + ms;
+  let x = 0;
+  while (performance.now() < end) for (let i = 0; i < 1e4; i++) x = (x * 31 + i) | 0;
+  return x;
+}`;
 
 let passed = 0;
 let failed = 0;
@@ -180,12 +187,7 @@ function newProject(name) {
 const PROFILE_PROGRAM = `
 import { readFileSync } from 'node:fs';
 import { openWindow, startSampling, stopSampling } from 'ferroprof/sampler';
-function ${HOT}(ms) {
-  const end = performance.now() + ms;
-  let x = 0;
-  while (performance.now() < end) for (let i = 0; i < 1e4; i++) x = (x * 31 + i) | 0;
-  return x;
-}
+${HOT_FUNCTION}
 startSampling(101);
 const window = openWindow();
 ${HOT}(200);
@@ -226,12 +228,7 @@ try {
   console.log(err instanceof NativeBindingError ? 'CLEAR' : 'OTHER ' + err);
   console.log(err.message);
 }
-function ${HOT}(ms) {
-  const end = performance.now() + ms;
-  let x = 0;
-  while (performance.now() < end) for (let i = 0; i < 1e4; i++) x = (x * 31 + i) | 0;
-  return x;
-}
+${HOT_FUNCTION}
 startSampling(101);
 const w = openWindow();
 ${HOT}(200);
@@ -246,12 +243,7 @@ console.log('FALLBACK ' + JSON.stringify({ backend: profilerBackend().backend, i
 const FALLBACK_PROGRAM = `
 import { close, getProfilerStats, init, startProfiler, startTransaction, stopProfiler } from 'ferroprof';
 import { openWindow, profilerBackend, startSampling, stopSampling } from 'ferroprof/sampler';
-function ${HOT}(ms) {
-  const end = performance.now() + ms;
-  let x = 0;
-  while (performance.now() < end) for (let i = 0; i < 1e4; i++) x = (x * 31 + i) | 0;
-  return x;
-}
+${HOT_FUNCTION}
 startSampling(101);
 const w = openWindow();
 ${HOT}(200);

@@ -383,14 +383,8 @@ proptest! {
     }
 }
 
-#[test]
-fn a_tiny_byte_budget_with_many_distinct_stacks_never_corrupts_ids() {
-    // The case that used to panic: compaction inside a batch renumbered stacks the
-    // interner still held.
-    let mut e = engine(StoreLimits {
-        max_samples: 250_000,
-        max_bytes: 1024,
-    });
+/// The main thread, sampled, with window 1 open from time 0.
+fn main_thread_with_window(e: &mut Engine<u32>) {
     e.handle(
         Message::ThreadStarted {
             thread_id: 0,
@@ -406,6 +400,17 @@ fn a_tiny_byte_budget_with_many_distinct_stacks_never_corrupts_ids() {
         },
         0,
     );
+}
+
+#[test]
+fn a_tiny_byte_budget_with_many_distinct_stacks_never_corrupts_ids() {
+    // The case that used to panic: compaction inside a batch renumbered stacks the
+    // interner still held.
+    let mut e = engine(StoreLimits {
+        max_samples: 250_000,
+        max_bytes: 1024,
+    });
+    main_thread_with_window(&mut e);
     let mut t = 1;
     for i in 0..20 {
         e.handle(Message::Batch(batch(0, t, 200, 3000, i)), t);
@@ -521,21 +526,7 @@ fn a_window_waits_for_busy_threads_until_its_deadline() {
 #[test]
 fn reset_fails_pending_windows_and_keeps_counting() {
     let mut e = engine(StoreLimits::default());
-    e.handle(
-        Message::ThreadStarted {
-            thread_id: 0,
-            name: "main".into(),
-        },
-        0,
-    );
-    e.handle(
-        Message::OpenWindow {
-            id: 1,
-            start_ns: 0,
-            chunks: None,
-        },
-        0,
-    );
+    main_thread_with_window(&mut e);
     e.handle(Message::Batch(batch(0, 1, 30, 5, 0)), 40 * MS);
     e.handle(
         Message::CloseWindow(Close {
