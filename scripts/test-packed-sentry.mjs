@@ -34,6 +34,13 @@ const majors = majorsIdx >= 0 ? args[majorsIdx + 1].split(',').map(Number) : [10
 const keep = args.includes('--keep');
 const tag = platformTag();
 const HOT = 'ferroprofPackedSentryHotFunction';
+// The named function both installed programs profile.
+const HOT_FUNCTION = `function ${HOT}(ms) {
+  const end = performance.now() + ms;
+  let x = 0;
+  while (performance.now() < end) for (let i = 0; i < 1e4; i++) x = (x * 31 + i) | 0;
+  return x;
+}`;
 
 const binary = join(root, 'npm', tag, `ferroprof.${tag}.abi${process.versions.modules}.node`);
 if (!existsSync(join(root, 'dist', 'sentry.js')) || !existsSync(binary)) {
@@ -184,12 +191,7 @@ import { ferroprofIntegration, getProfilerStats } from 'ferroprof/sentry';
 import { createRequire } from 'node:module';
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
-function ${HOT}(ms) {
-  const end = performance.now() + ms;
-  let x = 0;
-  while (performance.now() < end) for (let i = 0; i < 1e4; i++) x = (x * 31 + i) | 0;
-  return x;
-}
+${HOT_FUNCTION}
 Sentry.init({ dsn: process.env.DSN, tracesSampleRate: 1, profileSessionSampleRate: 1, integrations: [ferroprofIntegration()] });
 Sentry.profiler.startProfiler();
 await Sentry.startSpan({ name: 'packed-root', op: 'test' }, async () => {
@@ -212,12 +214,7 @@ const Sentry = require('@sentry/node');
 const { ferroprofIntegration, getProfilerStats } = require('ferroprof/sentry');
 const { realpathSync } = require('node:fs');
 const { createRequire } = require('node:module');
-function ${HOT}(ms) {
-  const end = performance.now() + ms;
-  let x = 0;
-  while (performance.now() < end) for (let i = 0; i < 1e4; i++) x = (x * 31 + i) | 0;
-  return x;
-}
+${HOT_FUNCTION}
 (async () => {
   Sentry.init({ dsn: process.env.DSN, tracesSampleRate: 1, profileSessionSampleRate: 1, integrations: [ferroprofIntegration()] });
   Sentry.profiler.startProfiler();
