@@ -171,3 +171,14 @@ test.serial('no profiler call blocks the JS thread on a big warmed-up heap', asy
   t.true(result.jsNsMax < 100e6, `jsNsMax ${(result.jsNsMax / 1e6).toFixed(2)} ms`);
   t.log(Object.entries(result.calls).map(([k, v]) => `${k} ${v.toFixed(2)} ms`).join(', '));
 });
+
+test.serial('transactions dropped unfinished close their windows; too-short ones cost the engine nothing', async (t) => {
+  const { result } = await runChild('leaked-transactions.mjs');
+  const s = result.stats;
+  t.true(s.windowsWithdrawn >= result.short, `${s.windowsWithdrawn} withdrawn`);
+  t.is(s.windowsOpened, s.windowsClosed + s.windowsWithdrawn, 'every window closed or withdrawn');
+  t.true(s.windowsClosed >= result.leaked, `${s.windowsClosed} closed`);
+  t.is(result.sdk.profilesTooShort, result.short);
+  t.is(result.sdk.transactionsSent, result.short + 1);
+  assertAccounting(t, s);
+});

@@ -12,7 +12,9 @@
 //                node:inspector (each divided by the samples it took)
 //   rotation     per-rotation cost: ferroprof 101 Hz rotating every 500 ms vs 10 ms
 //   window       per-window cost: 101 Hz, no windows vs one window per work unit
-//   transaction  per-transaction cost: no SDK vs tracing only vs every one profiled
+//   transaction  per-transaction cost around ~45 µs of work (a fast request): no SDK vs
+//                ferroprof tracing only, sampler running, every one profiled; and
+//                @sentry/node tracing only, and profiled by @sentry/profiling-node
 //   chunk        per-chunk encode (process CPU, the worker thread): 60 s vs 100 ms chunks
 //   idle         idle cost of the logging mode: none vs eager vs lazy (default), on
 //                compile- and API-heavy work, nothing sampled
@@ -78,8 +80,14 @@ if (process.env.MICRO_CHILD) {
       session.disconnect();
       return { samples: profile.samples.length };
     };
-  } else if (cfg.variant === 'sdk-tracing' || cfg.variant === 'sdk-profiled') {
-    fp.init({ transport: () => {}, tracesSampleRate: 1, profilesSampleRate: cfg.variant === 'sdk-profiled' ? 1 : 0 });
+  } else if (cfg.variant === 'sdk-tracing' || cfg.variant === 'sdk-sampler' || cfg.variant === 'sdk-profiled') {
+    // sdk-sampler: the sampler runs (a profilesSampler is set) but profiles nothing,
+    // so that sdk-profiled minus it is what a transaction's profile itself costs.
+    fp.init({
+      transport: () => {},
+      tracesSampleRate: 1,
+      ...(cfg.variant === 'sdk-sampler' ? { profilesSampler: () => 0 } : { profilesSampleRate: cfg.variant === 'sdk-profiled' ? 1 : 0 }),
+    });
     perUnit = (i, run) => {
       const txn = fp.startTransaction({ name: 'GET /unit', op: 'http.server' });
       run(i);
@@ -91,6 +99,33 @@ if (process.env.MICRO_CHILD) {
       const s = fp.getProfilerStats();
       await fp.close(1000);
       return { transactions: s.transactionsStarted };
+    };
+  } else if (cfg.variant === 'sentry-tracing' || cfg.variant === 'sentry-profiled') {
+    // @sentry/node 11 as an app would set it up (HTTP instrumentations off: the loop
+    // makes no requests), with a transport that drops the envelopes; profiled, the
+    // incumbent's trace lifecycle (profiles while a sampled root span runs).
+    const Sentry = await import('@sentry/node');
+    const profiled = cfg.variant === 'sentry-profiled';
+    const integrations = profiled ? [(await import('@sentry/profiling-node')).nodeProfilingIntegration()] : [];
+    Sentry.init({
+      dsn: 'http://public@127.0.0.1:9/1',
+      tracesSampleRate: 1,
+      ...(profiled ? { profileSessionSampleRate: 1, profileLifecycle: 'trace' } : {}),
+      integrations: (defaults) => [...defaults.filter((i) => i.name !== 'Http' && i.name !== 'NodeFetch'), ...integrations],
+      transport: (options) => Sentry.createTransport(options, async () => ({ statusCode: 200 })),
+    });
+    let transactions = 0;
+    perUnit = (i, run) => {
+      const span = Sentry.startInactiveSpan({ name: 'GET /unit', op: 'http.server', forceTransaction: true });
+      run(i);
+      span.end();
+      transactions += 1;
+      return true;
+    };
+    stop = async () => {
+      await Sentry.flush(20_000);
+      await Sentry.close(1000);
+      return { transactions };
     };
   } else if (cfg.variant === 'ferroprof-chunks') {
     fp.init({ transport: () => {}, _experiments: { chunkDurationMs: cfg.chunkMs, profilerSchedulerFrequency: cfg.hz } });
@@ -118,7 +153,16 @@ if (process.env.MICRO_CHILD) {
     return s;
   };
   const apiWork = (i) => JSON.parse(JSON.stringify({ a: i, b: [1, 2, 3] })).a + Buffer.from(`unit-${i}`).length;
-  const run = cfg.case === 'idle' ? idleWork : cfg.case === 'idle-api' ? apiWork : workUnit;
+  // ~45 µs of arithmetic: a fast request, so that the transaction's own cost is a
+  // large share of the unit and the interval narrow.
+  let lightSink = 0;
+  const lightWork = (i) => {
+    let x = i;
+    for (let k = 0; k < 20_000; k++) x += Math.sqrt(k);
+    lightSink += x;
+    return lightSink;
+  };
+  const run = cfg.case === 'idle' ? idleWork : cfg.case === 'idle-api' ? apiWork : cfg.case === 'transaction' ? lightWork : workUnit;
   const t0 = threadNs();
   const p0 = processNs();
   for (let i = 0; i < units; i++) {
@@ -140,7 +184,10 @@ const CASES = {
   sample: { units: 6000, variants: { none: {}, ferroprof: { hz: 4000 }, datadog: { hz: 4000 }, inspector: { hz: 4000 } } },
   rotation: { units: 6000, variants: { slow: { variant: 'ferroprof', hz: 101, rotationMs: 500 }, fast: { variant: 'ferroprof', hz: 101, rotationMs: 10 } } },
   window: { units: 6000, variants: { none: { variant: 'ferroprof', hz: 101 }, windows: { variant: 'ferroprof', hz: 101, windows: true } } },
-  transaction: { units: 6000, variants: { none: {}, 'sdk-tracing': {}, 'sdk-profiled': {} } },
+  transaction: {
+    units: 20_000,
+    variants: { none: {}, 'sdk-tracing': {}, 'sdk-sampler': {}, 'sdk-profiled': {}, 'sentry-tracing': {}, 'sentry-profiled': {} },
+  },
   chunk: { units: 6000, variants: { long: { variant: 'ferroprof-chunks', hz: 101, chunkMs: 60_000 }, short: { variant: 'ferroprof-chunks', hz: 101, chunkMs: 100 } } },
   idle: { units: 20_000, variants: { none: {}, eager: {}, lazy: {} } },
   // The same without compiling: only the C++ crossings (JSON, Buffer).
@@ -221,9 +268,19 @@ if (results.window) {
 }
 if (results.transaction) {
   const r = results.transaction;
-  const tracing = bootstrap(perPair(r.none, r['sdk-tracing'], (a, x) => (x.threadNs - a.threadNs) / x.transactions / 1000));
-  const profiled = bootstrap(perPair(r['sdk-tracing'], r['sdk-profiled'], (a, x) => (x.threadNs - a.threadNs) / x.transactions / 1000));
-  lines.push(`per transaction, tracing only, JS thread: ${ci(tracing, ' µs')}`, `per transaction, profiled on top, JS thread: ${ci(profiled, ' µs')}`);
+  const extra = (base, v) => bootstrap(perPair(r[base], r[v], (a, x) => (x.threadNs - a.threadNs) / x.transactions / 1000));
+  const row = (what, b) => `| ${what} | ${ci(b, ' µs')} |`;
+  lines.push(
+    '',
+    '| per transaction (~45 µs of work), JS thread | µs, 95 % CI |',
+    '|---|---|',
+    row('ferroprof, tracing only (vs no SDK)', extra('none', 'sdk-tracing')),
+    row('ferroprof, profiled, on top of tracing', extra('sdk-tracing', 'sdk-profiled')),
+    row('  of which the sampler running (101 Hz)', extra('sdk-tracing', 'sdk-sampler')),
+    row('  of which the profile itself (window, encode, send)', extra('sdk-sampler', 'sdk-profiled')),
+    row('@sentry/node, tracing only (vs no SDK)', extra('none', 'sentry-tracing')),
+    row('@sentry/node + @sentry/profiling-node, profiled, on top of tracing', extra('sentry-tracing', 'sentry-profiled')),
+  );
 }
 if (results.chunk) {
   const r = results.chunk;

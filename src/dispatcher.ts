@@ -11,8 +11,8 @@ import type { NativeBinding, WindowResult } from './native-types.js';
  * Internal.
  */
 export interface Dispatcher {
-  /** Resolves with the result of a `closeWindow` ticket, or a `failed` one at the deadline. */
-  wait(ticket: number, deadlineMs: number): Promise<WindowResult>;
+  /** Gives `onResult` the result of a `closeWindow` ticket, or a `failed` one at the deadline. */
+  waitFor(ticket: number, deadlineMs: number, onResult: (result: WindowResult) => void): void;
   /** Receives the chunks the native side cuts for window `id` on its own. */
   subscribe(id: number, onChunk: (result: WindowResult) => void): void;
   unsubscribe(id: number): void;
@@ -80,13 +80,66 @@ function failed(ticket: number, id: number, message: string): WindowResult {
     samples: 0,
     startNs: 0,
     endNs: 0,
+    truncated: false,
   };
 }
 
+interface Waiter {
+  onResult: (r: WindowResult) => void;
+  /** `Date.now()` at which it gives up. */
+  deadline: number;
+  waitMs: number;
+}
+
 function createDispatcher(binding: NativeBinding): Dispatcher {
-  const waiters = new Map<number, { resolve: (r: WindowResult) => void; timer: NodeJS.Timeout }>();
+  const waiters = new Map<number, Waiter>();
   const subscribers = new Map<number, (r: WindowResult) => void>();
   const counters: DispatcherCounters = { windowsAbandoned: 0, resultsUnclaimed: 0 };
+  // One timer serves every deadline (a timer per wait cost ~1 µs of the JS thread per
+  // transaction profile). It is ref'd only while someone waits, so it keeps the loop
+  // alive exactly as long as a wait does.
+  let timer: NodeJS.Timeout | undefined;
+  let timerAt = Number.POSITIVE_INFINITY;
+
+  const arm = (at: number): void => {
+    if (timer && timerAt <= at) {
+      timer.ref();
+      return;
+    }
+    if (timer) clearTimeout(timer);
+    timerAt = at;
+    timer = setTimeout(expire, Math.max(0, at - Date.now()));
+  };
+
+  // Receivers handle their own errors; one that throws must not keep the results
+  // after it from being routed.
+  const deliver = (w: Waiter, result: WindowResult): void => {
+    try {
+      w.onResult(result);
+    } catch {
+      // Nothing to add: the receiver logs what it can.
+    }
+  };
+
+  const expire = (): void => {
+    timer = undefined;
+    timerAt = Number.POSITIVE_INFINITY;
+    // A result may be waiting natively, unannounced because the event loop was
+    // busy: look before giving up.
+    drain();
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [ticket, w] of waiters) {
+      if (w.deadline > now) {
+        next = Math.min(next, w.deadline);
+        continue;
+      }
+      waiters.delete(ticket);
+      counters.windowsAbandoned += 1;
+      deliver(w, failed(ticket, 0, `no result within ${w.waitMs} ms`));
+    }
+    if (next !== Number.POSITIVE_INFINITY) arm(next);
+  };
 
   const route = (result: WindowResult): void => {
     if (result.ticket === 0) {
@@ -101,8 +154,8 @@ function createDispatcher(binding: NativeBinding): Dispatcher {
       return;
     }
     waiters.delete(result.ticket);
-    clearTimeout(w.timer);
-    w.resolve(result);
+    if (waiters.size === 0) timer?.unref();
+    deliver(w, result);
   };
 
   const drain = (): void => {
@@ -118,19 +171,10 @@ function createDispatcher(binding: NativeBinding): Dispatcher {
   return {
     counters,
     drain,
-    wait(ticket, deadlineMs) {
-      return new Promise<WindowResult>((resolve) => {
-        const timer = setTimeout(() => {
-          // The result may be waiting natively, unannounced because the event loop
-          // was busy: look before giving up.
-          drain();
-          if (!waiters.has(ticket)) return;
-          waiters.delete(ticket);
-          counters.windowsAbandoned += 1;
-          resolve(failed(ticket, 0, `no result within ${deadlineMs} ms`));
-        }, deadlineMs);
-        waiters.set(ticket, { resolve, timer });
-      });
+    waitFor(ticket, deadlineMs, onResult) {
+      const deadline = Date.now() + deadlineMs;
+      waiters.set(ticket, { onResult, deadline, waitMs: deadlineMs });
+      arm(deadline);
     },
     subscribe(id, onChunk) {
       subscribers.set(id, onChunk);

@@ -68,18 +68,34 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
+// The JSON of a frozen item header up to its `length`: the SDK sends a few constant
+// headers thousands of times a second. A header that can still change is written anew.
+const frozenPrefixes = new WeakMap<ItemHeader, string>();
+
 function headerLine(header: ItemHeader, length: number): string {
-  const { length: _ignored, ...rest } = header;
-  return JSON.stringify({ ...rest, length });
+  let prefix = frozenPrefixes.get(header);
+  if (prefix === undefined) {
+    const { length: _ignored, ...rest } = header;
+    const json = JSON.stringify(rest);
+    prefix = json === '{}' ? '{' : `${json.slice(0, -1)},`;
+    if (Object.isFrozen(header)) frozenPrefixes.set(header, prefix);
+  }
+  return `${prefix}"length":${length}}`;
+}
+
+function allText(items: readonly EnvelopeItemInput[]): boolean {
+  for (const item of items) if (typeof item.payload !== 'string') return false;
+  return true;
 }
 
 /**
  * Frames an envelope. Each item header gets the payload's exact byte `length`; the
  * header is written as given (set `sent_at` before calling when it is wanted). Text
- * payloads are joined as one string and encoded once.
+ * payloads are joined as one string and encoded once. Headers of items that are
+ * frozen (`Object.freeze`) are serialized once and reused.
  */
 export function serializeEnvelope(header: EnvelopeHeader, items: readonly EnvelopeItemInput[]): Uint8Array {
-  if (items.every((i) => typeof i.payload === 'string')) {
+  if (allText(items)) {
     let text = JSON.stringify(header);
     for (const item of items) {
       const payload = item.payload as string;

@@ -75,6 +75,12 @@ export declare function instanceId(): string
 /** Whether V8 profiling runs on this isolate. */
 export declare function isSampling(): boolean
 
+/**
+ * The shortest window, in ms, that can hold two samples at `hz` (see
+ * `ferroprof_core::pacing::min_sample_spacing_us`).
+ */
+export declare function minSampleSpacingMs(hz: number): number
+
 /** Nanoseconds of the monotonic clock samples are stamped with. */
 export declare function monotonicNowNs(): number
 
@@ -153,6 +159,13 @@ export interface NativeStats {
   threads: number
   storeCompactions: number
   windowsOpened: number
+  /**
+   * Windows forgotten before their open reached the engine: once every result is
+   * in, `windowsOpened = windowsClosed + windowsWithdrawn + windowsOpen` (windows
+   * opened and closed on the JS side count in `windowsOpened` and `windowsClosed`
+   * once the close reaches the engine).
+   */
+  windowsWithdrawn: number
   /** Close requests the engine received (each gets exactly one result). */
   windowsClosed: number
   /** Chunks the engine cut on their period. */
@@ -193,6 +206,12 @@ export interface OpenOptions {
   chunkPeriodMs?: number
   /** The continuous-profiling session the chunks belong to (32 hex digits). */
   profilerId?: string
+  /**
+   * The longest the window may be (1 ms – 24 h): samples after it are left out
+   * (the result says `truncated`), and once it has passed they are set aside so
+   * a window that is never closed cannot pin the store. Not for chunked windows.
+   */
+  maxDurationMs?: number
 }
 
 /** Opens a time window starting now; returns its id. */
@@ -260,4 +279,14 @@ export interface WindowResult {
   /** The window's bounds, monotonic nanoseconds. */
   startNs: number
   endNs: number
+  /** The window was closed after its `maxDurationMs`: it ends there. */
+  truncated: boolean
 }
+
+/**
+ * Forgets window `id` if its open has not reached the engine thread yet (opens and
+ * closes are held back until the next rotation): nothing is sent or delivered for
+ * it. `false` when the engine already knows it: close it instead. For profiles that
+ * are known to be too short to keep, so that they cost no engine work and no result.
+ */
+export declare function withdrawWindow(id: number): boolean

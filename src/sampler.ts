@@ -215,14 +215,26 @@ export function failureText(result: WindowResult): string {
  * otherwise resolves with its result, or with a `failed` one at the deadline.
  */
 export function closeWindowAs(id: number, options: CloseOptions): Promise<WindowResult> {
-  let ticket: number | null;
-  try {
-    ticket = binding ? binding.closeWindow(id, options) : null;
-  } catch (err) {
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-  }
-  if (ticket === null) return Promise.reject(new Error(`ferroprof: window ${id} is not open`));
-  return dispatch().wait(ticket, resultDeadlineMs());
+  return new Promise((resolve, reject) => {
+    try {
+      if (!closeWindowThen(id, options, resolve)) reject(new Error(`ferroprof: window ${id} is not open`));
+    } catch (err) {
+      reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  });
+}
+
+/**
+ * Internal: {@link closeWindowAs} without a promise (one transaction profile each,
+ * thousands a second): `onResult` gets the result, or a `failed` one at the
+ * deadline. Returns `false` when the window is not open.
+ * @throws Error when the native side refuses the options.
+ */
+export function closeWindowThen(id: number, options: CloseOptions, onResult: (result: WindowResult) => void): boolean {
+  const ticket = binding ? binding.closeWindow(id, options) : null;
+  if (ticket === null) return false;
+  dispatch().waitFor(ticket, resultDeadlineMs(), onResult);
+  return true;
 }
 
 /** Internal: the blocking form of {@link closeWindowAs}. */
@@ -289,9 +301,32 @@ export function validateEnvelope(bytes: Uint8Array, gzip = false): ValidatedEnve
   return native().validateEnvelope(bytes, gzip);
 }
 
-/** Internal: opens a window and returns its id. */
-export function openWindowId(): number {
-  return native().openWindow();
+/**
+ * Internal: opens a window and returns its id. With `maxDurationMs`, the native side
+ * ends it there by itself (the result says `truncated`), whatever the event loop does.
+ */
+export function openWindowId(maxDurationMs?: number): number {
+  return native().openWindow(maxDurationMs === undefined ? undefined : { maxDurationMs });
+}
+
+/**
+ * Internal: the shortest window that can hold two samples at `hz` (ms); a shorter
+ * profile is refused by Sentry whatever it holds. `0` when unknown.
+ */
+export function minSampleSpacingMs(hz: number): number {
+  try {
+    return native().minSampleSpacingMs(hz);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Internal: forgets a window whose open has not reached the engine yet, so that it
+ * costs nothing more; `false` when it has (close it instead).
+ */
+export function withdrawWindow(id: number): boolean {
+  return binding ? binding.withdrawWindow(id) : false;
 }
 
 /** Hands this isolate's samples to the worker thread now. Returns how many moved. */

@@ -68,6 +68,8 @@ interface OpenWindow {
   startNs: number;
   /** A chunked window: cut every `periodNs` into `profile_chunk`s of `profilerId`. */
   chunk?: { periodNs: number; profilerId: string };
+  /** `maxDurationMs`: the window ends this long after its start at the latest. */
+  maxNs?: number;
 }
 
 type Encoding =
@@ -82,6 +84,8 @@ interface ClosedWindow {
   startNs: number;
   endNs: number;
   encoding: Encoding;
+  /** Closed after its `maxDurationMs`: it ends there. */
+  truncated: boolean;
 }
 
 function randomHex32(): string {
@@ -152,6 +156,7 @@ function emptyStats(): NativeStats {
     threads: 1,
     storeCompactions: 0,
     windowsOpened: 0,
+    windowsWithdrawn: 0,
     windowsClosed: 0,
     chunksCut: 0,
     windowsDelivered: 0,
@@ -493,14 +498,30 @@ export class InspectorBinding implements NativeBinding {
       }
       chunk = { periodNs: Math.round(ms * 1e6), profilerId };
     }
+    let maxNs: number | undefined;
+    if (options?.maxDurationMs != null && !chunk) {
+      const ms = options.maxDurationMs;
+      if (!(ms >= 1 && ms <= 86_400_000)) throw new Error(`ferroprof: maxDurationMs must be between 1 and 86400000, got ${ms}`);
+      maxNs = Math.round(ms * 1e6);
+    }
     this.ensureRunning(this.hz || this.config.defaultHz);
     const id = this.nextId++;
-    this.open.set(id, { startNs: nowNs(), chunk });
+    this.open.set(id, { startNs: nowNs(), chunk, maxNs });
     // CPU and memory readings at the window's edges, besides the 10 Hz ones.
     this.readResources();
     this.stats.windowsOpened += 1;
     if (chunk) this.ensureChunkTimer();
     return id;
+  }
+
+  minSampleSpacingMs(_hz: number): number {
+    // No filter spaces this backend's samples: every profile is left to the encoder.
+    return 0;
+  }
+
+  withdrawWindow(_id: number): boolean {
+    // Nothing is held back here: the caller closes the window instead.
+    return false;
   }
 
   private encodingOf(w: OpenWindow, options: CloseOptions | undefined | null): Encoding {
@@ -519,8 +540,10 @@ export class InspectorBinding implements NativeBinding {
     if (!w) return null;
     const encoding = this.encodingOf(w, options);
     this.readResources();
-    const endNs = nowNs();
-    const closed: ClosedWindow = { id, ticket, startNs: w.startNs, endNs, encoding };
+    const now = nowNs();
+    const cap = w.maxNs === undefined ? now : w.startNs + w.maxNs;
+    const endNs = Math.min(now, cap);
+    const closed: ClosedWindow = { id, ticket, startNs: w.startNs, endNs, encoding, truncated: now > cap };
     if (options?.reopen) {
       // The next window starts right after this one: no sample belongs to both.
       w.startNs = endNs + 1;
@@ -580,6 +603,7 @@ export class InspectorBinding implements NativeBinding {
           startNs: w.startNs,
           endNs,
           encoding: { kind: 'v2', chunk: { profilerId: w.chunk.profilerId, chunkId: randomHex32() } },
+          truncated: false,
         });
         this.stats.chunksCut += 1;
         w.startNs = endNs + 1;
@@ -678,6 +702,7 @@ export class InspectorBinding implements NativeBinding {
       samples: slice.samples.length,
       startNs: w.startNs,
       endNs: w.endNs,
+      truncated: w.truncated,
       ...(w.encoding.kind === 'v2' ? { chunkId: w.encoding.chunk.chunkId } : {}),
     };
     const done = (kind: ResultKind, data: string): WindowResult => ({ ...base, kind, data });

@@ -3,16 +3,18 @@ import { isMainThread, threadId } from 'node:worker_threads';
 
 import {
   configureSampler,
+  minSampleSpacingMs,
   profilerBackend,
   setProfileMeta,
   startSampling,
   stopSampling,
 } from '../sampler.js';
 import { LocalTransport } from '../transport/local.js';
+import { IdleWaiters } from '../transport/support.js';
 import type { DataCategory, Transport } from '../transport/types.js';
 import { type ChunkOutcome, ContinuousSession } from './continuous.js';
-import type { EnvelopeItemInput } from '../envelope.js';
-import { sdkEnvelope, transactionEvent } from './event.js';
+import type { EnvelopeHeader, EnvelopeItemInput, ItemHeader } from '../envelope.js';
+import { sdkEnvelope, transactionJson } from './event.js';
 import { uuid4 } from './ids.js';
 import { errorLine, logger } from './logger.js';
 import type { ResolvedOptions, SamplingContext, TransactionContext } from './options.js';
@@ -28,6 +30,15 @@ export type { ProfilerStats, SdkCounters } from './stats.js';
 
 const EXIT_FLUSH_MS = 2000;
 
+// Frozen: the envelope model serializes each of these item headers once.
+const TRANSACTION_ITEM: ItemHeader = Object.freeze({ type: 'transaction', content_type: 'application/json' });
+const PROFILE_ITEM: ItemHeader = Object.freeze({ type: 'profile', content_type: 'application/json' });
+const CHUNK_ITEM: ItemHeader = Object.freeze({ type: 'profile_chunk', platform: 'node', content_type: 'application/json' });
+const SDK_INFO = Object.freeze({ name: SDK_NAME, version: SDK_VERSION });
+const TRANSACTION_ONLY: readonly DataCategory[] = Object.freeze(['transaction']);
+const TRANSACTION_AND_PROFILE: readonly DataCategory[] = Object.freeze(['transaction', 'profile']);
+const CHUNK_ONLY: readonly DataCategory[] = Object.freeze(['profile_chunk']);
+
 /** The SDK client: options, transport, sessions, and what happens to transactions. */
 export class Client implements TransactionSink {
   readonly options: ResolvedOptions;
@@ -35,6 +46,9 @@ export class Client implements TransactionSink {
   readonly transportKind: 'local' | 'http' | 'custom';
   private readonly dsnHeader: string | undefined;
   private readonly inflight = new Set<Promise<void>>();
+  /** Transactions waiting for their profile's outcome before they are sent. */
+  private profilesPending = 0;
+  private readonly profilesIdle = new IdleWaiters(() => this.profilesPending === 0);
   private session: ContinuousSession | undefined;
   private closed = false;
   private exitHooked = false;
@@ -42,6 +56,8 @@ export class Client implements TransactionSink {
   private readonly lastSessions: { profilerId: string; startedAt: number; stoppedAt: number | undefined }[] = [];
   /** The client holds the isolate's sampler for transaction profiles. */
   private holdsSampler = false;
+  /** Profiles shorter than this cannot hold two samples at the sampler's rate (ms). */
+  private minProfileMs = 0;
   readonly counters: SdkCounters = newCounters();
 
   constructor(options: ResolvedOptions) {
@@ -96,8 +112,9 @@ export class Client implements TransactionSink {
       (this.options.profilesSampler !== undefined || (this.options.profilesSampleRate ?? 0) > 0);
     if (!profiling) return;
     try {
-      startSampling(this.options.scheduler.frequency);
+      const hz = startSampling(this.options.scheduler.frequency);
       this.holdsSampler = true;
+      this.minProfileMs = minSampleSpacingMs(hz);
     } catch (err) {
       logger.warnOnce('native', `profiling is unavailable: ${errorLine(err)}`);
     }
@@ -175,6 +192,8 @@ export class Client implements TransactionSink {
     return new Profile(txn, {
       maxDurationMs: this.options.maxProfileDurationMs,
       timeoutWarning: this.options.profileTimeoutWarning,
+      // Only while this client holds the sampler is its rate known.
+      minDurationMs: this.holdsSampler ? this.minProfileMs : 0,
     });
   }
 
@@ -196,7 +215,18 @@ export class Client implements TransactionSink {
       }
       return;
     }
-    this.track(profile.outcome.then((outcome) => this.sendTransaction(txn, outcome)));
+    // A callback, not a promise chain: a profiled transaction costs no promise.
+    this.profilesPending += 1;
+    profile.onSettled((outcome) => {
+      try {
+        this.sendTransaction(txn, outcome);
+      } catch (err) {
+        logger.warnOnce('send-failed', `could not send an event: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        this.profilesPending -= 1;
+        this.profilesIdle.check();
+      }
+    });
   }
 
   private sendTransaction(txn: Transaction, outcome: ProfileOutcome | undefined): void {
@@ -205,17 +235,18 @@ export class Client implements TransactionSink {
     if (!txn.profilerId && outcome?.kind !== 'encoded') txn.profilerId = this.sessionDuring(txn);
     if (txn.profile?.timedOut) this.counters.profilesTimedOut += 1;
     this.countProfile(outcome);
-    const items: EnvelopeItemInput[] = [
-      { header: { type: 'transaction', content_type: 'application/json' }, payload: JSON.stringify(transactionEvent(txn, this.options, outcome)) },
-    ];
-    const categories: DataCategory[] = ['transaction'];
-    if (outcome?.kind === 'encoded') {
-      items.push({ header: { type: 'profile', content_type: 'application/json' }, payload: outcome.payload });
-      categories.push('profile');
-    }
-    this.send(txn.eventId, items, categories, { trace_id: txn.traceId, environment: this.options.environment, release: this.options.release, transaction: txn.name, sampled: 'true' });
+    const event: EnvelopeItemInput = { header: TRANSACTION_ITEM, payload: transactionJson(txn, this.options, outcome) };
+    const profiled = outcome?.kind === 'encoded';
+    const items = profiled ? [event, { header: PROFILE_ITEM, payload: outcome.payload }] : [event];
+    // The dynamic sampling context of the trace, `undefined` fields left out.
+    const trace: Record<string, string> = { trace_id: txn.traceId };
+    if (this.options.environment !== undefined) trace.environment = this.options.environment;
+    if (this.options.release !== undefined) trace.release = this.options.release;
+    trace.transaction = txn.name;
+    trace.sampled = 'true';
+    this.send(txn.eventId, items, profiled ? TRANSACTION_AND_PROFILE : TRANSACTION_ONLY, trace);
     this.counters.transactionsSent += 1;
-    if (outcome?.kind === 'encoded') this.counters.profilesSent += 1;
+    if (profiled) this.counters.profilesSent += 1;
   }
 
   private countProfile(outcome: ProfileOutcome | undefined): void {
@@ -231,15 +262,10 @@ export class Client implements TransactionSink {
     this.transport.recordDroppedEvent?.('internal_sdk_error', 'profile');
   }
 
-  private send(
-    eventId: string,
-    items: EnvelopeItemInput[],
-    categories: DataCategory[],
-    trace?: Record<string, string | undefined>,
-  ): void {
-    const header: Record<string, unknown> = { event_id: eventId, sdk: { name: SDK_NAME, version: SDK_VERSION } };
+  private send(eventId: string, items: EnvelopeItemInput[], categories: readonly DataCategory[], trace?: Record<string, string>): void {
+    const header: EnvelopeHeader = { event_id: eventId, sdk: SDK_INFO };
     if (this.dsnHeader) header.dsn = this.dsnHeader;
-    if (trace) header.trace = Object.fromEntries(Object.entries(trace).filter(([, v]) => v !== undefined));
+    if (trace) header.trace = trace;
     const envelope = sdkEnvelope(header, items);
     this.counters.envelopesSent += 1;
     this.counters.bytesSent += envelope.length;
@@ -295,7 +321,7 @@ export class Client implements TransactionSink {
 
   private onChunk(session: ContinuousSession, outcome: ChunkOutcome): void {
     if (outcome.kind === 'encoded') {
-      this.send(uuid4(), [{ header: { type: 'profile_chunk', platform: 'node', content_type: 'application/json' }, payload: outcome.payload }], ['profile_chunk']);
+      this.send(uuid4(), [{ header: CHUNK_ITEM, payload: outcome.payload }], CHUNK_ONLY);
       this.counters.chunksSent += 1;
       return;
     }
@@ -318,21 +344,21 @@ export class Client implements TransactionSink {
     const local = this.transport instanceof LocalTransport ? this.transport : given instanceof LocalTransport ? given : undefined;
     if (!local) return;
     const eventId = uuid4();
-    const header = { event_id: eventId, sdk: { name: SDK_NAME, version: SDK_VERSION } };
-    const envelope = sdkEnvelope(header, [{ header: { type: 'profile_chunk', platform: 'node', content_type: 'application/json' }, payload: outcome.payload }]);
-    if (local.writeSync(envelope, { categories: ['profile_chunk'], eventId })) this.counters.chunksSent += 1;
+    const envelope = sdkEnvelope({ event_id: eventId, sdk: SDK_INFO }, [{ header: CHUNK_ITEM, payload: outcome.payload }]);
+    if (local.writeSync(envelope, { categories: CHUNK_ONLY, eventId })) this.counters.chunksSent += 1;
   }
 
   /** Waits (at most `timeoutMs`) until everything queued was delivered or written. */
   async flush(timeoutMs = 2000): Promise<boolean> {
     const deadline = Date.now() + Math.max(0, timeoutMs);
-    const settled = await withTimeout(this.settleInflight(), timeoutMs);
+    const settled = await withTimeout(this.settleInflight(timeoutMs), timeoutMs);
     const left = Math.max(0, deadline - Date.now());
     const delivered = await this.transport.flush(left).catch(() => false);
     return settled && delivered;
   }
 
-  private async settleInflight(): Promise<void> {
+  private async settleInflight(timeoutMs: number): Promise<void> {
+    await this.profilesIdle.wait(timeoutMs);
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     await this.session?.settled();
   }

@@ -1,5 +1,5 @@
 import type { WindowResult } from '../native-types.js';
-import { closeWindowAs, failureText, openWindowId } from '../sampler.js';
+import { closeWindowThen, failureText, openWindowId, withdrawWindow } from '../sampler.js';
 import { uuid4 } from './ids.js';
 import { errorLine, logger } from './logger.js';
 import type { Transaction } from './span.js';
@@ -18,52 +18,78 @@ export interface ProfileOptions {
   timeoutWarning: boolean;
   /** Called once with the outcome (the client sends or counts it). */
   onOutcome?: (outcome: ProfileOutcome) => void;
+  /**
+   * A profile shorter than this (ms) holds one sample at most, which Sentry refuses:
+   * it is decided here, and its window withdrawn, without engine work or a result.
+   * `0` (the default) leaves every profile to the encoder.
+   */
+  minDurationMs: number;
 }
 
-const DEFAULT_OPTIONS: ProfileOptions = { maxDurationMs: 30_000, timeoutWarning: false };
+const DEFAULT_OPTIONS: ProfileOptions = { maxDurationMs: 30_000, timeoutWarning: false, minDurationMs: 0 };
+
+// A transaction that is dropped without being finished (a request that threw past its
+// `finish`, say) must not keep its window open natively for the life of the process:
+// when its profile is collected, the window is closed and its result discarded.
+const unfinished = new FinalizationRegistry<number>((windowId) => {
+  try {
+    closeWindowThen(windowId, {}, () => {});
+  } catch {
+    // The addon is gone (process exit): nothing is left open.
+  }
+});
 
 /**
  * A profile bound to a transaction: a time window over the isolate's shared sampler.
  * Creating or finishing one never restarts V8 profiling while the sampler runs; the
- * samples are sliced and encoded (sample format v1) on the worker thread.
+ * samples are sliced and encoded (sample format v1) on the worker thread, and the
+ * window ends at `maxDurationMs` on the native side, event loop or not.
  */
 export class Profile {
   /** The profile's `event_id`; goes into the transaction's `contexts.profile.profile_id`. */
   readonly profileId = uuid4();
   readonly transaction: Transaction;
-  /** Resolves once the samples are encoded (or refused). Never rejects. */
-  readonly outcome: Promise<ProfileOutcome>;
-  /** True when the profile was cut at its maximum duration. */
+  /** True when the profile was cut at its maximum duration (known once it is finished). */
   timedOut = false;
   private windowId: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private resolveOutcome!: (o: ProfileOutcome) => void;
+  private readonly startedAt = performance.now();
   private readonly options: ProfileOptions;
+  private result: ProfileOutcome | undefined;
+  // Promises only for who asks for one: a transaction profile costs none.
+  private waiting: ((o: ProfileOutcome) => void)[] | undefined;
+  private promise: Promise<ProfileOutcome> | undefined;
 
   constructor(transaction: Transaction, options: Partial<ProfileOptions> = {}) {
     this.transaction = transaction;
     this.options = { ...DEFAULT_OPTIONS, ...options };
-    this.outcome = new Promise((resolve) => {
-      this.resolveOutcome = resolve;
-    });
-    this.outcome.then((o) => this.options.onOutcome?.(o)).catch(() => {});
     try {
-      this.windowId = openWindowId();
+      this.windowId = openWindowId(this.options.maxDurationMs);
     } catch (err) {
       // No native binary, or V8 refused: the transaction goes on unprofiled.
       const message = errorLine(err);
       logger.warnOnce('profile-start', `profiling is unavailable: ${message}`);
-      this.resolveOutcome({ kind: 'failed', message });
+      this.settle({ kind: 'failed', message });
       return;
     }
+    unfinished.register(this, this.windowId, this);
     transaction.profile = this;
-    this.timer = setTimeout(() => this.onTimeout(), this.options.maxDurationMs);
-    this.timer.unref();
+  }
+
+  /** Resolves once the samples are encoded (or refused). Never rejects. */
+  get outcome(): Promise<ProfileOutcome> {
+    this.promise ??= new Promise((resolve) => this.onSettled(resolve));
+    return this.promise;
+  }
+
+  /** @internal Calls `receive` with the outcome, at once if it is known. */
+  onSettled(receive: (outcome: ProfileOutcome) => void): void {
+    if (this.result) receive(this.result);
+    else (this.waiting ??= []).push(receive);
   }
 
   /** Whether the profile is still collecting samples. */
   get active(): boolean {
-    return this.windowId !== undefined;
+    return this.windowId !== undefined && performance.now() - this.startedAt < this.options.maxDurationMs;
   }
 
   /** Ends the profile now. A second call does nothing. */
@@ -71,7 +97,18 @@ export class Profile {
     const id = this.windowId;
     if (id === undefined) return;
     this.windowId = undefined;
-    clearTimeout(this.timer);
+    unfinished.unregister(this);
+    const lasted = performance.now() - this.startedAt;
+    if (lasted < this.options.minDurationMs) {
+      // Most requests of a fast service end here: no engine work, no result to wait for.
+      try {
+        if (!withdrawWindow(id)) closeWindowThen(id, {}, ignore);
+      } catch {
+        // The window is forgotten with the isolate; the outcome is the same.
+      }
+      this.settle(TOO_SHORT);
+      return;
+    }
     const meta = JSON.stringify({
       profileId: this.profileId,
       id: this.transaction.eventId,
@@ -79,23 +116,52 @@ export class Profile {
       traceId: this.transaction.traceId,
       activeThreadId: this.transaction.threadId,
     });
-    closeWindowAs(id, { encoding: 'v1', meta }).then(
-      (result) => this.resolveOutcome(toOutcome(this.profileId, result)),
-      (err: unknown) => this.resolveOutcome({ kind: 'failed', message: String(err) }),
-    );
+    try {
+      if (!closeWindowThen(id, { encoding: 'v1', meta }, (r) => this.onResult(r))) {
+        this.settle({ kind: 'failed', message: `window ${id} is not open` });
+      }
+    } catch (err) {
+      this.settle({ kind: 'failed', message: errorLine(err) });
+    }
   }
 
-  private onTimeout(): void {
-    this.timedOut = true;
-    if (this.options.timeoutWarning) {
-      logger.warnOnce(
-        `profile-timeout:${this.transaction.name}`,
-        `the profile of transaction "${this.transaction.name}" reached maxProfileDurationMs (${this.options.maxDurationMs} ms) and was stopped; the transaction goes on`,
-      );
+  private onResult(result: WindowResult): void {
+    if (result.truncated) {
+      this.timedOut = true;
+      if (this.options.timeoutWarning) {
+        logger.warnOnce(
+          `profile-timeout:${this.transaction.name}`,
+          `the profile of transaction "${this.transaction.name}" reached maxProfileDurationMs (${this.options.maxDurationMs} ms) and was stopped; the transaction goes on`,
+        );
+      }
     }
-    this.finish();
+    this.settle(toOutcome(this.profileId, result));
+  }
+
+  private settle(outcome: ProfileOutcome): void {
+    if (this.result) return;
+    this.result = outcome;
+    const receivers = this.waiting ?? [];
+    this.waiting = undefined;
+    if (this.options.onOutcome) receivers.push(this.options.onOutcome);
+    for (const receive of receivers) {
+      try {
+        receive(outcome);
+      } catch (err) {
+        logger.warnOnce('profile-outcome', `a profile's receiver threw: ${errorLine(err)}`);
+      }
+    }
   }
 }
+
+const ignore = (): void => {};
+
+const TOO_SHORT: ProfileOutcome = Object.freeze({
+  kind: 'rejected',
+  reason: 'not_enough_samples',
+  message: 'the profile was shorter than the time between two samples (Sentry needs two)',
+  samples: 0,
+});
 
 function toOutcome(profileId: string, result: WindowResult): ProfileOutcome {
   if (result.kind === 'encoded') return { kind: 'encoded', profileId, payload: result.data };

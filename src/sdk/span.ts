@@ -249,11 +249,10 @@ function checkEndTimestamp(endTimestamp: unknown): void {
   }
 }
 
+/** Drops `undefined` fields (Sentry's ingestion rejects `null` in several places). */
 function compact(obj: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = v;
   return out;
 }
 
-/** Drops `undefined` fields (Sentry's ingestion rejects `null` in several places). */
-export { compact };

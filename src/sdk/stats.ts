@@ -95,7 +95,7 @@ function emptySamplerStats(): SamplerStats {
     samplerStarts: 0, samplerStops: 0, rotations: 0, rotationsByInterrupt: 0, v8StartFailures: 0,
     samplesCopied: 0, samplesDuplicate: 0, samplesNearDuplicate: 0, samplesDroppedQueue: 0, samplesInFlight: 0,
     samplesIngested: 0, samplesHeld: 0, samplesPruned: 0, samplesDroppedCapacity: 0, samplesOutOfOrder: 0,
-    samplesLostReset: 0, stacksTruncated: 0, bytesHeld: 0, threads: 0, storeCompactions: 0, windowsOpened: 0,
+    samplesLostReset: 0, stacksTruncated: 0, bytesHeld: 0, threads: 0, storeCompactions: 0, windowsOpened: 0, windowsWithdrawn: 0,
     windowsClosed: 0, chunksCut: 0, windowsDelivered: 0, windowsTimedOut: 0, windowsFailed: 0, windowsDropped: 0,
     enginePanics: 0, jsCalls: 0, jsNsTotal: 0, jsNsMax: 0, jsNsP50: 0, jsNsP99: 0, samplingHz: 0, deliveredHz: 0,
     windowsAbandoned: 0, resultsUnclaimed: 0,

@@ -1,19 +1,41 @@
 import { clockAnchor } from '../sampler.js';
 
-let anchor: { monoNs: bigint; unixNs: bigint } | null | undefined;
+// Unix seconds at `performance.now() === 0`, from the process's pairing of the
+// monotonic clock with wall-clock time that profiles use. `performance.now()` reads
+// the same monotonic clock V8 stamps samples with (libuv's hrtime), so a
+// transaction's start and end agree with its samples to the microsecond, and one
+// read plus an addition is all a timestamp costs (BigInt arithmetic cost ~10× more).
+let originSeconds: number | undefined;
 
-/**
- * Now as Unix seconds (Sentry's timestamp form). Computed from the same pairing of
- * the monotonic clock with wall-clock time that profiles use, so a transaction's
- * start and end agree with its samples to the microsecond. `process.hrtime` reads
- * the monotonic clock V8 stamps samples with.
- */
-export function nowSeconds(): number {
-  if (anchor === undefined) {
-    const a = clockAnchor();
-    anchor = a ? { monoNs: BigInt(Math.round(a[0])), unixNs: BigInt(Math.round(a[1])) } : null;
+function origin(): number {
+  if (originSeconds !== undefined) return originSeconds;
+  const a = clockAnchor();
+  if (!a) {
+    originSeconds = (Date.now() - performance.now()) / 1000;
+  } else {
+    // Both read back to back: the monotonic nanoseconds at performance.now() === 0.
+    const monoAtZeroNs = Number(process.hrtime.bigint()) - performance.now() * 1e6;
+    originSeconds = (a[1] - a[0] + monoAtZeroNs) / 1e9;
   }
-  if (anchor === null) return Date.now() / 1000;
-  const unixNs = anchor.unixNs + (process.hrtime.bigint() - anchor.monoNs);
-  return Number(unixNs / 1000n) / 1e6;
+  return originSeconds;
+}
+
+/** Now as Unix seconds, to the microsecond (Sentry's timestamp form). */
+export function nowSeconds(): number {
+  return Math.round((origin() + performance.now() / 1000) * 1e6) / 1e6;
+}
+
+let isoSecond = -1;
+let isoPrefix = '';
+
+/** Now as an RFC 3339 timestamp with milliseconds (`2026-12-01T09:37:28.123Z`). */
+export function isoTimestamp(): string {
+  const ms = Date.now();
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    // `toISOString` costs ~0.5 µs; the date and time up to the second change once a second.
+    isoSecond = second;
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+  }
+  return `${isoPrefix}${String(ms - second * 1000).padStart(3, '0')}Z`;
 }

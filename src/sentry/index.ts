@@ -393,7 +393,9 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     if (this.profiles.size >= MAX_PENDING_PROFILES) return;
     let windowId: number;
     try {
-      windowId = openWindowId();
+      // Ended natively at the limit, event loop or not; the timer below only frees
+      // the record of a span that never ends.
+      windowId = openWindowId(this.maxProfileDurationMs);
     } catch (err) {
       warn(`profiling is unavailable: ${errorLine(err)}`);
       return;

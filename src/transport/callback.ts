@@ -46,7 +46,7 @@ export class CallbackTransport extends PendingWorkTransport {
 
   private deliver(envelope: Uint8Array | string, copied: EnvelopeInfo): void {
     const bytes = toBytes(envelope);
-    const overflow = `ferroprof: the custom transport has ${this.maxPending} envelopes (${this.maxPendingBytes} bytes) pending; dropping (counted as queue_overflow)`;
+    const overflow = () => `ferroprof: the custom transport has ${this.maxPending} envelopes (${this.maxPendingBytes} bytes) pending; dropping (counted as queue_overflow)`;
     if (!this.admit(copied, bytes.length, overflow)) return;
     let result: unknown;
     try {

@@ -37,7 +37,7 @@ export abstract class PendingWorkTransport implements Transport {
   abstract send(envelope: Uint8Array | string, info: EnvelopeInfo): void;
 
   /** Whether a new envelope may start; when not, the discard is counted and logged once. */
-  protected admit(info: EnvelopeInfo, bytes: number, overflowMessage: string): boolean {
+  protected admit(info: EnvelopeInfo, bytes: number, overflowMessage: () => string): boolean {
     if (!this.accepting) {
       this.discards.recordEnvelope('internal_sdk_error', info, false);
       this.log.log('closed', 'ferroprof: an envelope was sent after the transport was closed; dropped');
@@ -45,7 +45,7 @@ export abstract class PendingWorkTransport implements Transport {
     }
     if (this.pending >= this.maxPending || this.pendingBytes + bytes > this.maxPendingBytes) {
       this.discards.recordEnvelope('queue_overflow', info);
-      this.log.log('overflow', overflowMessage);
+      this.log.log('overflow', overflowMessage());
       return false;
     }
     return true;

@@ -34,6 +34,17 @@ pub const MIN_SHARE: f64 = 0.75;
 /// Weight of the newest rotation in the delivered-rate average.
 const EWMA: f64 = 0.3;
 
+/// The least time, µs, between two samples kept at `hz`: the pacer asks for no
+/// less than [`MIN_SHARE`] of the period (less one quantum of rounding), and the
+/// rotation filter drops a sample closer than a quarter of that to the last one. A
+/// window shorter than this holds one sample at most, which Sentry refuses: the SDK
+/// decides such profiles without asking the engine.
+pub fn min_sample_spacing_us(hz: f64) -> f64 {
+    let p = Pacer::new(hz);
+    let shortest = (p.target_us * MIN_SHARE - f64::from(p.quantum_us)).max(1.0);
+    (shortest / f64::from(crate::engine::NEAR_DUPLICATE_DIVISOR)).floor()
+}
+
 /// See the module documentation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pacer {
@@ -244,6 +255,30 @@ mod tests {
     }
 
     proptest! {
+        /// No two samples the filter keeps are closer, whatever the pacer requests.
+        #[test]
+        fn kept_samples_are_never_closer_than_the_min_spacing(
+            hz in 1.0f64..10_000.0,
+            gaps in proptest::collection::vec(1i64..200_000, 0..100),
+            offsets in proptest::collection::vec(0i64..100_000, 0..100),
+        ) {
+            let mut p = Pacer::new(hz);
+            let mut t = 0i64;
+            let ts: Vec<i64> = gaps.iter().map(|g| { t += g; t }).collect();
+            p.observe(ts.iter().copied());
+            let mut f = crate::engine::SampleFilter::default();
+            let mut kept: Vec<i64> = Vec::new();
+            for o in offsets {
+                if f.classify(o, p.request_us()) == crate::engine::Verdict::Keep {
+                    kept.push(o);
+                }
+            }
+            let spacing = min_sample_spacing_us(hz) as i64;
+            for w in kept.windows(2) {
+                prop_assert!(w[1] - w[0] >= spacing, "{} < {}", w[1] - w[0], spacing);
+            }
+        }
+
         #[test]
         fn requests_stay_quantized_and_within_bounds_of_the_target(
             hz in 1.0f64..10_000.0,

@@ -88,16 +88,28 @@ pub struct OpenOptions {
     pub chunk_period_ms: Option<f64>,
     /// The continuous-profiling session the chunks belong to (32 hex digits).
     pub profiler_id: Option<String>,
+    /// The longest the window may be (1 ms – 24 h): samples after it are left out
+    /// (the result says `truncated`), and once it has passed they are set aside so
+    /// a window that is never closed cannot pin the store. Not for chunked windows.
+    pub max_duration_ms: Option<f64>,
 }
 
 /// Opens a time window starting now; returns its id.
 #[napi(catch_unwind)]
 pub fn open_window(options: Option<OpenOptions>) -> Result<u32> {
     let _t = JsTimer::start(&runtime().stats);
+    let max_ns = positive(
+        "maxDurationMs",
+        options.as_ref().and_then(|o| o.max_duration_ms),
+        1.0,
+        86_400_000.0,
+    )?
+    .map(|ms| (ms * 1e6) as u64);
     let chunks = match options {
         Some(OpenOptions {
             chunk_period_ms: Some(ms),
             profiler_id,
+            ..
         }) => {
             let ms = positive("chunkPeriodMs", Some(ms), 100.0, 60_000.0)?.unwrap_or(ms);
             let id = profiler_id
@@ -107,7 +119,7 @@ pub fn open_window(options: Option<OpenOptions>) -> Result<u32> {
         }
         _ => None,
     };
-    with_isolate(|s| s.open_window(chunks))
+    with_isolate(|s| s.open_window(chunks, max_ns))
         .ok_or_else(not_attached)?
         .map_err(|e| Error::new(Status::GenericFailure, format!("ferroprof: {e}")))
 }
@@ -176,6 +188,8 @@ pub struct WindowResult {
     /// The window's bounds, monotonic nanoseconds.
     pub start_ns: f64,
     pub end_ns: f64,
+    /// The window was closed after its `maxDurationMs`: it ends there.
+    pub truncated: bool,
 }
 
 impl From<Posted> for WindowResult {
@@ -191,6 +205,7 @@ impl From<Posted> for WindowResult {
             samples: r.samples,
             start_ns: r.start_ns as f64,
             end_ns: r.end_ns as f64,
+            truncated: r.truncated,
         }
     }
 }
@@ -242,6 +257,24 @@ pub fn close_window_sync(
             .flatten()
             .map(WindowResult::from),
     )
+}
+
+/// Forgets window `id` if its open has not reached the engine thread yet (opens and
+/// closes are held back until the next rotation): nothing is sent or delivered for
+/// it. `false` when the engine already knows it: close it instead. For profiles that
+/// are known to be too short to keep, so that they cost no engine work and no result.
+#[napi(catch_unwind)]
+pub fn withdraw_window(id: u32) -> bool {
+    let _t = JsTimer::start(&runtime().stats);
+    with_isolate(|s| s.withdraw_window(id)).unwrap_or(false)
+}
+
+/// The shortest window, in ms, that can hold two samples at `hz` (see
+/// `ferroprof_core::pacing::min_sample_spacing_us`).
+#[napi(catch_unwind)]
+pub fn min_sample_spacing_ms(hz: f64) -> Result<f64> {
+    let hz = isolate::validate_hz(hz).map_err(invalid)?;
+    Ok(ferroprof_core::pacing::min_sample_spacing_us(hz) / 1000.0)
 }
 
 /// Takes every result waiting for this isolate (never blocks).
@@ -318,6 +351,8 @@ pub fn inject_fault() -> Result<()> {
             "injectFault is a test hook: set FERROPROF_FAULT_INJECTION=1 to use it".into(),
         ));
     }
+    // After what this isolate said before (its held-back window messages).
+    with_isolate(|s| s.flush_unsent());
     runtime().inject_fault();
     Ok(())
 }
@@ -468,6 +503,11 @@ pub struct NativeStats {
     pub threads: f64,
     pub store_compactions: f64,
     pub windows_opened: f64,
+    /// Windows forgotten before their open reached the engine: once every result is
+    /// in, `windowsOpened = windowsClosed + windowsWithdrawn + windowsOpen` (windows
+    /// opened and closed on the JS side count in `windowsOpened` and `windowsClosed`
+    /// once the close reaches the engine).
+    pub windows_withdrawn: f64,
     /// Close requests the engine received (each gets exactly one result).
     pub windows_closed: f64,
     /// Chunks the engine cut on their period.
@@ -524,6 +564,7 @@ pub fn get_stats() -> NativeStats {
         threads: e.threads as f64,
         store_compactions: e.store_compactions as f64,
         windows_opened: g(&s.windows_opened),
+        windows_withdrawn: g(&s.windows_withdrawn),
         windows_closed: e.windows_closed as f64,
         chunks_cut: e.chunks_cut as f64,
         windows_delivered: g(&s.windows_delivered),

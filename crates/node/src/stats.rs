@@ -14,6 +14,8 @@ pub struct Stats {
     pub rotations_by_interrupt: AtomicU64,
     pub v8_start_failures: AtomicU64,
     pub windows_opened: AtomicU64,
+    /// Windows forgotten before their open reached the engine (`withdrawWindow`).
+    pub windows_withdrawn: AtomicU64,
     /// Results posted to an isolate's mailbox.
     pub windows_delivered: AtomicU64,
     /// Results whose payload was dropped because their isolate did not take them.

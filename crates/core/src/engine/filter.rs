@@ -5,6 +5,10 @@
 //! starts, a fraction of an interval after a regular one, which would raise the
 //! delivered rate above the configured one. The filter keeps one timeline per thread.
 
+/// Samples closer than the interval divided by this to the last one kept are
+/// V8's start-of-profile extras.
+pub const NEAR_DUPLICATE_DIVISOR: i32 = 4;
+
 /// What became of one sample.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -40,7 +44,7 @@ impl SampleFilter {
         if ts_us <= self.last_ts_us {
             return Verdict::Duplicate;
         }
-        if ts_us.saturating_sub(self.last_ts_us) < i64::from(interval_us / 4) {
+        if ts_us.saturating_sub(self.last_ts_us) < i64::from(interval_us / NEAR_DUPLICATE_DIVISOR) {
             return Verdict::NearDuplicate;
         }
         self.last_ts_us = ts_us;

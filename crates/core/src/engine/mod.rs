@@ -14,6 +14,7 @@ mod filter;
 mod interner;
 pub mod meta_json;
 mod payload;
+mod pending;
 #[cfg(test)]
 mod tests;
 
@@ -27,9 +28,10 @@ use crate::sentry::{encode_v1, encode_v2, ChunkMeta, Measurements, ProfileMeta, 
 use crate::slice::ProfileSlice;
 use crate::store::{Sample, SampleStore, StoreLimits, ThreadId, VmState};
 
-pub use filter::{SampleFilter, Verdict};
+pub use filter::{SampleFilter, Verdict, NEAR_DUPLICATE_DIVISOR};
 use interner::BatchInterner;
 use payload::WindowPayload;
+use pending::{PendingQueue, Waiting};
 
 /// A window's id, unique per process.
 pub type WindowId = u32;
@@ -85,6 +87,16 @@ pub struct ChunkPlan<R> {
     pub wait_ns: u64,
 }
 
+/// The longest a window may be. Samples after `start + max_ns` are left out of it;
+/// once that time has passed and its samples have arrived (or `wait_ns` later), they
+/// are set aside, so the store can forget them while the window waits for its close
+/// (a transaction that runs on, or is never finished).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowLimit {
+    pub max_ns: u64,
+    pub wait_ns: u64,
+}
+
 /// A request to close a window at `end_ns`.
 #[derive(Clone, Debug)]
 pub struct Close<R> {
@@ -122,6 +134,8 @@ pub enum Message<R> {
         id: WindowId,
         start_ns: u64,
         chunks: Option<ChunkPlan<R>>,
+        /// Ignored for chunked windows (their chunks have a length already).
+        limit: Option<WindowLimit>,
     },
     CloseWindow(Close<R>),
     Configure(EngineConfig),
@@ -181,6 +195,8 @@ pub struct Delivery<R> {
     pub samples: u32,
     pub start_ns: u64,
     pub end_ns: u64,
+    /// The window was closed after its [`WindowLimit`]: it ends at the limit.
+    pub truncated: bool,
 }
 
 impl<R> Delivery<R> {
@@ -196,6 +212,7 @@ impl<R> Delivery<R> {
             samples,
             start_ns,
             end_ns,
+            truncated,
         } = self;
         let result = Delivery {
             id,
@@ -207,6 +224,7 @@ impl<R> Delivery<R> {
             samples,
             start_ns,
             end_ns,
+            truncated,
         };
         (reply, result)
     }
@@ -252,6 +270,28 @@ pub struct EngineStats {
 struct OpenWindow<R> {
     start_ns: u64,
     chunks: Option<ChunkPlan<R>>,
+    limit: Option<WindowLimit>,
+    /// The samples up to the limit, set aside once it passed (and whether all
+    /// threads' samples had arrived).
+    parked: Option<(ProfileSlice, bool)>,
+}
+
+impl<R> OpenWindow<R> {
+    fn new(start_ns: u64, chunks: Option<ChunkPlan<R>>, limit: Option<WindowLimit>) -> Self {
+        // A chunked window's chunks have their own length.
+        let limit = if chunks.is_some() { None } else { limit };
+        Self {
+            start_ns,
+            chunks,
+            limit,
+            parked: None,
+        }
+    }
+
+    /// Where the window's samples end at the latest.
+    fn cap_ns(&self) -> Option<u64> {
+        self.limit.map(|l| self.start_ns.saturating_add(l.max_ns))
+    }
 }
 
 struct Pending<R> {
@@ -265,6 +305,21 @@ struct Pending<R> {
     chunk_id: Option<String>,
     /// Delivered at once as [`ResultKind::Failed`] with this message.
     failure: Option<String>,
+    /// Delivered at once from these samples (a window closed after its limit).
+    parked: Option<(ProfileSlice, bool)>,
+    truncated: bool,
+}
+
+impl<R> Waiting for Pending<R> {
+    fn end_ns(&self) -> u64 {
+        self.end_ns
+    }
+    fn deadline_ns(&self) -> u64 {
+        self.deadline_ns
+    }
+    fn immediate(&self) -> bool {
+        self.failure.is_some() || self.parked.is_some()
+    }
 }
 
 /// Makes chunk ids (uuid v4 hex in production; anything unique in tests).
@@ -276,7 +331,7 @@ pub struct Engine<R> {
     store: SampleStore,
     meta: ProfileMeta,
     open: BTreeMap<WindowId, OpenWindow<R>>,
-    pending: Vec<Pending<R>>,
+    pending: PendingQueue<Pending<R>>,
     chunk_ids: ChunkIdSource,
     stats: EngineStats,
     /// Store counters carried over from stores discarded by resets.
@@ -303,7 +358,7 @@ impl<R: Clone> Engine<R> {
             config,
             meta,
             open: BTreeMap::new(),
-            pending: Vec::new(),
+            pending: PendingQueue::default(),
             chunk_ids,
             stats: EngineStats::default(),
             carried: Carried::default(),
@@ -330,9 +385,11 @@ impl<R: Clone> Engine<R> {
                 id,
                 start_ns,
                 chunks,
+                limit,
             } => {
                 self.stats.windows_opened += 1;
-                self.open.insert(id, OpenWindow { start_ns, chunks });
+                self.open
+                    .insert(id, OpenWindow::new(start_ns, chunks, limit));
             }
             Message::CloseWindow(close) => self.close(close, now_ns),
             Message::Configure(config) => {
@@ -387,11 +444,17 @@ impl<R: Clone> Engine<R> {
                 deadline_ns: 0,
                 chunk_id: None,
                 failure: Some(format!("window {} is not open", close.id)),
+                parked: None,
+                truncated: false,
             });
             return;
         };
         let mut window = window;
-        let end_ns = close.end_ns.max(window.start_ns);
+        let mut end_ns = close.end_ns.max(window.start_ns);
+        let truncated = window.cap_ns().is_some_and(|cap| end_ns > cap);
+        if let Some(cap) = window.cap_ns() {
+            end_ns = end_ns.min(cap);
+        }
         if let Some(plan) = &window.chunks {
             // Full periods before the close are chunks of their own (cut on the
             // period, as if the engine had got to them first): only the rest is the
@@ -414,6 +477,8 @@ impl<R: Clone> Engine<R> {
                     deadline_ns,
                     chunk_id: Some(chunk_id),
                     failure: None,
+                    parked: None,
+                    truncated: false,
                 });
                 window.start_ns = chunk_end + 1;
             }
@@ -441,14 +506,14 @@ impl<R: Clone> Engine<R> {
             deadline_ns,
             chunk_id,
             failure: None,
+            parked: window.parked.take(),
+            truncated,
         });
         if close.reopen {
+            // The next part starts after this one; a limit counts from there.
             self.open.insert(
                 close.id,
-                OpenWindow {
-                    start_ns: end_ns.saturating_add(1),
-                    chunks: window.chunks,
-                },
+                OpenWindow::new(end_ns.saturating_add(1), window.chunks, window.limit),
             );
         }
     }
@@ -463,22 +528,34 @@ impl<R: Clone> Engine<R> {
         measurements: &dyn Fn(u64, u64) -> Measurements,
     ) -> Vec<Delivery<R>> {
         self.cut_due_chunks(now_ns);
+        self.park_expired(now_ns);
         let mut out = Vec::new();
         if !self.pending.is_empty() {
             let covered = self.store.covered_until();
-            let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
-                .into_iter()
-                .partition(|w| {
-                    w.failure.is_some() || w.end_ns <= covered || now_ns >= w.deadline_ns
-                });
-            self.pending = waiting;
-            for w in ready {
+            for w in self.pending.take_ready(covered, now_ns) {
                 let complete = w.end_ns <= covered;
                 out.push(self.deliver(w, complete, measurements));
             }
         }
         self.prune(now_ns);
         out
+    }
+
+    /// Sets aside the samples of open windows whose limit has passed (once they have
+    /// arrived, or `wait_ns` later), so that pruning no longer keeps them for it.
+    fn park_expired(&mut self, now_ns: u64) {
+        let covered = self.store.covered_until();
+        for window in self.open.values_mut() {
+            let (Some(cap), Some(limit)) = (window.cap_ns(), window.limit) else {
+                continue;
+            };
+            if window.parked.is_some()
+                || (cap > covered && now_ns < cap.saturating_add(limit.wait_ns))
+            {
+                continue;
+            }
+            window.parked = Some((self.store.slice(window.start_ns, cap), cap <= covered));
+        }
     }
 
     /// Closes the due chunks of chunked windows: chunk k of a window covers exactly
@@ -517,13 +594,15 @@ impl<R: Clone> Engine<R> {
                 deadline_ns: now_ns,
                 chunk_id: Some(chunk_id),
                 failure: None,
+                parked: None,
+                truncated: false,
             });
         }
     }
 
     fn deliver(
         &mut self,
-        w: Pending<R>,
+        mut w: Pending<R>,
         complete: bool,
         measurements: &dyn Fn(u64, u64) -> Measurements,
     ) -> Delivery<R> {
@@ -540,12 +619,16 @@ impl<R: Clone> Engine<R> {
                 samples: 0,
                 start_ns: w.start_ns,
                 end_ns: w.end_ns,
+                truncated: w.truncated,
             };
         }
+        let (slice, complete) = match w.parked.take() {
+            Some((slice, parked_complete)) => (slice, parked_complete),
+            None => (self.store.slice(w.start_ns, w.end_ns), complete),
+        };
         if !complete {
             self.stats.windows_timed_out += 1;
         }
-        let slice = self.store.slice(w.start_ns, w.end_ns);
         let samples = slice.samples.len() as u32;
         let (kind, data) = self.encode(&w, &slice, complete, measurements);
         Delivery {
@@ -558,6 +641,7 @@ impl<R: Clone> Engine<R> {
             samples,
             start_ns: w.start_ns,
             end_ns: w.end_ns,
+            truncated: w.truncated,
         }
     }
 
@@ -616,6 +700,7 @@ impl<R: Clone> Engine<R> {
         let oldest_needed = self
             .open
             .values()
+            .filter(|w| w.parked.is_none())
             .map(|w| w.start_ns)
             .chain(self.pending.iter().map(|w| w.start_ns))
             .min()
@@ -629,7 +714,7 @@ impl<R: Clone> Engine<R> {
     /// from where they were. Counters survive.
     pub fn reset(&mut self) -> Vec<Delivery<R>> {
         let mut out = Vec::new();
-        for mut w in std::mem::take(&mut self.pending) {
+        for mut w in self.pending.take_all() {
             w.failure = Some("the profiler recovered from an internal fault".into());
             out.push(self.deliver(w, false, &|_, _| Measurements::new()));
         }

@@ -97,6 +97,7 @@ enum Op {
     },
     Open {
         chunked: bool,
+        limited: bool,
     },
     Close {
         pick: u8,
@@ -125,7 +126,7 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (0u8..3, 0u8..40, 1u16..500).prop_map(|(thread, n, distinct)| Op::Batch { thread, n, distinct }),
-        2 => any::<bool>().prop_map(|chunked| Op::Open { chunked }),
+        2 => (any::<bool>(), any::<bool>()).prop_map(|(chunked, limited)| Op::Open { chunked, limited }),
         2 => (any::<u8>(), any::<bool>(), 0u8..3).prop_map(|(pick, reopen, encoding)| Op::Close { pick, reopen, encoding }),
         1 => (0u8..3).prop_map(|thread| Op::Start { thread }),
         1 => (0u8..3).prop_map(|thread| Op::End { thread }),
@@ -148,8 +149,16 @@ struct Harness {
     closes: BTreeMap<WindowId, u32>,
     deliveries: Vec<Delivery<u32>>,
     chunk_ends: BTreeMap<WindowId, Vec<(u64, u64)>>,
+    /// Windows opened with [`LIMIT`] (and not chunked).
+    limited: BTreeSet<WindowId>,
     seed: usize,
 }
+
+/// The limit of the harness's limited windows.
+const LIMIT: WindowLimit = WindowLimit {
+    max_ns: 60 * MS,
+    wait_ns: 100 * MS,
+};
 
 impl Harness {
     fn new(limits: StoreLimits) -> Self {
@@ -162,6 +171,7 @@ impl Harness {
             closes: BTreeMap::new(),
             deliveries: Vec::new(),
             chunk_ends: BTreeMap::new(),
+            limited: BTreeSet::new(),
             seed: 0,
         }
     }
@@ -188,8 +198,11 @@ impl Harness {
                 self.now = self.now.max(t0 + n as u64 * MS);
                 self.send(Message::Batch(b));
             }
-            Op::Open { chunked } => {
+            Op::Open { chunked, limited } => {
                 let id = self.next_id;
+                if limited && !chunked {
+                    self.limited.insert(id);
+                }
                 self.next_id += 1;
                 self.open.push((id, chunked));
                 let chunks = chunked.then(|| ChunkPlan {
@@ -202,6 +215,7 @@ impl Harness {
                     id,
                     start_ns: self.now,
                     chunks,
+                    limit: limited.then_some(LIMIT),
                 });
             }
             Op::Close {
@@ -356,6 +370,15 @@ proptest! {
                 chunk_count += 1;
                 h.chunk_ends.entry(d.id).or_default().push((d.start_ns, d.end_ns));
             }
+            // A limited window ends at its limit at the latest, exactly there when
+            // it was closed later.
+            if h.limited.contains(&d.id) && d.kind != ResultKind::Failed {
+                let len = d.end_ns - d.start_ns;
+                prop_assert!(len <= LIMIT.max_ns, "{} ns > the limit", len);
+                prop_assert!(!d.truncated || len == LIMIT.max_ns, "truncated at {} ns", len);
+            } else if !h.limited.contains(&d.id) {
+                prop_assert!(!d.truncated);
+            }
             if d.kind == ResultKind::Encoded {
                 let bytes = d.data.as_bytes();
                 if d.chunk_id.is_some() {
@@ -397,6 +420,7 @@ fn main_thread_with_window(e: &mut Engine<u32>) {
             id: 1,
             start_ns: 0,
             chunks: None,
+            limit: None,
         },
         0,
     );
@@ -458,6 +482,7 @@ fn chunks_are_cut_on_their_period_without_any_close() {
                 reply: 7,
                 wait_ns: 5000 * MS,
             }),
+            limit: None,
         },
         0,
     );
@@ -497,6 +522,7 @@ fn a_window_waits_for_busy_threads_until_its_deadline() {
             id: 1,
             start_ns: 0,
             chunks: None,
+            limit: None,
         },
         0,
     );
@@ -546,4 +572,57 @@ fn reset_fails_pending_windows_and_keeps_counting() {
     let s = e.stats();
     assert_eq!(s.samples_lost_reset, 30);
     check_accounting(&s).unwrap();
+}
+
+#[test]
+fn a_window_past_its_limit_ends_there_and_no_longer_pins_the_store() {
+    // `engine()` prunes what is older than 50 ms and not needed by a window.
+    let mut e = engine(StoreLimits::default());
+    e.handle(
+        Message::ThreadStarted {
+            thread_id: 0,
+            name: "main".into(),
+        },
+        0,
+    );
+    e.handle(
+        Message::OpenWindow {
+            id: 1,
+            start_ns: 0,
+            chunks: None,
+            limit: Some(WindowLimit {
+                max_ns: 20 * MS,
+                wait_ns: 100 * MS,
+            }),
+        },
+        0,
+    );
+    // 2 s of samples, one per ms, handed over in batches; the close comes last.
+    for k in 0..20u64 {
+        e.handle(
+            Message::Batch(batch(0, 1 + k * 100 * MS, 100, 5, 0)),
+            (k + 1) * 100 * MS,
+        );
+        assert!(e.poll((k + 1) * 100 * MS, &no_measurements).is_empty());
+    }
+    let s = e.stats();
+    assert!(s.samples_held < 200, "set aside, then pruned: {s:?}");
+    e.handle(
+        Message::CloseWindow(Close {
+            id: 1,
+            end_ns: 2_000 * MS,
+            active_thread_id: 0,
+            reply: 1,
+            encoding: Encoding::Raw,
+            reopen: false,
+            wait_ns: 100 * MS,
+        }),
+        2_000 * MS,
+    );
+    let out = e.poll(2_000 * MS, &no_measurements);
+    assert_eq!(out.len(), 1);
+    assert!(out[0].truncated && out[0].complete);
+    assert_eq!((out[0].start_ns, out[0].end_ns), (0, 20 * MS));
+    assert_eq!(out[0].samples, 20, "the samples of 1..=20 ms");
+    check_accounting(&e.stats()).unwrap();
 }
