@@ -28,12 +28,14 @@ export interface ProfileOptions {
 
 const DEFAULT_OPTIONS: ProfileOptions = { maxDurationMs: 30_000, timeoutWarning: false, minDurationMs: 0 };
 
+const ignore = (): void => {};
+
 // A transaction that is dropped without being finished (a request that threw past its
 // `finish`, say) must not keep its window open natively for the life of the process:
 // when its profile is collected, the window is closed and its result discarded.
 const unfinished = new FinalizationRegistry<number>((windowId) => {
   try {
-    closeWindowThen(windowId, {}, () => {});
+    closeWindowThen(windowId, {}, ignore);
   } catch {
     // The addon is gone (process exit): nothing is left open.
   }
@@ -153,8 +155,6 @@ export class Profile {
     }
   }
 }
-
-const ignore = (): void => {};
 
 const TOO_SHORT: ProfileOutcome = Object.freeze({
   kind: 'rejected',
