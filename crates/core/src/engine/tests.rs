@@ -408,6 +408,11 @@ proptest! {
 
 /// The main thread, sampled, with window 1 open from time 0.
 fn main_thread_with_window(e: &mut Engine<u32>) {
+    main_thread_with_limited_window(e, None);
+}
+
+/// The main thread, sampled, with window 1 open from time 0 with `limit`.
+fn main_thread_with_limited_window(e: &mut Engine<u32>, limit: Option<WindowLimit>) {
     e.handle(
         Message::ThreadStarted {
             thread_id: 0,
@@ -420,7 +425,7 @@ fn main_thread_with_window(e: &mut Engine<u32>) {
             id: 1,
             start_ns: 0,
             chunks: None,
-            limit: None,
+            limit,
         },
         0,
     );
@@ -578,24 +583,12 @@ fn reset_fails_pending_windows_and_keeps_counting() {
 fn a_window_past_its_limit_ends_there_and_no_longer_pins_the_store() {
     // `engine()` prunes what is older than 50 ms and not needed by a window.
     let mut e = engine(StoreLimits::default());
-    e.handle(
-        Message::ThreadStarted {
-            thread_id: 0,
-            name: "main".into(),
-        },
-        0,
-    );
-    e.handle(
-        Message::OpenWindow {
-            id: 1,
-            start_ns: 0,
-            chunks: None,
-            limit: Some(WindowLimit {
-                max_ns: 20 * MS,
-                wait_ns: 100 * MS,
-            }),
-        },
-        0,
+    main_thread_with_limited_window(
+        &mut e,
+        Some(WindowLimit {
+            max_ns: 20 * MS,
+            wait_ns: 100 * MS,
+        }),
     );
     // 2 s of samples, one per ms, handed over in batches; the close comes last.
     for k in 0..20u64 {
