@@ -30,9 +30,11 @@ const OUTLIER_PERIODS: f64 = 4.0;
 /// the tick period from the median, was tried: a noisy first estimate then lingers
 /// for seconds, and 30 processes spread wider, 96–110 Hz against 97–107 Hz.)
 const MIN_SPAN_US: f64 = 0.9e6;
-/// Share of the measured error corrected at each estimate after the first, which
-/// corrects all of it (damping).
+/// Share of the measured error corrected at each estimate after the first (damping).
 const GAIN: f64 = 0.6;
+/// Share corrected at the first estimate: most of the error, not all of it, as one
+/// second of randomly lost ticks can mislead by a few %.
+const FIRST_GAIN: f64 = 0.8;
 /// The shortest interval requested, as a share of the target period.
 pub const MIN_SHARE: f64 = 0.75;
 /// Weight of the newest rotation in the delivered-rate average.
@@ -166,7 +168,7 @@ impl Pacer {
         let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
         // The period achieved is the request plus a latency; ask for less by the
         // share of the error the gain allows.
-        let gain = if self.estimated { GAIN } else { 1.0 };
+        let gain = if self.estimated { GAIN } else { FIRST_GAIN };
         self.estimated = true;
         let next = self.quantize(f64::from(self.request_us) - gain * (mean - self.target_us));
         if next == self.request_us {
