@@ -503,10 +503,10 @@ pub struct NativeStats {
     pub threads: f64,
     pub store_compactions: f64,
     pub windows_opened: f64,
-    /// Windows forgotten before their open reached the engine: once every result is
-    /// in, `windowsOpened = windowsClosed + windowsWithdrawn + windowsOpen` (windows
-    /// opened and closed on the JS side count in `windowsOpened` and `windowsClosed`
-    /// once the close reaches the engine).
+    /// Windows forgotten before their open reached the engine (too short to keep).
+    /// `windowsOpened − windowsClosed − windowsWithdrawn` windows are still open, or
+    /// closed on their thread with the close not yet queued: closes wait for their
+    /// thread's next rotation (`rotationIntervalMs`), so `windowsClosed` lags by that.
     pub windows_withdrawn: f64,
     /// Close requests the engine received (each gets exactly one result).
     pub windows_closed: f64,
