@@ -59,7 +59,10 @@ test.serial(`${COUNT} short transactions at 1001 Hz: each sent profile is valid 
     for (const s of p.profile.samples) {
       const at = origin + Number(s.elapsed_since_start_ns) / 1e9;
       const miss = Math.max(txn.start_timestamp - at, at - txn.timestamp);
-      if (miss > 0.001) {
+      // The transaction's times and the samples' share one clock: a quarter of a
+      // millisecond is room for rounding, not for a clock offset (one of 1 ms was
+      // a real bug: an unwarmed performance.now()).
+      if (miss > 0.00025) {
         outside += 1;
         worst = Math.max(worst, miss);
       }

@@ -13,8 +13,14 @@ function origin(): number {
   if (!a) {
     originSeconds = (Date.now() - performance.now()) / 1000;
   } else {
-    // Both read back to back: the monotonic nanoseconds at performance.now() === 0.
-    const monoAtZeroNs = Number(process.hrtime.bigint()) - performance.now() * 1e6;
+    // The monotonic nanoseconds at performance.now() === 0, from readings on both
+    // sides of one hrtime read. The first performance.now() of a process is slow
+    // (~1 ms, perf_hooks loads): unwarmed, it put transactions 1 ms early.
+    performance.now();
+    const before = performance.now();
+    const hr = Number(process.hrtime.bigint());
+    const after = performance.now();
+    const monoAtZeroNs = hr - ((before + after) / 2) * 1e6;
     originSeconds = (a[1] - a[0] + monoAtZeroNs) / 1e9;
   }
   return originSeconds;
