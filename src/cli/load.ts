@@ -8,6 +8,7 @@ import { addProfileChunk, addTransactionProfile, addWindowProfile, payloadKind }
 import { CliError } from './errors.js';
 import type { ProfileModel } from './model.js';
 import { ModelBuilder } from './model.js';
+import { SourceMapper } from './sourcemap.js';
 
 /** Reports progress while reading many or large inputs. */
 export type Progress = (message: string) => void;
@@ -160,7 +161,8 @@ export function chunkEnvelope(path: string, sdk: { name: string; version: string
 }
 
 function buildModel(payloads: Payload[], progress?: Progress): ProfileModel {
-  const builder = new ModelBuilder();
+  // Generated code is shown as written: through its source maps, each file read once.
+  const builder = new ModelBuilder(new SourceMapper().map);
   const profilers = new Set(
     payloads.filter((p) => p.kind === 'profile_chunk').map((p) => String(p.value.profiler_id ?? '')),
   );

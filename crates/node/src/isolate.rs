@@ -647,6 +647,7 @@ fn collect_batch(
                     column: view.column.max(0) as u32,
                     source_type: V8SourceType::from_raw(view.source_type),
                 },
+                line_ticks: node.line_ticks(),
             });
             cursor = view.parent;
         }

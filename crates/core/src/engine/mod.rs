@@ -12,6 +12,7 @@
 
 mod filter;
 mod interner;
+mod lines;
 pub mod meta_json;
 mod payload;
 mod pending;
@@ -38,11 +39,17 @@ pub type WindowId = u32;
 
 /// One node of V8's call tree, copied out on the JS thread. `key` and `parent` are
 /// identities valid within one batch only.
+///
+/// V8 profiles in caller-line mode: `info.line` is the line of the *parent's* function
+/// from which this node was called (the function's own first line for a node under the
+/// root), and `line_ticks` says on which lines of its own function the samples that end
+/// in this node were (`(line, samples)`, exact per V8 profile).
 #[derive(Clone, Debug)]
 pub struct RawNode {
     pub key: usize,
     pub parent: Option<usize>,
     pub info: V8NodeInfo,
+    pub line_ticks: Vec<(u32, u32)>,
 }
 
 /// One sample as V8 gave it: when, which leaf node, which VM state (`v8::StateTag`).

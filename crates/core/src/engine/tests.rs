@@ -57,6 +57,7 @@ pub(crate) fn node(key: usize, parent: Option<usize>, name: &str) -> RawNode {
             column: 1,
             source_type: V8SourceType::Script,
         },
+        line_ticks: Vec::new(),
     }
 }
 
