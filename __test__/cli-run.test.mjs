@@ -29,7 +29,8 @@ test('run profiles the example, writes every format and ranks its hot function f
   t.regex(r.stderr, /duration \d/);
   t.regex(r.stderr, /\d+ samples, 1 thread/);
   t.is(firstRow(r.stderr, 'top 10 by self time'), 'hotLoop');
-  t.regex(r.stderr, /hotLoop \(.*cpu-hot\.mjs:6\)/);
+  // The line that burns: the loop in hotLoop, not the line where it starts.
+  t.regex(r.stderr, /hotLoop \(.*cpu-hot\.mjs:8\)/);
   for (const f of ['profile.html', 'profile.speedscope.json', 'profile.pb.gz', 'profile.envelope']) {
     t.true(existsSync(join(out, f)), f);
     t.true(r.stderr.includes(join(out, f)), `summary names ${f}`);

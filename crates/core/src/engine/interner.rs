@@ -245,7 +245,10 @@ mod tests {
         assert_eq!(names(&table, a), ["work", "main"]);
         assert_eq!(lines(&table, a), [Some(40), Some(10)]);
         let leaf_lines: Vec<Vec<Option<u32>>> = (0..4)
-            .map(|_| lines(&table, interner.stack_of(5, &mut table).0))
+            .map(|_| {
+                let (stack, _) = interner.stack_of(5, &mut table);
+                lines(&table, stack)
+            })
             .collect();
         assert_eq!(
             leaf_lines,
@@ -257,7 +260,8 @@ mod tests {
             ]
         );
         // `work` at line 42 (calling `leaf`) and at line 40 (its own hot line) differ.
-        assert_ne!(table.frames_of(a)[0], table.frames_of(interner.stack_of(5, &mut table).0)[1]);
+        let (leaf, _) = interner.stack_of(5, &mut table);
+        assert_ne!(table.frames_of(a)[0], table.frames_of(leaf)[1]);
     }
 
     #[test]
