@@ -33,6 +33,7 @@ extern "C" {
         profiler: *mut c_void,
         interval_us: c_int,
         max_samples: u32,
+        caller_lines: c_int,
         out_id: *mut u32,
     ) -> c_int;
     fn fp_profiler_stop(isolate: *mut c_void, profiler: *mut c_void, id: u32) -> *mut c_void;
@@ -137,11 +138,26 @@ impl V8Profiler {
     }
 
     /// Starts a profile recording samples every `interval_us`; returns its id.
-    pub fn start(&mut self, interval_us: i32, max_samples: u32) -> Result<u32, StartError> {
+    /// `caller_lines`: V8's caller-line mode (nodes split by call site) rather than
+    /// one node per function.
+    pub fn start(
+        &mut self,
+        interval_us: i32,
+        max_samples: u32,
+        caller_lines: bool,
+    ) -> Result<u32, StartError> {
         let mut id = 0u32;
         // SAFETY: live profiler and isolate of this thread; `id` is a valid out-pointer.
-        let status =
-            unsafe { fp_profiler_start(self.isolate, self.raw, interval_us, max_samples, &mut id) };
+        let status = unsafe {
+            fp_profiler_start(
+                self.isolate,
+                self.raw,
+                interval_us,
+                max_samples,
+                c_int::from(caller_lines),
+                &mut id,
+            )
+        };
         match status {
             0 => Ok(id),
             1 => Err(StartError::AlreadyStarted),

@@ -52,12 +52,14 @@ void fp_profiler_set_sampling_interval(void* profiler, int interval_us) {
 
 // Returns v8::CpuProfilingStatus (0 started, 1 already started, 2 error).
 int fp_profiler_start(void* isolate, void* profiler, int interval_us, unsigned max_samples,
-                      uint32_t* out_id) {
+                      int caller_lines, uint32_t* out_id) {
   v8::HandleScope scope(static_cast<v8::Isolate*>(isolate));
   // Caller line numbers: a node is split by the line its caller called it from, and
   // its GetLineNumber() is that line, so every caller frame can name its call site;
-  // the leaf's executing lines come from its line ticks.
-  v8::CpuProfilingOptions options(v8::kCallerLineNumbers, max_samples, interval_us);
+  // the leaf's executing lines come from its line ticks. Leaf-node line numbers: one
+  // node per function, GetLineNumber() is the function's first line.
+  v8::CpuProfilingOptions options(caller_lines ? v8::kCallerLineNumbers : v8::kLeafNodeLineNumbers,
+                                  max_samples, interval_us);
   v8::CpuProfilingResult result = AsProfiler(profiler)->Start(std::move(options));
   *out_id = result.id;
   return static_cast<int>(result.status);

@@ -15,7 +15,7 @@ use crate::frame::NodeRole;
 use crate::stack_table::{FrameId, StackId, StackTable};
 
 use super::lines::LineSpread;
-use super::RawNode;
+use super::{LineMode, RawNode};
 
 /// What a node's path from the root amounts to.
 #[derive(Clone, Copy)]
@@ -41,6 +41,7 @@ type At = (usize, u32);
 
 /// Per-batch memo from V8 node (and line) to interned stack.
 pub(crate) struct BatchInterner<'a> {
+    mode: LineMode,
     nodes: HashMap<usize, &'a RawNode>,
     app_root: Option<&'a str>,
     max_depth: usize,
@@ -50,8 +51,14 @@ pub(crate) struct BatchInterner<'a> {
 }
 
 impl<'a> BatchInterner<'a> {
-    pub(crate) fn new(nodes: &'a [RawNode], max_depth: usize, app_root: Option<&'a str>) -> Self {
+    pub(crate) fn new(
+        mode: LineMode,
+        nodes: &'a [RawNode],
+        max_depth: usize,
+        app_root: Option<&'a str>,
+    ) -> Self {
         Self {
+            mode,
             nodes: nodes.iter().map(|n| (n.key, n)).collect(),
             app_root,
             max_depth: max_depth.max(1),
@@ -82,10 +89,15 @@ impl<'a> BatchInterner<'a> {
         kind
     }
 
-    /// The node above `at` and the line its function called `at` from.
+    /// The node above `at` and the line its frame carries: the line its function
+    /// called `at` from, or (one frame per function) its own first line.
     fn parent_of(&self, at: At) -> Option<At> {
         let node = self.nodes.get(&at.0)?;
-        node.parent.map(|p| (p, node.info.line))
+        let parent = node.parent?;
+        Some(match self.mode {
+            LineMode::Executing => (parent, node.info.line),
+            LineMode::Function => (parent, self.nodes.get(&parent).map_or(0, |p| p.info.line)),
+        })
     }
 
     /// The stack of the next sample whose leaf is `leaf`, and whether it was truncated.
@@ -106,6 +118,9 @@ impl<'a> BatchInterner<'a> {
 
     fn leaf_line(&mut self, leaf: usize) -> u32 {
         let nodes = &self.nodes;
+        if self.mode == LineMode::Function {
+            return nodes.get(&leaf).map_or(0, |n| n.info.line);
+        }
         self.leaf_lines
             .entry(leaf)
             .or_insert_with(|| LineSpread::new(nodes.get(&leaf).map_or(&[][..], |n| &n.line_ticks)))
@@ -204,7 +219,7 @@ mod tests {
             node(4, Some(2), "other"),
         ];
         let mut table = StackTable::new();
-        let mut interner = BatchInterner::new(&nodes, 128, None);
+        let mut interner = BatchInterner::new(LineMode::Executing, &nodes, 128, None);
         let (work, cut) = interner.stack_of(3, &mut table);
         let (other, _) = interner.stack_of(4, &mut table);
         assert!(!cut);
@@ -240,7 +255,7 @@ mod tests {
             at(5, 4, "leaf", 42, &[(7, 3), (8, 1)]),
         ];
         let mut table = StackTable::new();
-        let mut interner = BatchInterner::new(&nodes, 128, None);
+        let mut interner = BatchInterner::new(LineMode::Executing, &nodes, 128, None);
         let (a, _) = interner.stack_of(3, &mut table);
         assert_eq!(names(&table, a), ["work", "main"]);
         assert_eq!(lines(&table, a), [Some(40), Some(10)]);
@@ -265,6 +280,22 @@ mod tests {
     }
 
     #[test]
+    fn function_mode_gives_every_frame_its_first_line() {
+        let mut nodes = vec![
+            node(1, None, "(root)"),
+            node(2, Some(1), "main"),
+            node(3, Some(2), "work"),
+        ];
+        nodes[1].info.line = 5;
+        nodes[2].info.line = 30;
+        nodes[2].line_ticks = vec![(33, 4)];
+        let mut table = StackTable::new();
+        let mut interner = BatchInterner::new(LineMode::Function, &nodes, 128, None);
+        let (stack, _) = interner.stack_of(3, &mut table);
+        assert_eq!(lines(&table, stack), [Some(30), Some(5)]);
+    }
+
+    #[test]
     fn program_and_idle_nodes_make_idle_samples() {
         let nodes = vec![
             node(1, None, "(root)"),
@@ -272,7 +303,7 @@ mod tests {
             node(3, Some(1), "(idle)"),
         ];
         let mut table = StackTable::new();
-        let mut interner = BatchInterner::new(&nodes, 128, None);
+        let mut interner = BatchInterner::new(LineMode::Executing, &nodes, 128, None);
         assert_eq!(interner.stack_of(2, &mut table).0, StackId::EMPTY);
         assert_eq!(interner.stack_of(3, &mut table).0, StackId::EMPTY);
     }
@@ -284,7 +315,7 @@ mod tests {
             nodes.push(node(depth + 2, Some(depth + 1), &format!("f{depth}")));
         }
         let mut table = StackTable::new();
-        let mut interner = BatchInterner::new(&nodes, 4, None);
+        let mut interner = BatchInterner::new(LineMode::Executing, &nodes, 4, None);
         let (stack, truncated) = interner.stack_of(11, &mut table);
         assert!(truncated);
         assert_eq!(names(&table, stack), ["f9", "f8", "f7", "f6"]);

@@ -68,6 +68,20 @@ pub struct Batch {
     pub samples: Vec<RawSample>,
     /// Every sample of this thread up to here has now been handed over.
     pub covered_until_ns: u64,
+    /// What the nodes' lines mean (the V8 mode they were profiled in).
+    pub lines: LineMode,
+}
+
+/// Which line each frame carries, as V8 was asked to record it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LineMode {
+    /// `kCallerLineNumbers`: a caller's frame carries its call site, the leaf's frame
+    /// the line its sample executed (from the node's line ticks).
+    #[default]
+    Executing,
+    /// `kLeafNodeLineNumbers`: every frame carries its function's first line, one
+    /// frame per function (cheaper: fewer nodes, frames and stacks).
+    Function,
 }
 
 /// What a closed window is turned into.
@@ -412,6 +426,7 @@ impl<R: Clone> Engine<R> {
     fn ingest(&mut self, batch: Batch) {
         self.stats.samples_ingested += batch.samples.len() as u64;
         let mut interner = BatchInterner::new(
+            batch.lines,
             &batch.nodes,
             self.config.max_stack_depth,
             self.config.app_root.as_deref(),

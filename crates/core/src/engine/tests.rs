@@ -86,6 +86,7 @@ fn batch(thread: ThreadId, t0: u64, n: usize, distinct: usize, seed: usize) -> B
         nodes,
         samples,
         covered_until_ns: t0 + n as u64 * MS,
+        lines: LineMode::Executing,
     }
 }
 
