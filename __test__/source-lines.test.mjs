@@ -72,7 +72,7 @@ for (const [kind, build] of Object.entries(builds)) {
   test(`${kind}: frames name the .ts files, original functions, call sites and hot lines`, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'ferroprof-lines-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const { speedscope, stderr } = await profile(await build(dir));
+    const { speedscope, stderr, out } = await profile(await build(dir));
     const total = weightOf(speedscope, () => true, false);
     t.true(total > 0);
 
@@ -95,10 +95,33 @@ for (const [kind, build] of Object.entries(builds)) {
     // `top` (printed by run) names the .ts file and the original function names.
     t.regex(stderr, new RegExp(`compute\\s.*app\\.ts:${L.hotA}`));
     t.regex(stderr, /other\.ts/);
+    // The flame page names them too.
+    const html = readFileSync(join(out, 'profile.html'), 'utf8');
+    t.true(html.includes(`source-lines/app.ts:${L.hotA}`) && html.includes(`source-lines/other.ts:${L.other}`));
+
     const rows = stderr.split('\n').filter((l) => l.includes('%'));
     t.false(rows.some((r) => /bundle\.js|app\.js/.test(r)), 'no row names the generated file');
   });
 }
+
+// A fully minified one-line bundle: V8's lines are all 1 and its only column is where
+// each function starts, so frames get their original file, function name and first
+// line (no call sites, no hot lines), and same-named functions stay apart.
+test('esbuild --minify (one line, inline map): original files, names and function lines', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferroprof-lines-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, 'bundle.js');
+  await run(bin('esbuild'), [join(fixture, 'app.ts'), '--bundle', '--minify', '--sourcemap=inline', '--platform=node', `--outfile=${script}`]);
+  t.is(readFileSync(script, 'utf8').trim().split('\n').length, 2, 'code on one line, then the map comment');
+  const { speedscope } = await profile(script);
+  const start = (file, marker) => lineOf(file, marker);
+  const app = weightOf(speedscope, at('compute', 'app.ts', start('app.ts', 'export function compute')), true);
+  const other = weightOf(speedscope, at('compute', 'other.ts', start('other.ts', 'export function compute')), true);
+  const dispatch = weightOf(speedscope, at('dispatch', 'app.ts', start('app.ts', 'export function dispatch')), false);
+  t.log(`one line: compute app.ts ${app}, compute other.ts ${other}, dispatch ${dispatch}`);
+  t.true(app > 0 && other > 0 && dispatch >= app + other);
+  t.true(app / other > 1 && app / other < 6, 'app.ts compute runs 16n iterations, other.ts 8n');
+});
 
 const goAvailable = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
 testWithTool(
