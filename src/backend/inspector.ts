@@ -43,11 +43,14 @@ import type { Anchor, ChunkJson, ProfileMetaJson, Series, Slice, TransactionJson
 import { DEFAULT_MAX_STACK_DEPTH, Rejection, encodeV1, encodeV2 } from './encode.js';
 import type { CallFrame } from './frames.js';
 import { nodeRole } from './frames.js';
+import type { PositionTick } from './lines.js';
+import { LineSpread } from './lines.js';
 
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
   children?: number[];
+  positionTicks?: PositionTick[];
 }
 
 interface CpuProfile {
@@ -317,9 +320,22 @@ export class InspectorBinding implements NativeBinding {
       byId.set(n.id, n);
       for (const c of n.children ?? []) parent.set(c, n.id);
     }
-    const memo = new Map<number, { stackId: number; state: VmState }>();
-    const resolve = (nodeId: number): { stackId: number; state: VmState } => {
-      const known = memo.get(nodeId);
+    // The leaf's frame carries the line its sample executed (from the node's position
+    // ticks); callers carry their function's first line: the inspector profiles one node
+    // per function, so it has no call sites.
+    const spreads = new Map<number, LineSpread>();
+    const leafLine = (nodeId: number): number | undefined => {
+      let spread = spreads.get(nodeId);
+      if (!spread) {
+        spread = new LineSpread(byId.get(nodeId)?.positionTicks);
+        spreads.set(nodeId, spread);
+      }
+      return spread.next();
+    };
+    const memo = new Map<string, { stackId: number; state: VmState }>();
+    const resolve = (nodeId: number, line: number | undefined): { stackId: number; state: VmState } => {
+      const key = `${nodeId}:${line ?? 0}`;
+      const known = memo.get(key);
       if (known) return known;
       const path: number[] = [];
       let idle = false;
@@ -334,7 +350,8 @@ export class InspectorBinding implements NativeBinding {
           break;
         }
         if (id === nodeId && role.gc) gc = true;
-        path.push(this.internFrame(role.frame));
+        const frame = id === nodeId && line !== undefined && role.frame.abs_path !== undefined ? { ...role.frame, lineno: line } : role.frame;
+        path.push(this.internFrame(frame));
       }
       const frames = idle ? [] : path;
       if (frames.length > this.config.maxStackDepth) {
@@ -342,7 +359,7 @@ export class InspectorBinding implements NativeBinding {
         this.stats.stacksTruncated += 1;
       }
       const result = { stackId: this.internStack(frames), state: (idle ? 'idle' : gc ? 'gc' : 'js') as VmState };
-      memo.set(nodeId, result);
+      memo.set(key, result);
       return result;
     };
     const ids = profile.samples ?? [];
@@ -367,7 +384,7 @@ export class InspectorBinding implements NativeBinding {
         continue;
       }
       this.lastTakenNs = tsNs;
-      const { stackId, state } = resolve(ids[i]!);
+      const { stackId, state } = resolve(ids[i]!, leafLine(ids[i]!));
       this.samples.push({ tsNs, stackId, state });
       this.stats.samplesIngested += 1;
       taken += 1;
