@@ -60,7 +60,7 @@ testWithTool('the flame graph page shows the hot function widest, zooms on click
   const box = await page.locator('#fg').boundingBox();
   await page.mouse.move(box.x + hot.x + hot.w / 2, box.y + hot.y + hot.h / 2);
   await page.waitForSelector('#tip', { state: 'visible' });
-  t.regex(await page.textContent('#tip'), /hotLoop[\s\S]*cpu-hot\.mjs:6[\s\S]*self/);
+  t.regex(await page.textContent('#tip'), /hotLoop[\s\S]*cpu-hot\.mjs:8[\s\S]*self/);
   await page.mouse.click(box.x + hot.x + hot.w / 2, box.y + hot.y + hot.h / 2);
   t.is((await page.evaluate(() => window.__ferroprof.state())).zoom, 'hotLoop');
   const zoomed = await page.evaluate(() => window.__ferroprof.bars());

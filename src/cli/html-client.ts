@@ -268,6 +268,8 @@ export const CLIENT_JS = String.raw`
     var xy = pos(ev);
     var b = hit(xy[0], xy[1]);
     if (!b) return;
+    // The source panel (html-source.ts) shows the selected function's lines.
+    document.dispatchEvent(new CustomEvent('ferroprof:select', { detail: { name: fname(b.f), location: floc(b.f) } }));
     if (b.node) state.zoom = b.node; else if (b.range) state.range = b.range;
     render();
   });

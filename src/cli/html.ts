@@ -1,4 +1,5 @@
 import { CLIENT_JS } from './html-client.js';
+import { SOURCE_CSS, sourcePanel } from './html-source.js';
 import type { ProfileModel } from './model.js';
 import { frameLocation, frameName, samplePeriodNs } from './model.js';
 import { formatDuration } from './top.js';
@@ -89,7 +90,7 @@ export function renderHtml(model: ProfileModel, title = 'ferroprof profile'): st
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${CSS}</style>
+<style>${CSS}${SOURCE_CSS}</style>
 </head>
 <body>
 <header><h1>${escapeHtml(title)}</h1><span>${escapeHtml(formatDuration(model.durationNs))}, ${samples} samples, ${data.threads.length} thread(s)</span></header>
@@ -109,6 +110,7 @@ export function renderHtml(model: ProfileModel, title = 'ferroprof profile'): st
 <div id="tip"></div>
 <script type="application/json" id="ferroprof-data">${json}</script>
 <script>${CLIENT_JS}</script>
+${sourcePanel(model)}
 </body>
 </html>
 `;

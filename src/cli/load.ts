@@ -162,7 +162,8 @@ export function chunkEnvelope(path: string, sdk: { name: string; version: string
 
 function buildModel(payloads: Payload[], progress?: Progress): ProfileModel {
   // Generated code is shown as written: through its source maps, each file read once.
-  const builder = new ModelBuilder(new SourceMapper().map);
+  const mapper = new SourceMapper();
+  const builder = new ModelBuilder(mapper.map);
   const profilers = new Set(
     payloads.filter((p) => p.kind === 'profile_chunk').map((p) => String(p.value.profiler_id ?? '')),
   );
@@ -176,5 +177,5 @@ function buildModel(payloads: Payload[], progress?: Progress): ProfileModel {
     }
     if (payloads.length > 20 && i % 20 === 19) progress?.(`converting ${i + 1}/${payloads.length} payloads`);
   });
-  return builder.build();
+  return { ...builder.build(), sourceOf: (path) => mapper.sourceOf(path) };
 }

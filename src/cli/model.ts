@@ -28,6 +28,8 @@ export interface ProfileModel {
   startUnixNs: number;
   /** From the first to the last sample, over all threads. */
   durationNs: number;
+  /** The text of a source file: a source map's `sourcesContent`, else the file itself. */
+  sourceOf?: (path: string) => string | undefined;
 }
 
 /** The display name of a frame. */
