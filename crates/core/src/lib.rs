@@ -7,6 +7,7 @@
 //! [`engine::Engine`] ties these together into the deterministic state machine the
 //! native binding drives: messages and a clock in, deliveries out.
 
+pub mod cadence;
 pub mod clock;
 pub mod engine;
 pub mod frame;
