@@ -45,12 +45,8 @@ async function child(cfg) {
     });
   } else if (cfg.profiler === 'startstop') {
     // What a `--cpu-prof` profile pays at its start and stop, timed every 10 s.
-    const { Session } = await import('node:inspector');
-    const session = new Session();
-    session.connect();
-    const post = (m, p) => new Promise((res, rej) => session.post(m, p, (e, r) => (e ? rej(e) : res(r))));
-    await post('Profiler.enable');
-    await post('Profiler.setSamplingInterval', { interval: Math.round(1e6 / cfg.hz) });
+    const { inspectorProfiler } = await import('./lib/inspector-session.mjs');
+    const { session } = await inspectorProfiler(cfg.hz);
     const costs = [];
     rotateCost = () => costs;
     let t0 = performance.now();
