@@ -29,7 +29,8 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(here, 'results') },
     // Explicit variants instead of --profilers/--hz, for ablations: `profiler@hz`, with
     // native settings appended as `+name=value` (configureSampler), e.g.
-    // `ferroprof-sampler@101+rotationIntervalMs=5000+eagerLogging=true`.
+    // `ferroprof-sampler@101+rotationIntervalMs=5000+eagerLogging=true`; `+env.NAME=value`
+    // sets an environment variable of the child.
     variants: { type: 'string' },
   },
 });
@@ -47,8 +48,11 @@ function variants() {
       if (spec === 'none') return { profiler: 'none', hz: 0 };
       const [head, ...knobs] = spec.split('+');
       const [profiler, hz] = head.split('@');
-      const native = Object.fromEntries(knobs.map((k) => k.split('=')).map(([k, v]) => [k, JSON.parse(v)]));
-      return { profiler, hz: Number(hz), ...(knobs.length ? { native, spec } : {}) };
+      const pairs = knobs.map((k) => k.split('='));
+      // `env.NAME=value` sets an environment variable of the child instead.
+      const env = Object.fromEntries(pairs.filter(([k]) => k.startsWith('env.')).map(([k, v]) => [k.slice(4), v]));
+      const native = Object.fromEntries(pairs.filter(([k]) => !k.startsWith('env.')).map(([k, v]) => [k, JSON.parse(v)]));
+      return { profiler, hz: Number(hz), ...(knobs.length ? { spec, env, ...(Object.keys(native).length ? { native } : {}) } : {}) };
     });
   }
   const out = [{ profiler: 'none', hz: 0 }];
@@ -69,7 +73,11 @@ function runChild(cfg, onPort) {
     execArgv.push('--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', String(Math.round(1e6 / cfg.hz)));
   }
   return new Promise((resolve, reject) => {
-    const child = fork(join(here, 'real', 'child.mjs'), [JSON.stringify(cfg)], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(join(here, 'real', 'child.mjs'), [JSON.stringify(cfg)], {
+      execArgv,
+      env: { ...process.env, ...cfg.env },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     child.on('message', async (msg) => {
       if (msg.port !== undefined) {
         try {
