@@ -177,5 +177,8 @@ function buildModel(payloads: Payload[], progress?: Progress): ProfileModel {
     }
     if (payloads.length > 20 && i % 20 === 19) progress?.(`converting ${i + 1}/${payloads.length} payloads`);
   });
-  return { ...builder.build(), sourceOf: (path) => mapper.sourceOf(path) };
+  const model = builder.build();
+  // Not enumerable: the model stays plain data (compared, serialised) with it attached.
+  Object.defineProperty(model, 'sourceOf', { value: (path: string) => mapper.sourceOf(path), enumerable: false });
+  return model;
 }
