@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, extname, join } from 'node:path';
+import { dirname, extname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { CliError } from './errors.js';
@@ -67,6 +67,6 @@ export function loaderFlags(script: string, userFlags: string[]): string[] {
   if (stripping === 'builtin') return [];
   if (stripping === 'flag' && extname(script).toLowerCase() !== '.tsx') return ['--experimental-strip-types'];
   throw new CliError(
-    `${script} is TypeScript and Node ${process.version} cannot run it by itself: install a loader (npm install --save-dev tsx), use Node >= 22.6, or pass --import <loader>`,
+    `${relative(process.cwd(), script) || script} is TypeScript and Node ${process.version} cannot run it by itself: install a loader (npm install --save-dev tsx), use Node >= 22.6, or pass --import <loader>`,
   );
 }
