@@ -123,7 +123,7 @@ server.listen(0, '127.0.0.1', () => {
 }
 
 for (const [signal, target, code] of [['SIGINT', 'group', 130], ['SIGTERM', 'group', 143], ['SIGINT', 'cli', 130], ['SIGTERM', 'cli', 143]]) {
-  test(`${signal} to the ${target === 'group' ? 'process group (Ctrl-C)' : "CLI's own process"} stops a server, writes its profile, exits ${code}`, async (t) => {
+  test(`${signal} to the ${target === 'group' ? 'process group (as Ctrl-C does)' : "CLI's own process"} stops a server, writes its profile, exits ${code}`, async (t) => {
     const r = await stopServer(t, signal, target);
     t.is(r.code, code, r.stderr);
     t.regex(r.stderr, new RegExp(`was stopped by ${signal} \\(exit code ${code}\\)`));
