@@ -82,7 +82,7 @@ test('a script that throws: Node prints the error itself (cause, custom properti
 });
 
 /** Runs `ferroprof run` on a small HTTP server under load; sends `signal` after ~2 s to `target`. */
-function stopServer(t, signal, target) {
+function stopServer(signal, target) {
   const dir = tmp();
   writeFileSync(
     join(dir, 'server.mjs'),
@@ -123,8 +123,8 @@ server.listen(0, '127.0.0.1', () => {
 }
 
 for (const [signal, target, code] of [['SIGINT', 'group', 130], ['SIGTERM', 'group', 143], ['SIGINT', 'cli', 130], ['SIGTERM', 'cli', 143]]) {
-  test(`${signal} to the ${target === 'group' ? 'process group (as Ctrl-C does)' : "CLI's own process"} stops a server, writes its profile, exits ${code}`, async (t) => {
-    const r = await stopServer(t, signal, target);
+  test(`${signal} to the ${target === 'group' ? `process group${signal === 'SIGINT' ? ' (Ctrl-C)' : ''}` : "CLI's own process"} stops a server, writes its profile, exits ${code}`, async (t) => {
+    const r = await stopServer(signal, target);
     t.is(r.code, code, r.stderr);
     t.regex(r.stderr, new RegExp(`was stopped by ${signal} \\(exit code ${code}\\)`));
     t.is(firstRow(r.stderr, 'top 10 by self time'), 'hotHandler', r.stderr);
@@ -241,4 +241,37 @@ test('--help describes each command on stdout; --version prints the version', (t
   const version = ferroprof(['--version']);
   t.is(version.status, 0);
   t.is(version.stdout.trim(), `ferroprof ${JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version}`);
+});
+
+test('view and top select one transaction of the SDK local folder (and list what is there)', (t) => {
+  const dir = tmp();
+  const sdk = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+  writeFileSync(
+    join(dir, 'app.mjs'),
+    `import { init, withTransaction, close } from ${JSON.stringify(sdk)};
+init({ dsn: '', tracesSampleRate: 1, profilesSampleRate: 1 });
+function spin(ms) { const e = performance.now() + ms; let x = 0; while (performance.now() < e) x += Math.sqrt(x + 1); return x; }
+function fnAlpha() { return spin(300); }
+function fnBeta() { return spin(300); }
+await withTransaction({ name: 'alpha', op: 'task' }, async () => fnAlpha());
+await withTransaction({ name: 'beta', op: 'task' }, async () => fnBeta());
+await close(5000);
+`,
+  );
+  const r = spawnSync(process.execPath, ['app.mjs'], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, SENTRY_DSN: '' } });
+  t.is(r.status, 0, r.stderr);
+  const list = ferroprof(['top', '--list', '.ferroprof'], dir);
+  t.is(list.status, 0, list.stderr);
+  t.regex(list.stdout, /transactions \(--transaction NAME\|ID\): \n {2}alpha {2}[0-9a-f]{32}\n {2}beta {2}[0-9a-f]{32}/);
+  const alpha = ferroprof(['top', '--transaction', 'alpha', '.ferroprof'], dir);
+  t.is(alpha.status, 0, alpha.stderr);
+  t.regex(alpha.stdout, /fnAlpha/);
+  t.notRegex(alpha.stdout, /fnBeta/);
+  const view = ferroprof(['view', '--transaction', 'beta', '--out', 'beta-out', '.ferroprof'], dir);
+  t.is(view.status, 0, view.stderr);
+  t.regex(view.stdout, /fnBeta/);
+  t.notRegex(view.stdout, /fnAlpha/);
+  const missing = ferroprof(['top', '--transaction', 'gamma', '.ferroprof'], dir);
+  t.is(missing.status, 1);
+  t.regex(missing.stderr, /^ferroprof: no transaction profile named or with id gamma; transactions: alpha, beta\n$/);
 });

@@ -1,7 +1,6 @@
 // A small program with one clearly hottest function, used by `ferroprof run` tests
 // and as a quick demo: `npx ferroprof run examples/cpu-hot.mjs [milliseconds]`.
-// `hotLoop` burns most of the time (about 85-90 %); `coolLoop` (with its sort comparator)
-// and `warmLoop` a few per cent each, `coolLoop` usually ahead.
+// `hotLoop` burns most of the time (about 85 %); `coolLoop` and `warmLoop` a few per cent each.
 
 /** Square roots in a tight loop: the hottest function by design. */
 export function hotLoop(iterations) {
