@@ -54,6 +54,15 @@ test('run profiles the example, writes every format and ranks its hot function f
   const top = ferroprof(['top', out], dir);
   t.is(top.status, 0, top.stderr);
   t.is(firstRow(top.stdout, 'top 10 by self time'), 'hotLoop');
+
+  // One chunk series, by its profiler_id or the first characters of it.
+  const profilerId = chunks[0].payload.profiler_id;
+  const series = ferroprof(['top', '--profiler', profilerId.slice(0, 8), join(out, 'profile.envelope')], dir);
+  t.is(series.status, 0, series.stderr);
+  t.is(firstRow(series.stdout, 'top 10 by self time'), 'hotLoop');
+  const other = ferroprof(['top', '--profiler', 'ffffffff', join(out, 'profile.envelope')], dir);
+  t.is(other.status, 1);
+  t.true(other.stderr.includes(`profilers: ${profilerId.replace(/-/g, '')}`), other.stderr);
 });
 
 test('run passes the exit code through', (t) => {
