@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { openPage } from './helpers/page.mjs';
 import { testWithTool } from './helpers/tools.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -89,25 +90,6 @@ testWithTool('the flame graph page shows the hot function widest, zooms on click
   t.true(requests.every((u) => u.startsWith('file:')), `no network: ${requests.join(', ')}`);
 });
 
-/** Opens `file` in headless Chromium; returns the page, page errors and requests made. */
-async function openPage(t, file) {
-  const { chromium } = await import('playwright-core');
-  const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ferroprof-chromium-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 720 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  t.teardown(() => context.close());
-  const page = await context.newPage();
-  const errors = [];
-  const requests = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('request', (r) => requests.push(r.url()));
-  await page.goto(pathToFileURL(file).href);
-  await page.waitForFunction(() => window.__ferroprof && window.__ferroprof.bars().length > 0);
-  return { page, errors, requests };
-}
 
 // Two phases one after the other, both called from `main`, one of them also from `other`.
 const PHASES = `

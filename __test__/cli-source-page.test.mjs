@@ -5,13 +5,13 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
+import { CHROMIUM, openPage } from './helpers/page.mjs';
 import { testWithTool } from './helpers/tools.mjs';
 
 const run = promisify(execFile);
-const CHROMIUM = '/usr/bin/chromium';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixture = join(root, '__test__', 'fixtures', 'source-lines');
 const lineOf = (marker) => readFileSync(join(fixture, 'app.ts'), 'utf8').split('\n').findIndex((l) => l.includes(marker)) + 1;
@@ -19,7 +19,6 @@ const lineOf = (marker) => readFileSync(join(fixture, 'app.ts'), 'utf8').split('
 const chromiumTool = { available: existsSync(CHROMIUM), missing: `${CHROMIUM} is absent (apt-get install -y chromium)` };
 
 testWithTool('the page shows the selected function\'s .ts lines with self and total time per line', chromiumTool, async (t) => {
-  const { chromium } = await import('playwright-core');
   const dir = mkdtempSync(join(tmpdir(), 'ferroprof-source-page-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   await run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(fixture, 'tsconfig.json'), '--outDir', join(dir, 'js')], { timeout: 100_000 });
@@ -27,18 +26,7 @@ testWithTool('the page shows the selected function\'s .ts lines with self and to
   // or the map's paths, which point back at the fixture.
   await run(process.execPath, [join(root, 'dist', 'cli.js'), 'run', '--hz', '499', '--out', join(dir, 'out'), '--format', 'html', join(dir, 'js', 'app.js'), '2000'], { timeout: 90_000 });
 
-  const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ferroprof-chromium-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  t.teardown(() => context.close());
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(pathToFileURL(join(dir, 'out', 'profile.html')).href);
-  await page.waitForFunction(() => window.__ferroprof && window.__ferroprof.bars().length > 0);
+  const { page, errors } = await openPage(t, join(dir, 'out', 'profile.html'));
 
   const hotA = lineOf('HOT-A');
   const hotB = lineOf('HOT-B');
