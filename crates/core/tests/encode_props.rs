@@ -54,7 +54,11 @@ fn store_with(points: &[(ThreadId, u64, u8)]) -> SampleStore {
             Sample {
                 ts_ns: ts,
                 stack,
-                state: if shape == 0 { VmState::Idle } else { VmState::Js },
+                state: if shape == 0 {
+                    VmState::Idle
+                } else {
+                    VmState::Js
+                },
             },
         );
     }

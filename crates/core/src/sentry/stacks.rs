@@ -94,7 +94,10 @@ mod tests {
         assert_eq!(frames[1].in_app, Some(false));
         assert_eq!(stacks[2..], [vec![1], vec![2]]);
         let mut none = vec![vec![0]];
-        assert_eq!(label_idle(&mut frames, &mut none, &[sample(0, VmState::Js)]), [0]);
+        assert_eq!(
+            label_idle(&mut frames, &mut none, &[sample(0, VmState::Js)]),
+            [0]
+        );
         assert_eq!(frames.len(), 3, "nothing added without idle samples");
     }
 

@@ -125,7 +125,11 @@ fn waiting_transactions_and_chunks_keep_their_profile() {
     assert_eq!(validate_v2(&out.bytes).unwrap().samples, 3);
     let mut native = slice(6_000 * MS, &[true, true]);
     native.samples[1].state = VmState::Other;
-    let v = json(&encode_v2(&native, &meta(), &chunk(), &Measurements::new()).unwrap().bytes);
+    let v = json(
+        &encode_v2(&native, &meta(), &chunk(), &Measurements::new())
+            .unwrap()
+            .bytes,
+    );
     let functions: Vec<_> = v["profile"]["frames"]
         .as_array()
         .unwrap()
@@ -140,10 +144,19 @@ fn files_with_debug_ids_get_a_sourcemap_image() {
     let s = slice(6_000 * MS, &[false, false]);
     let mut m = meta();
     let out = encode_v1(&s, &m, &txn(), &Measurements::new()).unwrap();
-    assert!(json(&out.bytes).get("debug_meta").is_none(), "none without debug ids");
+    assert!(
+        json(&out.bytes).get("debug_meta").is_none(),
+        "none without debug ids"
+    );
     m.debug_ids = [
-        ("/app/work.js".to_string(), "c941d872-af1f-4f0c-a7ff-ad3d295fe153".to_string()),
-        ("/app/unused.js".to_string(), "d941d872-af1f-4f0c-a7ff-ad3d295fe153".to_string()),
+        (
+            "/app/work.js".to_string(),
+            "c941d872-af1f-4f0c-a7ff-ad3d295fe153".to_string(),
+        ),
+        (
+            "/app/unused.js".to_string(),
+            "d941d872-af1f-4f0c-a7ff-ad3d295fe153".to_string(),
+        ),
     ]
     .into();
     let expected = serde_json::json!({"images": [{
@@ -197,7 +210,10 @@ fn encoders_refuse_what_relay_would_drop() {
     assert_eq!(err.reason(), Reason::NotEnoughSamples);
     let lonely_busy = slice(6_000 * MS, &[true, false, true]);
     let out = encode_v1(&lonely_busy, &meta(), &txn(), &Measurements::new()).unwrap();
-    assert_eq!(out.summary.samples, 3, "idle samples count: Relay keeps them");
+    assert_eq!(
+        out.summary.samples, 3,
+        "idle samples count: Relay keeps them"
+    );
 
     let mut long = slice(6_000 * MS, &[false, false]);
     long.samples[1].ts_ns = long.start_ns + 31_000 * MS;
