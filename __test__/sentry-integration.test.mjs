@@ -55,7 +55,7 @@ async function run(t, major, scenario, env = {}) {
   t.true(r.result.core.same, 'ferroprof/sentry loads the application\'s @sentry/core');
   t.is(r.result.core.version, sentryVersion(major));
   t.deepEqual(invalidEnvelopes(ingest, validateEnvelope), [], 'every envelope passes validateEnvelope');
-  return { ingest, result: r.result, stderr: r.stderr };
+  return { ingest, result: r.result, stderr: r.stderr, stdout: r.stdout };
 }
 
 const variants = [
@@ -240,6 +240,33 @@ for (const v of [variants[0], variants[2]]) {
     t.is(result.stats.profilesSent, 3);
     t.is(result.stats.profilesTooShort, 1);
     t.is(result.stats.samplerStarts, 1, 'one sampler for every profile: no V8 start per transaction');
+  });
+}
+
+for (const v of [variants[0], variants[2]]) {
+  test.serial(`${v.label}: waiting keeps its profile and chunk (idle samples), debug_meta, preprocessEvent and [Profiling] lines`, async (t) => {
+    const { ingest, result, stdout } = await run(t, v.major, 'idle', v.env);
+    const DEBUG_ID = 'c941d872-af1f-4f0c-a7ff-ad3d295fe153';
+    const image = { type: 'sourcemap', code_file: result.appFile, debug_id: DEBUG_ID };
+    const idleSamples = (p) => p.profile.samples.filter((s) => {
+      const stack = p.profile.stacks[s.stack_id];
+      return stack.length === 1 && p.profile.frames[stack[0]].function === '(idle)';
+    }).length;
+    const profiles = Object.fromEntries(ingest.payloads('profile').map((p) => [p.transaction.name, p]));
+    t.deepEqual(Object.keys(profiles).sort(), ['only-waits', 'works-then-waits'], 'a waiting transaction has its profile; too-short has none');
+    const waits = profiles['only-waits'];
+    t.true(idleSamples(waits) >= 5 && idleSamples(waits) >= waits.profile.samples.length / 2, `${idleSamples(waits)} of ${waits.profile.samples.length} samples are (idle)`);
+    const works = profiles['works-then-waits'];
+    t.true(samplesIn(works, 'busyTxnFunction') >= 2 && idleSamples(works) >= 2, 'the work and the wait');
+    t.deepEqual(works.debug_meta, { images: [image] }, 'a sourcemap image for the file with a debug ID');
+    t.deepEqual(result.preprocessed.sort(), ['only-waits', 'works-then-waits'], 'each profile went through preprocessEvent');
+    const chunks = ingest.payloads('profile_chunk');
+    t.is(chunks.length, 1, 'the session that mostly waited has its chunk');
+    t.true(idleSamples(chunks[0]) >= 5, `${idleSamples(chunks[0])} idle samples in the chunk`);
+    t.deepEqual(chunks[0].debug_meta, { images: [image] });
+    t.true(stdout.includes('[Profiling] Discarding profile because it contains less than 2 samples'), 'the incumbent\'s debug line');
+    t.is(result.stats.profilesSent, 2);
+    t.is(result.stats.profilesTooShort, 1);
   });
 }
 
