@@ -209,9 +209,10 @@ for (const v of variants) {
   });
 }
 
-test.serial('10.x: a worker whose main thread has no ferroprofIntegration() is not profiled, says so once, and its spans still arrive', async (t) => {
-  const { ingest, stderr, result } = await run(t, 10, 'workerNoHost');
+for (const [label, env] of [['trace lifecycle', {}], ['profilesSampleRate', { WORKER_PROFILES: '1' }]]) test.serial(`10.x: a worker (${label}) whose main thread has no ferroprofIntegration() is not profiled, says so once, and its spans still arrive`, async (t) => {
+  const { ingest, stderr, result } = await run(t, 10, 'workerNoHost', env);
   t.is(ingest.payloads('profile_chunk').length, 0);
+  t.is(ingest.payloads('profile').length, 0);
   const lines = stderr.split('\n').filter((l) => l.includes('hosted by the main thread'));
   t.is(lines.length, 1, stderr);
   const worker = ingest.payloads('transaction').find((x) => x.transaction === 'worker-root');

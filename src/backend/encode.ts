@@ -182,7 +182,8 @@ function debugMeta(meta: ProfileMetaJson, frames: ProfileFrame[]): { images: obj
     const path = f.abs_path;
     if (path === undefined || seen.has(path) || !Object.hasOwn(ids, path)) continue;
     seen.add(path);
-    images.push({ type: 'sourcemap', code_file: path, debug_id: ids[path] });
+    // Keys in serde_json's order (sorted), as the native encoder writes them.
+    images.push({ code_file: path, debug_id: ids[path], type: 'sourcemap' });
   }
   return images.length > 0 ? { images } : undefined;
 }

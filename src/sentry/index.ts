@@ -275,7 +275,8 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
       this.session = new SessionClient();
     }
 
-    if (perTransaction) {
+    // A worker profiles only as a thread of the main thread's setup (see maybeProfile).
+    if (perTransaction && (isMainThread || this.session)) {
       try {
         // Transaction profiles are windows over a sampler that runs from now on: no
         // V8 start per transaction, and V8's one heap walk happens while the heap is small.
@@ -392,6 +393,11 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     }
     if (!(profileRate > 0 && (profileRate >= 1 || Math.random() < profileRate))) return;
     if (this.profiles.size >= MAX_PENDING_PROFILES) return;
+    if (this.session instanceof SessionClient && !this.session.hostKnown) {
+      // As documented: a worker whose main thread has no integration is not profiled.
+      this.session.expectHost();
+      return;
+    }
     let windowId: number;
     try {
       // Ended natively at the limit, event loop or not; the timer below only frees
