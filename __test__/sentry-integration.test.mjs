@@ -154,6 +154,14 @@ for (const v of variants) {
     t.is(inAll('busyUnsampledRoot'), 0, 'an unsampled root span does not start the profiler');
     const byName = Object.fromEntries(linked(ingest).map((x) => [x.name, x]));
     for (const name of ['root-a', 'root-b', 'root-c']) t.is(byName[name]?.profilerId, [...profilerIds][0], `${name} is linked`);
+    if (v.major === 10 || v.env.TRACE_LIFECYCLE) {
+      // As the incumbent: the chunk cut when the last root span ends goes out before its transaction.
+      const order = result.envelopeOrder;
+      for (const name of ['root-b', 'root-c']) {
+        const at = order.indexOf(`transaction:${name}`);
+        t.true(at > 0 && order[at - 1] === 'profile_chunk', `the chunk precedes ${name}: ${order.join(', ')}`);
+      }
+    }
   });
 
   test.serial(`${v.label}: an auto-instrumented node:http server, request spans linked to the chunks`, async (t) => {
@@ -288,6 +296,24 @@ for (const major of SENTRY_MAJORS) {
       t.true(boundary > 0, `chunk ${i} starts after chunk ${i - 1} ends (no sample in two chunks)`);
       t.true(boundary <= Math.max(0.05, 1.5 * maxInside), `gap at boundary ${i}: ${(boundary * 1000).toFixed(1)} ms (largest inside a chunk ${(maxInside * 1000).toFixed(1)} ms)`);
     }
+  });
+}
+
+test.serial('10.x: the legacy continuous API: a second start() ends the running chunk and starts the next', async (t) => {
+  const { ingest } = await run(t, 10, 'legacyRestart');
+  const chunks = ingest.payloads('profile_chunk');
+  t.is(chunks.length, 2, 'one chunk per start()');
+  const [first, second] = [...chunks].sort((a, b) => a.profile.samples[0].timestamp - b.profile.samples[0].timestamp);
+  t.true(samplesIn(first, 'busyManualFunction') >= 2 && samplesIn(first, 'busyRootA') === 0, 'the first chunk ends at the second start()');
+  t.true(samplesIn(second, 'busyRootA') >= 2);
+});
+
+for (const v of variants.slice(1)) {
+  test.serial(`${v.label}: no profiling option, no profile: start() is a no-op, as with nodeProfilingIntegration() on 11.x`, async (t) => {
+    const { ingest, stdout, result } = await run(t, v.major, 'legacyRestart', v.env);
+    t.is(ingest.payloads('profile_chunk').length, 0);
+    t.false(result.stats.sessionSampled);
+    t.true(stdout.includes('[Profiling] Profile session not sampled, no-op.'), 'the incumbent\'s debug line');
   });
 }
 

@@ -17,7 +17,7 @@
 import { release as osRelease, type as osType } from 'node:os';
 import { isMainThread, threadId } from 'node:worker_threads';
 
-import { debug, getRootSpan, spanIsSampled, spanToJSON } from '@sentry/core';
+import { SDK_VERSION, debug, getRootSpan, spanIsSampled, spanToJSON } from '@sentry/core';
 
 import {
   DEFAULT_FREQUENCY_HZ,
@@ -222,6 +222,8 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
   /** Encoded profiles waiting for their transaction's envelope, by event id. */
   private readonly readyProfiles = new Map<string, string>();
   private closed = false;
+  /** 10.x with no profiling option: `start()` while running cuts the chunk, as the incumbent's legacy API. */
+  private legacyContinuous = false;
 
   constructor(private readonly options: FerroprofIntegrationOptions) {
     this.frequency = validateFrequency(options.frequency ?? DEFAULT_FREQUENCY_HZ);
@@ -259,7 +261,12 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     this.lifecycle = lifecycle === 'trace' ? 'trace' : 'manual';
     const perTransaction = this.profilesSampler !== undefined || this.profilesRate > 0;
     // As with @sentry/profiling-node: with no rate at all, start()/stop() profile unsampled.
-    const sessionRate = checkedRate('profileSessionSampleRate') ?? (perTransaction || lifecycle !== undefined ? 0 : 1);
+    // As with @sentry/profiling-node 10.x: with no profiling option at all, start()/stop()
+    // profile unsampled (the legacy continuous API); 11.x has no such API and profiles nothing.
+    const legacyMajor = Number(String(SDK_VERSION).split('.')[0]) < 11;
+    const explicitRate = checkedRate('profileSessionSampleRate');
+    this.legacyContinuous = explicitRate === undefined && !perTransaction && lifecycle === undefined && legacyMajor;
+    const sessionRate = explicitRate ?? (this.legacyContinuous ? 1 : 0);
     this.sessionSampled = sessionRate > 0 && Math.random() < sessionRate;
 
     this.setMeta(client);
@@ -324,11 +331,18 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
       warn("profileLifecycle is 'trace': Sentry.profiler.startProfiler() is ignored, the profiler follows root spans");
       return;
     }
+    if (!this.sessionSampled) debugLog('[Profiling] Profile session not sampled, no-op.');
+    else if (this.session.runningProfilerId !== undefined) {
+      if (!this.legacyContinuous) debugLog('[Profiling] Profile session already running, no-op.');
+      // The legacy API: a second start() ends the running chunk and starts the next.
+      else this.track(this.session.cutChunk(), 'profile_chunk');
+    }
     this.session.want('manual', true);
   }
 
   stop(): void {
     if (!this.session || this.lifecycle === 'trace') return;
+    if (this.session.runningProfilerId === undefined) debugLog('[Profiling] No profile session running, no-op.');
     this.session.want('manual', false);
   }
 
@@ -469,6 +483,11 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     }
     if (this.session instanceof SessionClient) {
       return this.session.settled(WORKER_ANSWER_WAIT_MS).then(() => this.link(event));
+    }
+    if (this.session instanceof SessionHost && this.lifecycle === 'trace' && this.session.chunksInFlight) {
+      // The chunk the last root span's end cut goes out before the transaction, as the
+      // incumbent sends it (its spanEnd hook sends the chunk synchronously).
+      return withTimeout(this.session.chunksSettled(), PROFILE_WAIT_MS).then(() => this.link(event));
     }
     return this.link(event);
   }

@@ -106,6 +106,11 @@ export class SessionHost implements ProcessSession {
     return Promise.resolve();
   }
 
+  /** Whether a chunk was cut and is not yet handed to the client. */
+  get chunksInFlight(): boolean {
+    return this.inflight.size > 0;
+  }
+
   /** Chunks cut and not yet handed to the client. */
   async chunksSettled(): Promise<void> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
