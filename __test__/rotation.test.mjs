@@ -29,7 +29,7 @@ async function rotatingRun() {
 // sampler thread on a loaded 2-core machine; so the scenario is tried up to 3 times and
 // must meet the bound in one of them, with every run free of duplicates and drops.
 test('rotation every 50 ms over 2 s loses no samples', async (t) => {
-  configureSampler({ rotationIntervalMs: 50 });
+  configureSampler({ rotationIntervalMs: 50, quietRotationIntervalMs: 50 });
   const runs = [];
   for (let attempt = 0; attempt < 3; attempt++) {
     const run = await rotatingRun();
