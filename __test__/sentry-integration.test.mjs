@@ -264,14 +264,14 @@ for (const v of [variants[0], variants[2]]) {
     const profiles = Object.fromEntries(ingest.payloads('profile').map((p) => [p.transaction.name, p]));
     t.deepEqual(Object.keys(profiles).sort(), ['only-waits', 'works-then-waits'], 'a waiting transaction has its profile; too-short has none');
     const waits = profiles['only-waits'];
-    t.true(idleSamples(waits) >= 5 && idleSamples(waits) >= waits.profile.samples.length / 2, `${idleSamples(waits)} of ${waits.profile.samples.length} samples are (idle)`);
+    t.true(idleSamples(waits) >= 2 && idleSamples(waits) >= waits.profile.samples.length / 2, `${idleSamples(waits)} of ${waits.profile.samples.length} samples are (idle)`);
     const works = profiles['works-then-waits'];
     t.true(samplesIn(works, 'busyTxnFunction') >= 2 && idleSamples(works) >= 2, 'the work and the wait');
     t.deepEqual(works.debug_meta, { images: [image] }, 'a sourcemap image for the file with a debug ID');
     t.deepEqual(result.preprocessed.sort(), ['only-waits', 'works-then-waits'], 'each profile went through preprocessEvent');
     const chunks = ingest.payloads('profile_chunk');
     t.is(chunks.length, 1, 'the session that mostly waited has its chunk');
-    t.true(idleSamples(chunks[0]) >= 5, `${idleSamples(chunks[0])} idle samples in the chunk`);
+    t.true(idleSamples(chunks[0]) >= 2, `${idleSamples(chunks[0])} idle samples in the chunk`);
     t.deepEqual(chunks[0].debug_meta, { images: [image] });
     t.true(stdout.includes('[Profiling] Discarding profile because it contains less than 2 samples'), 'the incumbent\'s debug line');
     t.is(result.stats.profilesSent, 2);

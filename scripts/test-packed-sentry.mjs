@@ -325,7 +325,7 @@ for (const major of majors) {
         if (hot < 5) throw new Error(`${hot} samples in ${HOT}`);
         const { frames, stacks, samples } = chunks[0].profile;
         const idle = samples.filter((s) => stacks[s.stack_id].length === 1 && frames[stacks[s.stack_id][0]].function === '(idle)').length;
-        if (idle < 5) throw new Error(`${idle} (idle) samples for a 200 ms wait`);
+        if (idle < 2) throw new Error(`${idle} (idle) samples for a 200 ms wait`);
         const images = JSON.stringify((chunks[0].debug_meta?.images ?? []).map((i) => [i.type, i.code_file, i.debug_id]));
         const expected = JSON.stringify([['sourcemap', join(app, file), DEBUG_ID]]);
         if (images !== expected) throw new Error(`debug_meta.images ${images}, expected ${expected}`);
