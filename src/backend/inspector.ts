@@ -21,7 +21,8 @@
  *
  * Limits against the native backend: a window holds the samples of the isolate that
  * opened it only (each worker that loads ferroprof profiles itself; `followSampling`
- * does not reach other threads), there is no VM state but `js`, `gc` and `idle`, and
+ * does not reach other threads), there is no VM state but `js`, `gc`, `idle` and `other`
+ * (`(program)`), and
  * `validateEnvelope` needs the native addon.
  */
 import { Session, console as inspectorConsole } from 'node:inspector';
@@ -341,6 +342,7 @@ export class InspectorBinding implements NativeBinding {
       if (known) return known;
       const path: number[] = [];
       let idle = false;
+      let program = false;
       let gc = false;
       for (let id: number | undefined = nodeId; id !== undefined; id = parent.get(id)) {
         const node = byId.get(id);
@@ -349,6 +351,7 @@ export class InspectorBinding implements NativeBinding {
         if (role.kind === 'root') continue;
         if (role.kind === 'idle') {
           idle = true;
+          program = role.program;
           break;
         }
         if (id === nodeId && role.gc) gc = true;
@@ -360,7 +363,9 @@ export class InspectorBinding implements NativeBinding {
         frames.length = this.config.maxStackDepth;
         this.stats.stacksTruncated += 1;
       }
-      const result = { stackId: this.internStack(frames), state: (idle ? 'idle' : gc ? 'gc' : 'js') as VmState };
+      // `(program)` is native work outside JavaScript, not waiting: V8's `other` state.
+      const state: VmState = idle ? (program ? 'other' : 'idle') : gc ? 'gc' : 'js';
+      const result = { stackId: this.internStack(frames), state };
       memo.set(key, result);
       return result;
     };
@@ -698,7 +703,7 @@ export class InspectorBinding implements NativeBinding {
           }),
         );
       }
-      samples.push({ tsNs: s.tsNs, threadId: this.threadId, stackId });
+      samples.push({ tsNs: s.tsNs, threadId: this.threadId, stackId, state: s.state });
     }
     return { startNs: w.startNs, endNs: w.endNs, frames, stacks, samples, threadNames: new Map([[this.threadId, this.threadName]]) };
   }
@@ -726,7 +731,6 @@ export class InspectorBinding implements NativeBinding {
     };
     const done = (kind: ResultKind, data: string): WindowResult => ({ ...base, kind, data });
     if (w.encoding.kind === 'raw') {
-      const states = this.samples.filter((s) => s.tsNs >= w.startNs && s.tsNs <= w.endNs).map((s) => s.state);
       return done(
         'raw',
         JSON.stringify({
@@ -738,7 +742,7 @@ export class InspectorBinding implements NativeBinding {
           startUnixMs: Number(this.anchor.unix + (BigInt(w.startNs) - this.anchor.mono)) / 1e6,
           frames: slice.frames,
           stacks: slice.stacks,
-          samples: slice.samples.map((s, i) => ({ tsNs: s.tsNs, threadId: s.threadId, stackId: s.stackId, state: states[i] })),
+          samples: slice.samples,
           threadNames: { [String(this.threadId)]: this.threadName },
         }),
       );

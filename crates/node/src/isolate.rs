@@ -249,7 +249,12 @@ impl IsolateProfiler {
             return Err("no V8 isolate is entered on this thread".into());
         }
         let interval_us = (1e6 / hz).round().max(1.0) as i32;
-        let pacer = Pacer::new(hz);
+        // At the rate of the previous run, the interval its pacer learnt: a restart
+        // (each run of root spans in the trace lifecycle) samples at the rate at once.
+        let pacer = match &self.pacer {
+            Some(previous) if (previous.target_us() - 1e6 / hz).abs() < 1e-9 => previous.resumed(),
+            _ => Pacer::new(hz),
+        };
         let request_us = pacer.request_us();
         let profiler = self.profiler.as_mut().expect("profiler was just created");
         // V8 snaps each profile's interval to a multiple of the profiler-wide base

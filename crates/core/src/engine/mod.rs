@@ -417,7 +417,15 @@ impl<R: Clone> Engine<R> {
                 self.store.set_limits(config.limits);
                 self.config = config;
             }
-            Message::SetProfileMeta(meta) => self.meta = *meta,
+            Message::SetProfileMeta(meta) => {
+                // Each isolate (main thread, workers) registers the debug IDs of the
+                // files it loaded: the engine keeps them all (a file's ID never changes).
+                let mut meta = *meta;
+                for (path, id) in std::mem::take(&mut self.meta.debug_ids) {
+                    meta.debug_ids.entry(path).or_insert(id);
+                }
+                self.meta = meta;
+            }
         }
     }
 
