@@ -22,7 +22,10 @@ if (process.argv[2] === '--child') {
   const start = Date.now();
   setInterval(() => {
     globalThis.gc?.();
-    process.send({ t: Math.round((Date.now() - start) / 1000), rssMb: process.memoryUsage().rss / 2 ** 20 });
+    const m = process.memoryUsage();
+    const mb = (x) => x / 2 ** 20;
+    // RSS beside V8's heap and external memory: what is not V8's is native (malloc).
+    process.send({ t: Math.round((Date.now() - start) / 1000), rssMb: mb(m.rss), heapMb: mb(m.heapTotal), externalMb: mb(m.external) });
   }, 60_000);
   process.on('message', async (m) => {
     if (m !== 'stop') return;
@@ -81,5 +84,9 @@ if (process.argv[2] === '--child') {
     return half.length < 2 ? NaN : ((half[half.length - 1].rssMb - half[0].rssMb) / (half[half.length - 1].t - half[0].t)) * 60;
   };
   lines.push('', `RSS growth over the second half (MB/min): ${names.map((n) => `${n} ${f(slope(series[n]), 2)}`).join(', ')}.`);
+  const last = (n) => series[n][series[n].length - 1];
+  lines.push(
+    `At the end, V8 heap / external / rest of RSS (MB): ${names.map((n) => `${n} ${f(last(n)?.heapMb)} / ${f(last(n)?.externalMb)} / ${f(last(n)?.rssMb - last(n)?.heapMb - last(n)?.externalMb)}`).join('; ')}.`,
+  );
   console.log(lines.join('\n'));
 }

@@ -267,6 +267,11 @@ impl SampleStore {
 
     /// Every thread's `(id, name, active, covered_until_ns)`: what a rebuilt store
     /// needs to go on where this one was.
+    /// Whether any thread is still being sampled.
+    pub fn any_active(&self) -> bool {
+        self.threads.values().any(|t| t.active)
+    }
+
     pub fn thread_states(&self) -> Vec<(ThreadId, String, bool, u64)> {
         self.threads
             .iter()

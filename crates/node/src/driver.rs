@@ -110,9 +110,9 @@ impl Driver {
         let mut last_poll = Instant::now();
         loop {
             let mut progressed = false;
-            // With no window open or pending nothing is due and no measurement is
-            // needed: the thread sleeps until a message comes, not 10 times a second.
-            let wait = if self.engine.is_idle() {
+            // With nothing sampling and no window open or pending, nothing is due and
+            // no measurement is needed: the thread sleeps until a message comes.
+            let wait = if self.engine.is_dormant() {
                 IDLE_WAIT
             } else {
                 RESOURCE_PERIOD
@@ -183,8 +183,8 @@ impl Driver {
     }
 
     fn read_resources(&mut self) {
-        // Measurements only go into windows: none open, none to take.
-        if self.engine.is_idle()
+        // Measurements only go into windows, of sampled threads.
+        if self.engine.is_dormant()
             || self
                 .last_resource_read
                 .is_some_and(|t| t.elapsed() < RESOURCE_PERIOD)

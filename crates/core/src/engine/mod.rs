@@ -794,6 +794,13 @@ impl<R: Clone> Engine<R> {
         self.open.is_empty() && self.pending.is_empty()
     }
 
+    /// Whether nothing samples and nothing waits: no profile or chunk can need a
+    /// measurement of the process now (a window's open message may be held back by
+    /// its sampling thread, so a sampling thread counts even with no window known).
+    pub fn is_dormant(&self) -> bool {
+        self.is_idle() && !self.store.any_active()
+    }
+
     /// The earliest deadline of a pending window or a due chunk, for the driver's
     /// sleep: nothing needs the engine before then unless a message arrives.
     pub fn next_deadline_ns(&self) -> Option<u64> {
