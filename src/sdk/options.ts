@@ -166,13 +166,16 @@ function boundedNumber(name: string, value: unknown, min: number, max: number, f
  */
 function snapshot<T extends object>(where: string, value: object, known: Set<string>): T {
   const copy: Record<string, unknown> = {};
-  let keys: string[] = [];
+  let keys: string[];
+  let firstError: unknown;
   try {
     keys = Object.keys(value);
   } catch (err) {
-    logger.warnOnce(`keys:${where}`, `could not list the ${where || 'init '}options: ${errorText(err)}; reading the known ones only`);
+    // A Proxy that cannot list its keys: the known options are asked for one by one.
     keys = [...known];
+    firstError = err;
   }
+  const unreadable: string[] = [];
   for (const key of keys) {
     if (!known.has(key)) {
       logger.warnOnce(`unknown:${where}.${key}`, `unknown option ${where}${key}; ignoring it`);
@@ -181,8 +184,13 @@ function snapshot<T extends object>(where: string, value: object, known: Set<str
     try {
       copy[key] = (value as Record<string, unknown>)[key];
     } catch (err) {
-      logger.warnOnce(`read:${where}${key}`, `reading option ${where}${key} threw: ${errorText(err)}; using its default`);
+      unreadable.push(`${where}${key}`);
+      firstError ??= err;
     }
+  }
+  if (firstError !== undefined) {
+    const what = unreadable.length > 0 ? `reading option${unreadable.length > 1 ? 's' : ''} ${unreadable.join(', ')}` : `listing the ${where || 'init '}options`;
+    logger.warnOnce(`read:${where}`, `${what} threw: ${errorText(firstError)}; using the default${unreadable.length > 1 ? 's' : ''}`);
   }
   return copy as T;
 }
