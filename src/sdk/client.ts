@@ -499,7 +499,7 @@ function normalizeContext(ctx: TransactionContext): TransactionContext {
  * `work`'s result (`true` for a void promise), or `false` once `timeoutMs` has passed
  * or if it rejects: the caller never waits longer.
  */
-async function withTimeout(work: Promise<void | boolean>, timeoutMs: number): Promise<boolean> {
+async function withTimeout(work: Promise<unknown>, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolveTimeout) => {
     timer = setTimeout(() => resolveTimeout(false), Math.max(0, timeoutMs));

@@ -83,7 +83,10 @@ export function toTransport(option: Transport | EnvelopeCallback, logger: Transp
   // What the object cannot count itself (it has no recordDroppedEvent): counted here.
   const own = new DiscardCounter();
   const record = (reason: DiscardReason, category: DataCategory, quantity?: number): void => {
-    if (typeof option.recordDroppedEvent !== 'function') return own.record(reason, category, quantity);
+    if (typeof option.recordDroppedEvent !== 'function') {
+      own.record(reason, category, quantity);
+      return;
+    }
     try {
       option.recordDroppedEvent(reason, category, quantity);
     } catch (err) {
