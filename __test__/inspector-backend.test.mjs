@@ -14,14 +14,16 @@ const { openWindow, profilerBackend, startSampling, stopSampling } = await impor
 // The loader is private (dist/internal.js): the test reaches the native addon directly.
 const { loadNativeBinding } = await import('../dist/internal.js');
 const { invalidEnvelopes, samplesIn, startIngest, tick } = await import('./helpers/ingest.mjs');
+const { cpuBudget } = await import('./helpers/busy.mjs');
 
 // The validator of the native addon (loaded directly; the backend stays the fallback).
 const nativeValidate = (bytes, gzip) => loadNativeBinding().validateEnvelope(bytes, gzip);
 
+// On the thread's CPU time: a loaded machine still gives it its samples.
 function inspectorHotFunction(ms) {
-  const end = performance.now() + ms;
+  const more = cpuBudget(ms);
   let x = 0;
-  while (performance.now() < end) for (let i = 0; i < 1e4; i++) x = (x * 31 + i) | 0;
+  while (more()) for (let i = 0; i < 1e4; i++) x = (x * 31 + i) | 0;
   return x;
 }
 
@@ -156,7 +158,8 @@ test.serial('two copies of the package (ESM and CJS) share one inspector backend
   t.is(child.status, 0, child.stderr);
   const { results } = JSON.parse(child.stdout.trim().split('\n').pop());
   t.is(results.length, 5);
-  for (const [a, b] of results) t.true(a > 10 && b > 10, `samples ${a} / ${b}`);
+  // Counts, not rates (idle: ~30 each): a loaded machine may deliver far fewer.
+  for (const [a, b] of results) t.true(a >= 2 && b >= 2, `samples ${a} / ${b}`);
   t.is(child.stderr.split('\n').filter((l) => l.includes('inspector backend')).length, 1, child.stderr);
 });
 

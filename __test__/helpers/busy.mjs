@@ -75,3 +75,19 @@ export function busyCpu(ms) {
   }
   return x;
 }
+
+/**
+ * `more()` is true until this thread has had `ms` of CPU (or `20 × ms` of wall time
+ * passed); checked every 2000 calls, so a spin loop stays in its own function. Named
+ * busy functions spin on it so that a loaded machine still gives them their samples.
+ */
+export function cpuBudget(ms) {
+  const start = threadCpuMs();
+  const wallEnd = performance.now() + 20 * ms;
+  let calls = 0;
+  let going = true;
+  return () => {
+    if (going && ++calls % 2000 === 0) going = threadCpuMs() - start < ms && performance.now() < wallEnd;
+    return going;
+  };
+}
