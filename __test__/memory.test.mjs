@@ -6,7 +6,7 @@ import { busyWithYields } from './helpers/busy.mjs';
 test('a tiny store keeps only the newest samples and counts every drop', async (t) => {
   // No linger: stopping hands over the last samples at once, so few samples arrive
   // after the window's end to push its own out of the tiny store.
-  configureSampler({ maxSamples: 40, rotationIntervalMs: 50, lingerMs: 0 });
+  configureSampler({ maxSamples: 40, rotationIntervalMs: 50, quietRotationIntervalMs: 50, lingerMs: 0 });
   const before = getSamplerStats();
   startSampling(500);
   const window = openWindow();

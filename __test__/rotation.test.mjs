@@ -37,7 +37,7 @@ async function rotatingRun() {
 // up to 3 times and must meet that in one of them, with every run free of duplicates
 // and drops. (On an idle machine the largest gap is within 3 intervals.)
 test('rotation every 50 ms over 2 s loses no samples', async (t) => {
-  configureSampler({ rotationIntervalMs: 50 });
+  configureSampler({ rotationIntervalMs: 50, quietRotationIntervalMs: 50 });
   const runs = [];
   const ok = (run) => run.longGaps <= run.rotations / 4;
   for (let attempt = 0; attempt < 3; attempt++) {

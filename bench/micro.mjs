@@ -68,12 +68,8 @@ if (process.env.MICRO_CHILD) {
       return { samples };
     };
   } else if (cfg.variant === 'inspector') {
-    const { Session } = await import('node:inspector');
-    const session = new Session();
-    session.connect();
-    const post = (m, p) => new Promise((res, rej) => session.post(m, p, (e, r) => (e ? rej(e) : res(r))));
-    await post('Profiler.enable');
-    await post('Profiler.setSamplingInterval', { interval: Math.round(1e6 / cfg.hz) });
+    const { inspectorProfiler } = await import('./lib/inspector-session.mjs');
+    const { session, post } = await inspectorProfiler(cfg.hz);
     await post('Profiler.start');
     stop = async () => {
       const { profile } = await post('Profiler.stop');

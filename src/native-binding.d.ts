@@ -94,6 +94,13 @@ export interface NativeConfig {
    * default 500). Runs from a V8 interrupt while JavaScript holds the thread.
    */
   rotationIntervalMs?: number
+  /**
+   * How often each sampler hands its samples over while no window opens or closes
+   * (10–600 000 ms, default 5000; never less than `rotationIntervalMs`): a
+   * continuous session's chunks are complete at most this long after their end.
+   * Each rotation costs the profiled process a V8 profile start and stop.
+   */
+  quietRotationIntervalMs?: number
   /** How long a sampler with no consumer keeps running before it stops (default 2000 ms). */
   lingerMs?: number
   /** Frequency used when opening a window starts the sampler (default 101 Hz). */

@@ -12,7 +12,7 @@
  * lose the names of code compiled before it started). Samples of the new profile up to
  * the last sample taken from the old one are dropped as duplicates. Rotations happen
  * when closed windows wait for their samples (batched, at most every 50 ms), on
- * `flush()`, at `closeWindowSync`, and every 20 × `rotationIntervalMs` (10 s by default)
+ * `flush()`, at `closeWindowSync`, and every `quietRotationIntervalMs` (5 s by default)
  * so that V8's running profile stays small.
  *
  * Chunked windows (continuous profiling) are cut on the samples' clock at exact
@@ -109,6 +109,7 @@ function parseMeta<T>(what: string, json: string | undefined | null, fields: str
 const MAX_HZ = 10_000;
 const RANGES: Record<string, [number, number]> = {
   rotationIntervalMs: [10, 60_000],
+  quietRotationIntervalMs: [10, 600_000],
   lingerMs: [0, 3_600_000],
   defaultHz: [1, MAX_HZ],
   maxWindowWaitMs: [1, 600_000],
@@ -219,6 +220,7 @@ export class InspectorBinding implements NativeBinding {
   private readonly stats = emptyStats();
   private readonly config = {
     rotationIntervalMs: 500,
+    quietRotationIntervalMs: 5000,
     lingerMs: 2000,
     defaultHz: 101,
     maxWindowWaitMs: 5000,
@@ -284,7 +286,7 @@ export class InspectorBinding implements NativeBinding {
     this.rotationTimer = setInterval(() => {
       this.rotate();
       this.prune();
-    }, this.config.rotationIntervalMs * 20);
+    }, Math.max(this.config.quietRotationIntervalMs, this.config.rotationIntervalMs));
     this.rotationTimer.unref();
     // CPU and memory at 10 Hz, as the native worker reads them.
     this.resourceTimer = setInterval(() => this.readResources(), 100);

@@ -302,9 +302,14 @@ impl SampleStore {
         }
         self.threads
             .retain(|_, t| t.active || !t.samples.is_empty());
-        // Stacks seen long ago stay in the table until compacted; compact when the
-        // table is large and mostly dead.
-        if self.table.heap_bytes() > 1024 * 1024 && self.table.stack_count() > 4 * (self.len + 64) {
+        // Stacks and frames seen long ago stay in the table until compacted; compact
+        // when the table is large and mostly dead, so that code created forever (new
+        // functions every second) costs what the held samples reference, not what was
+        // ever seen. Each live sample keeps at most its stack's nodes alive, and a
+        // compaction costs O(live), so a factor of 2 keeps the work amortized.
+        if self.table.heap_bytes() > COMPACT_MIN_BYTES
+            && self.table.stack_count() > 2 * (self.len + 64)
+        {
             self.compact();
         }
     }
@@ -377,6 +382,9 @@ impl SampleStore {
     }
 }
 
+/// Below this the stack table is never compacted for being mostly dead.
+const COMPACT_MIN_BYTES: usize = 1024 * 1024;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,6 +414,46 @@ mod tests {
             stack,
             state: VmState::Js,
         }
+    }
+
+    /// A process that compiles new functions forever: every sample's leaf is a
+    /// function never seen before, and samples older than a minute are pruned. The
+    /// store's bytes stay bounded by what it holds, not by what it ever saw.
+    #[test]
+    fn function_churn_keeps_the_table_bounded_by_held_samples() {
+        let mut s = store(usize::MAX);
+        let hold = 2_000u64;
+        let mut peak = 0usize;
+        let mut at_hold = 0usize;
+        for i in 0..60_000u64 {
+            let root = s.table_mut().intern_frame(Frame {
+                function: Some("main".into()),
+                ..Frame::default()
+            });
+            let leaf = s.table_mut().intern_frame(Frame {
+                function: Some(format!("anonymous_{i}")),
+                filename: Some(format!("eval_{i}.js")),
+                ..Frame::default()
+            });
+            let st = s.table_mut().intern_stack(&[leaf, root]);
+            s.push(0, sample(i + 1, st));
+            if i % 100 == 99 {
+                s.prune_before((i + 1).saturating_sub(hold));
+            }
+            if i == 2 * hold {
+                at_hold = s.bytes_held();
+            }
+            peak = peak.max(s.bytes_held());
+        }
+        assert!(s.compactions() > 0);
+        assert!(s.len() as u64 <= hold + 100);
+        // Bounded: the peak over 60 000 distinct functions is a small multiple of
+        // the bytes once the held window filled, not 15 times it.
+        assert!(
+            peak < 4 * at_hold,
+            "peak {peak} B against {at_hold} B after the first window"
+        );
+        assert!(s.table().frame_count() < 3 * (hold as usize + 164));
     }
 
     #[test]

@@ -81,6 +81,8 @@ fn default_meta() -> ProfileMeta {
 /// How often the engine thread reads CPU and memory of the process, and polls the engine
 /// for deadlines when no message arrives.
 const RESOURCE_PERIOD: Duration = Duration::from_millis(100);
+/// The engine thread's sleep while nothing is open or pending (a message wakes it).
+const IDLE_WAIT: Duration = Duration::from_secs(10);
 /// Most messages handled before the engine is polled again.
 const DRAIN_LIMIT: usize = 4096;
 
@@ -108,7 +110,14 @@ impl Driver {
         let mut last_poll = Instant::now();
         loop {
             let mut progressed = false;
-            match rx.recv_timeout(RESOURCE_PERIOD) {
+            // With no window open or pending nothing is due and no measurement is
+            // needed: the thread sleeps until a message comes, not 10 times a second.
+            let wait = if self.engine.is_idle() {
+                IDLE_WAIT
+            } else {
+                RESOURCE_PERIOD
+            };
+            match rx.recv_timeout(wait) {
                 Ok(first) => {
                     // Take everything queued, then poll once: with thousands of windows
                     // per second, a poll per message would be quadratic.
@@ -174,9 +183,11 @@ impl Driver {
     }
 
     fn read_resources(&mut self) {
-        if self
-            .last_resource_read
-            .is_some_and(|t| t.elapsed() < RESOURCE_PERIOD)
+        // Measurements only go into windows: none open, none to take.
+        if self.engine.is_idle()
+            || self
+                .last_resource_read
+                .is_some_and(|t| t.elapsed() < RESOURCE_PERIOD)
         {
             return;
         }

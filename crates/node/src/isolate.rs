@@ -312,6 +312,8 @@ impl IsolateProfiler {
             self.stop_now();
         } else {
             self.idle_since.get_or_insert_with(Instant::now);
+            // Ticks must come often enough to stop it when the linger time is over.
+            self.handle.set_prompt(true);
         }
     }
 
@@ -330,6 +332,8 @@ impl IsolateProfiler {
         let rt = runtime();
         let id = rt.next_window_id();
         self.open_windows.insert(id);
+        // The engine must hear of the window before it prunes the window's first samples.
+        rt.hurry();
         Stats::add(&rt.stats.windows_opened, 1);
         let wait_ns = rt.setting(|c| c.max_window_wait.as_nanos() as u64);
         let chunked = chunks.is_some();
@@ -413,6 +417,8 @@ impl IsolateProfiler {
         let max_wait = rt.setting(|c| c.max_window_wait);
         let wait = wait.map_or(max_wait, |w| w.min(max_wait));
         let ticket = rt.next_ticket();
+        // Every thread the window covers hands its samples over at the next tick.
+        rt.hurry();
         let msg = Message::CloseWindow(Close {
             id,
             end_ns: bridge::monotonic_now_ns(),
@@ -474,6 +480,8 @@ impl IsolateProfiler {
         } else {
             self.rotate();
         }
+        self.handle
+            .set_prompt(self.current.is_some() && self.idle_since.is_some());
     }
 
     /// A rotation after which this thread's samples count as complete up to now (the

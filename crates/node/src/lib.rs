@@ -379,6 +379,11 @@ pub struct NativeConfig {
     /// How often each sampler hands samples to the engine thread (10–60 000 ms,
     /// default 500). Runs from a V8 interrupt while JavaScript holds the thread.
     pub rotation_interval_ms: Option<f64>,
+    /// How often each sampler hands its samples over while no window opens or closes
+    /// (10–600 000 ms, default 5000; never less than `rotationIntervalMs`): a
+    /// continuous session's chunks are complete at most this long after their end.
+    /// Each rotation costs the profiled process a V8 profile start and stop.
+    pub quiet_rotation_interval_ms: Option<f64>,
     /// How long a sampler with no consumer keeps running before it stops (default 2000 ms).
     pub linger_ms: Option<f64>,
     /// Frequency used when opening a window starts the sampler (default 101 Hz).
@@ -422,6 +427,14 @@ pub fn configure(options: NativeConfig) -> Result<()> {
         c.rotation_interval = ms(v);
         // Samples of windows whose open message is in flight must survive pruning.
         c.engine.prune_margin_ns = (ms(v) * 4).max(Duration::from_secs(2)).as_nanos() as u64;
+    }
+    if let Some(v) = positive(
+        "quietRotationIntervalMs",
+        options.quiet_rotation_interval_ms,
+        10.0,
+        600_000.0,
+    )? {
+        c.quiet_rotation_interval = ms(v);
     }
     if let Some(v) = positive("lingerMs", options.linger_ms, 0.0, 3_600_000.0)? {
         c.linger = ms(v);

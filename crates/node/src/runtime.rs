@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
+use ferroprof_core::cadence::{Cadence, SamplerTick};
 use ferroprof_core::engine::{Batch, EngineConfig, EngineStats, Message};
 
 use crate::bridge::{IsolatePtr, JsThreadChannel, JsThreadTask};
@@ -17,8 +18,12 @@ use crate::stats::Stats;
 /// Tunables, changed through `configure()`.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// How often each running sampler hands its samples to the engine thread.
+    /// How often each running sampler hands its samples to the engine thread while
+    /// windows open and close (the scheduler's tick).
     pub rotation_interval: Duration,
+    /// How often it does while nothing waits for its samples (see
+    /// `ferroprof_core::cadence`): each rotation costs the profiled process.
+    pub quiet_rotation_interval: Duration,
     /// How long a sampler with no consumer keeps running before V8 profiling stops,
     /// so back-to-back transactions do not restart it.
     pub linger: Duration,
@@ -40,6 +45,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             rotation_interval: Duration::from_millis(500),
+            quiet_rotation_interval: Duration::from_secs(5),
             linger: Duration::from_secs(2),
             default_hz: 101.0,
             max_window_wait: Duration::from_secs(5),
@@ -94,6 +100,8 @@ pub struct IsolateHandle {
     tick_requested: AtomicU64,
     tick_served: AtomicU64,
     tick_task_queued: AtomicBool,
+    /// Rotate at every tick, not only at the quiet interval (see `set_prompt`).
+    prompt: AtomicBool,
 }
 
 impl IsolateHandle {
@@ -105,7 +113,14 @@ impl IsolateHandle {
             tick_requested: AtomicU64::new(0),
             tick_served: AtomicU64::new(0),
             tick_task_queued: AtomicBool::new(false),
+            prompt: AtomicBool::new(false),
         }
+    }
+
+    /// On the JS thread: asks for rotations at every tick (while the sampler lingers
+    /// or holds window messages) or lets it fall back to the quiet interval.
+    pub fn set_prompt(&self, prompt: bool) {
+        self.prompt.store(prompt, Ordering::Relaxed);
     }
 
     /// Queues a task for the event loop; false once the isolate is gone.
@@ -174,6 +189,9 @@ pub struct Runtime {
     /// Frequency every attached isolate should sample at (0 = none): set while a
     /// continuous session runs, so workers are threads of its chunks.
     follow_hz: Mutex<f64>,
+    /// A window opened or closed since the scheduler's last tick: every running
+    /// sampler rotates at the next tick, so the window's threads hand over its samples.
+    hurry: AtomicBool,
     scheduler_started: AtomicBool,
     next_window_id: AtomicU32,
     next_ticket: AtomicU32,
@@ -196,6 +214,7 @@ pub fn runtime() -> &'static Runtime {
             running: Mutex::new(HashMap::new()),
             attached: Mutex::new(HashMap::new()),
             follow_hz: Mutex::new(0.0),
+            hurry: AtomicBool::new(false),
             scheduler_started: AtomicBool::new(false),
             next_window_id: AtomicU32::new(1),
             next_ticket: AtomicU32::new(1),
@@ -341,15 +360,39 @@ impl Runtime {
         }
     }
 
-    /// Every rotation interval, asks each running sampler to rotate on its own JS
-    /// thread. Nothing is asked of isolates that are not sampling, so an idle
-    /// process is never woken.
+    /// A window opened or closed: rotate every sampler at the next tick. One relaxed
+    /// store, as it runs with every transaction.
+    pub fn hurry(&self) {
+        self.hurry.store(true, Ordering::Relaxed);
+    }
+
+    /// Every rotation interval, asks the running samplers that are due (see
+    /// `ferroprof_core::cadence`) to rotate on their own JS threads. Nothing is asked
+    /// of isolates that are not sampling, so an idle process is never woken.
     fn scheduler_loop(&self) {
+        // Per sampler: rotations asked since it started, and when the last one was.
+        let mut seen: HashMap<u64, (u32, Instant)> = HashMap::new();
         loop {
-            thread::sleep(self.config().rotation_interval);
+            let cadence =
+                self.setting(|c| Cadence::new(c.rotation_interval, c.quiet_rotation_interval));
+            thread::sleep(cadence.fast);
+            let hurry = self.hurry.swap(false, Ordering::Relaxed);
             let handles: Vec<Arc<IsolateHandle>> = lock(&self.running).values().cloned().collect();
+            let now = Instant::now();
+            seen.retain(|k, _| handles.iter().any(|h| h.key == *k));
             for handle in handles {
-                handle.request_tick();
+                let (rotations, last) = seen.entry(handle.key).or_insert((0, now));
+                let tick = SamplerTick {
+                    rotations: *rotations,
+                    // A sampler seen for the first time started within the last tick.
+                    since_last: now.duration_since(*last).max(cadence.fast),
+                    prompt: handle.prompt.load(Ordering::Relaxed),
+                };
+                if cadence.due(hurry, tick) {
+                    *rotations = rotations.saturating_add(1);
+                    *last = now;
+                    handle.request_tick();
+                }
             }
         }
     }
