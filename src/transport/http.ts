@@ -415,7 +415,6 @@ export class HttpTransport implements Transport {
           entry.settled = true;
           this.log.rearm('net:');
           this.log.rearm('5xx:');
-          if (!slot.slow) this.log.rearm('slow');
           return;
         }
         if (status === 429) {
