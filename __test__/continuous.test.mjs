@@ -57,7 +57,11 @@ test.serial('auto-started session: contiguous, valid chunks with one profiler id
   // Enough reference samples to span the chunks: 101 Hz over the thread's CPU time, less
   // a half for a loaded machine (idle: ~330 over 3.3 s).
   t.true(refTimes.length >= Math.max(30, 0.5 * HZ * cpuS), `${refTimes.length} reference samples over ${cpuS.toFixed(2)} s of CPU`);
-  t.is(missing, 0, 'no sample lost between chunks');
+  // A chunk with fewer than two samples (a starved sampler on a loaded machine) is
+  // refused by Sentry's rules and counted as too short, not sent: its one sample is
+  // the only one that may be missing.
+  const tooShort = getProfilerStats().chunksTooShort;
+  t.true(missing <= tooShort, `${missing} samples lost between chunks (${tooShort} chunks too short)`);
   t.is(new Set(chunked.map((x) => x.toFixed(6))).size, chunked.length, 'no sample in two chunks');
   // And at the boundaries the gap is that of the sampler itself (≤ 2 intervals when
   // the sampler keeps its rate; never more than its own largest gap).

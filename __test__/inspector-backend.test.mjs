@@ -118,7 +118,11 @@ test.serial('continuous chunks pass the rules and are contiguous', async (t) => 
       else missing++;
     }
     t.true(refTimes.length > 10, `${refTimes.length} reference samples`);
-    t.is(missing, 0, 'no sample lost between chunks');
+    // A chunk with fewer than two samples (a starved sampler on a loaded machine) is
+    // refused by Sentry's rules and counted as too short, not sent: its one sample is
+    // the only one that may be missing.
+    const tooShort = getProfilerStats().chunksTooShort;
+    t.true(missing <= tooShort, `${missing} samples lost between chunks (${tooShort} chunks too short)`);
     // Chunks are cut at exact multiples of the period: each spans at most 300 ms.
     for (const ts of times) {
       const span = ts.at(-1) - ts[0];
