@@ -31,15 +31,16 @@ async function rotatingRun() {
 
 // A rotation that lost samples would open a gap at each of its ~40 rotations, in every
 // run. The OS not scheduling V8's sampler thread on a loaded machine also opens gaps,
-// but a few, not one per rotation; and it stretches every period alike. So a gap is
+// but fewer than one per rotation (measured with both cores busy and ava's own load:
+// up to a third of the rotations); and it stretches every period alike. So a gap is
 // "long" relative to the period measured in the same run (its median gap), and the
-// run must have fewer long gaps than a quarter of its rotations. The scenario is tried
+// run must have fewer long gaps than half its rotations. The scenario is tried
 // up to 3 times and must meet that in one of them, with every run free of duplicates
 // and drops. (On an idle machine the largest gap is within 3 intervals.)
 test('rotation every 50 ms over 2 s loses no samples', async (t) => {
   configureSampler({ rotationIntervalMs: 50, quietRotationIntervalMs: 50 });
   const runs = [];
-  const ok = (run) => run.longGaps <= run.rotations / 4;
+  const ok = (run) => run.longGaps < run.rotations / 2;
   for (let attempt = 0; attempt < 3; attempt++) {
     const run = await rotatingRun();
     runs.push(run);
