@@ -16,6 +16,10 @@ import {
   parseEnvelope,
   toPprof,
   toSpeedscope,
+  addPprof,
+  addSpeedscope,
+  formatTop,
+  packageOf,
 } from '../dist/cli-lib.js';
 import { testWithTool } from './helpers/tools.mjs';
 
@@ -175,4 +179,83 @@ testWithTool('the pprof export is read by `go tool pprof -top` with the same top
   t.is(pprofTop, 'hot');
   t.regex(out, /Type: cpu/);
   t.regex(out, /Duration: 2\.99s/);
+});
+
+/** A model with one thread: samples at the given ms, stacks of frame names (leaf first, [] = idle). */
+function modelOf(samples) {
+  const b = new ModelBuilder();
+  const frames = {
+    work: b.frame({ function: 'work', abs_path: '/app/work.js', lineno: 3 }),
+    main: b.frame({ function: 'main', abs_path: '/app/main.js', lineno: 1 }),
+    closeWindow: b.frame({ function: 'closeWindow', abs_path: '/app/node_modules/ferroprof/dist/chunk-x.js', lineno: 9 }),
+    minSampleSpacingMs: b.frame({ function: 'minSampleSpacingMs' }),
+  };
+  for (const [ms, names] of samples) b.sample('0', 'main', 1_700_000_000_000, ms * 1e6, names.map((n) => frames[n]));
+  return b.build();
+}
+
+test("top: each thread's duration is busy + idle + not sampled; ferroprof's own frames are left out of the tables", (t) => {
+  const samples = [];
+  // 10 ms period: 50 busy samples, 20 idle, then a 300 ms gap, then 30 busy (4 in ferroprof).
+  for (let i = 0; i < 50; i++) samples.push([i * 10, ['work', 'main']]);
+  for (let i = 50; i < 70; i++) samples.push([i * 10, []]);
+  for (let i = 0; i < 30; i++) samples.push([990 + i * 10, i < 4 ? ['minSampleSpacingMs', 'closeWindow', 'main'] : ['work', 'main']]);
+  const model = modelOf(samples);
+  const top = computeTop(model);
+  const [main] = top.threads;
+  t.is(main.durationNs, 990e6 + 290e6 + 10e6);
+  t.is(main.busyNs, 80 * 10e6);
+  t.is(main.idleNs, 20 * 10e6);
+  t.is(main.notSampledNs, main.durationNs - main.busyNs - main.idleNs);
+  t.is(main.notSampledNs, 290e6);
+  t.is(top.ownNs, 4 * 10e6);
+  const rows = [...top.bySelf, ...top.byTotal].map((r) => r.function);
+  t.false(rows.includes('closeWindow'));
+  t.false(rows.includes('minSampleSpacingMs'));
+  t.is(top.byTotal[0].function, 'main');
+  t.is(top.byTotal[0].totalNs, 80 * 10e6, "own frames' time stays in the caller's total");
+  const text = formatTop(model);
+  t.regex(text, /main \(thread 0\): 1\.29 s = busy 800\.0 ms \+ idle 200\.0 ms \+ not sampled 290\.0 ms \(100 samples\)/);
+  t.regex(text, /ferroprof's own code: 40\.0 ms/);
+});
+
+test('top 10 shows 10 rows when there are 10 functions or more', (t) => {
+  const b = new ModelBuilder();
+  const fs = Array.from({ length: 14 }, (_, i) => b.frame({ function: `f${i}`, abs_path: '/app/x.js', lineno: i + 1 }));
+  for (let i = 0; i < 200; i++) b.sample('0', 'main', 1_700_000_000_000, i * 1e7, [fs[i % 14]]);
+  const text = formatTop(b.build());
+  const section = (heading) => {
+    const lines = text.split('\n');
+    const at = lines.findIndex((l) => l.startsWith(heading));
+    const end = lines.findIndex((l, i) => i > at && l === '');
+    return lines.slice(at + 2, end < 0 ? undefined : end);
+  };
+  t.is(section('top 10 by self time').length, 10);
+  t.is(section('top 10 by total time').length, 10);
+});
+
+test('speedscope and pprof exports read back into the same functions and threads', (t) => {
+  const samples = [];
+  for (let i = 0; i < 40; i++) samples.push([i * 10, i % 4 === 0 ? ['main'] : ['work', 'main']]);
+  const model = modelOf(samples);
+  const fromSpeedscope = new ModelBuilder();
+  addSpeedscope(fromSpeedscope, JSON.parse(JSON.stringify(toSpeedscope(model))), 'x.speedscope.json');
+  const fromPprof = new ModelBuilder();
+  addPprof(fromPprof, gunzipSync(toPprof(model)), 'x.pb.gz');
+  for (const back of [fromSpeedscope.build(), fromPprof.build()]) {
+    t.deepEqual(back.threads.map((th) => [th.id, th.name, th.samples.length]), [['0', 'main', 40]]);
+    const top = computeTop(back);
+    t.is(top.bySelf[0].function, 'work');
+    t.is(top.bySelf[0].location, '/app/work.js:3');
+    t.is(top.bySelf[0].selfSamples, 30);
+  }
+});
+
+test('the page colours by package: app, each node_modules package, node:, native and V8', (t) => {
+  t.is(packageOf({ function: 'f', abs_path: '/srv/app/src/x.js' }), 'app');
+  t.is(packageOf({ function: 'f', abs_path: 'file:///srv/app/node_modules/acorn/dist/acorn.mjs' }), 'acorn');
+  t.is(packageOf({ function: 'f', abs_path: '/srv/node_modules/a/node_modules/@babel/parser/lib/index.js' }), '@babel/parser');
+  t.is(packageOf({ function: 'f', abs_path: 'node:internal/modules/cjs/loader' }), 'node:');
+  t.is(packageOf({ function: '(garbage collector)' }), 'v8');
+  t.is(packageOf({ function: 'sqrt' }), 'native');
 });

@@ -33,6 +33,8 @@ const SURFACE = {
   ],
   './testing': ['validateEnvelope'],
   './sentry': ['INTEGRATION_NAME', 'ferroprofIntegration', 'getProfilerStats'],
+  // `node --import ferroprof/preload`: no names, only its effect (with FERROPROF_RUN_DIR set).
+  './preload': [],
 };
 
 test('package.json exports exactly the public entry points (and package.json)', (t) => {

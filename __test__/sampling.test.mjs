@@ -42,7 +42,10 @@ test.serial('a busy function is found with its file and a line within it, at the
   const lines = readFileSync(busyFile, 'utf8').split('\n');
   const first = lines.findIndex((l) => l.includes('export function busyMainFunction')) + 1;
   const last = first + lines.slice(first).findIndex((l) => l.startsWith('}')) + 1;
-  t.true(frame.lineno >= first && frame.lineno <= last, `line ${frame.lineno} within ${first}-${last}`);
+  // Frames carry the line executing in the function (docs/ARCHITECTURE.md, "Lines"):
+  // where V8 ran code it inlined from another script it names that script's line.
+  const inside = frames.filter((f) => f.lineno >= first && f.lineno <= last);
+  t.true(inside.length > 0, `lines ${frames.map((f) => f.lineno)} include one within ${first}-${last}`);
 
   const got = profile.samples.length;
   t.true(fits, `samples per attempt: ${counts.join(', ')}`);

@@ -55,7 +55,7 @@ async function run(t, major, scenario, env = {}) {
   t.true(r.result.core.same, 'ferroprof/sentry loads the application\'s @sentry/core');
   t.is(r.result.core.version, sentryVersion(major));
   t.deepEqual(invalidEnvelopes(ingest, validateEnvelope), [], 'every envelope passes validateEnvelope');
-  return { ingest, result: r.result, stderr: r.stderr };
+  return { ingest, result: r.result, stderr: r.stderr, stdout: r.stdout };
 }
 
 const variants = [
@@ -154,6 +154,14 @@ for (const v of variants) {
     t.is(inAll('busyUnsampledRoot'), 0, 'an unsampled root span does not start the profiler');
     const byName = Object.fromEntries(linked(ingest).map((x) => [x.name, x]));
     for (const name of ['root-a', 'root-b', 'root-c']) t.is(byName[name]?.profilerId, [...profilerIds][0], `${name} is linked`);
+    if (v.major === 10 || v.env.TRACE_LIFECYCLE) {
+      // As the incumbent: the chunk cut when the last root span ends goes out before its transaction.
+      const order = result.envelopeOrder;
+      for (const name of ['root-b', 'root-c']) {
+        const at = order.indexOf(`transaction:${name}`);
+        t.true(at > 0 && order[at - 1] === 'profile_chunk', `the chunk precedes ${name}: ${order.join(', ')}`);
+      }
+    }
   });
 
   test.serial(`${v.label}: an auto-instrumented node:http server, request spans linked to the chunks`, async (t) => {
@@ -209,9 +217,10 @@ for (const v of variants) {
   });
 }
 
-test.serial('10.x: a worker whose main thread has no ferroprofIntegration() is not profiled, says so once, and its spans still arrive', async (t) => {
-  const { ingest, stderr, result } = await run(t, 10, 'workerNoHost');
+for (const [label, env] of [['trace lifecycle', {}], ['profilesSampleRate', { WORKER_PROFILES: '1' }]]) test.serial(`10.x: a worker (${label}) whose main thread has no ferroprofIntegration() is not profiled, says so once, and its spans still arrive`, async (t) => {
+  const { ingest, stderr, result } = await run(t, 10, 'workerNoHost', env);
   t.is(ingest.payloads('profile_chunk').length, 0);
+  t.is(ingest.payloads('profile').length, 0);
   const lines = stderr.split('\n').filter((l) => l.includes('hosted by the main thread'));
   t.is(lines.length, 1, stderr);
   const worker = ingest.payloads('transaction').find((x) => x.transaction === 'worker-root');
@@ -243,6 +252,33 @@ for (const v of [variants[0], variants[2]]) {
   });
 }
 
+for (const v of [variants[0], variants[2]]) {
+  test.serial(`${v.label}: waiting keeps its profile and chunk (idle samples), debug_meta, preprocessEvent and [Profiling] lines`, async (t) => {
+    const { ingest, result, stdout } = await run(t, v.major, 'idle', v.env);
+    const DEBUG_ID = 'c941d872-af1f-4f0c-a7ff-ad3d295fe153';
+    const image = { type: 'sourcemap', code_file: result.appFile, debug_id: DEBUG_ID };
+    const idleSamples = (p) => p.profile.samples.filter((s) => {
+      const stack = p.profile.stacks[s.stack_id];
+      return stack.length === 1 && p.profile.frames[stack[0]].function === '(idle)';
+    }).length;
+    const profiles = Object.fromEntries(ingest.payloads('profile').map((p) => [p.transaction.name, p]));
+    t.deepEqual(Object.keys(profiles).sort(), ['only-waits', 'works-then-waits'], 'a waiting transaction has its profile; too-short has none');
+    const waits = profiles['only-waits'];
+    t.true(idleSamples(waits) >= 2 && idleSamples(waits) >= waits.profile.samples.length / 2, `${idleSamples(waits)} of ${waits.profile.samples.length} samples are (idle)`);
+    const works = profiles['works-then-waits'];
+    t.true(samplesIn(works, 'busyTxnFunction') >= 2 && idleSamples(works) >= 2, 'the work and the wait');
+    t.deepEqual(works.debug_meta, { images: [image] }, 'a sourcemap image for the file with a debug ID');
+    t.deepEqual(result.preprocessed.sort(), ['only-waits', 'works-then-waits'], 'each profile went through preprocessEvent');
+    const chunks = ingest.payloads('profile_chunk');
+    t.is(chunks.length, 1, 'the session that mostly waited has its chunk');
+    t.true(idleSamples(chunks[0]) >= 2, `${idleSamples(chunks[0])} idle samples in the chunk`);
+    t.deepEqual(chunks[0].debug_meta, { images: [image] });
+    t.true(stdout.includes('[Profiling] Discarding profile because it contains less than 2 samples'), 'the incumbent\'s debug line');
+    t.is(result.stats.profilesSent, 2);
+    t.is(result.stats.profilesTooShort, 1);
+  });
+}
+
 for (const major of SENTRY_MAJORS) {
   test.serial(`${major}.x: chunks of one session follow each other with no gap and no overlap`, async (t) => {
     const { ingest } = await run(t, major, 'chunks');
@@ -260,6 +296,24 @@ for (const major of SENTRY_MAJORS) {
       t.true(boundary > 0, `chunk ${i} starts after chunk ${i - 1} ends (no sample in two chunks)`);
       t.true(boundary <= Math.max(0.05, 1.5 * maxInside), `gap at boundary ${i}: ${(boundary * 1000).toFixed(1)} ms (largest inside a chunk ${(maxInside * 1000).toFixed(1)} ms)`);
     }
+  });
+}
+
+test.serial('10.x: the legacy continuous API: a second start() ends the running chunk and starts the next', async (t) => {
+  const { ingest } = await run(t, 10, 'legacyRestart');
+  const chunks = ingest.payloads('profile_chunk');
+  t.is(chunks.length, 2, 'one chunk per start()');
+  const [first, second] = [...chunks].sort((a, b) => a.profile.samples[0].timestamp - b.profile.samples[0].timestamp);
+  t.true(samplesIn(first, 'busyManualFunction') >= 2 && samplesIn(first, 'busyRootA') === 0, 'the first chunk ends at the second start()');
+  t.true(samplesIn(second, 'busyRootA') >= 2);
+});
+
+for (const v of variants.slice(1)) {
+  test.serial(`${v.label}: no profiling option, no profile: start() is a no-op, as with nodeProfilingIntegration() on 11.x`, async (t) => {
+    const { ingest, stdout, result } = await run(t, v.major, 'legacyRestart', v.env);
+    t.is(ingest.payloads('profile_chunk').length, 0);
+    t.false(result.stats.sessionSampled);
+    t.true(stdout.includes('[Profiling] Profile session not sampled, no-op.'), 'the incumbent\'s debug line');
   });
 }
 

@@ -1,6 +1,6 @@
 // A small program with one clearly hottest function, used by `ferroprof run` tests
 // and as a quick demo: `npx ferroprof run examples/cpu-hot.mjs [milliseconds]`.
-// `hotLoop` burns most of the time (about 85 %), `coolLoop` and `warmLoop` a little each.
+// `hotLoop` burns most of the time (about 85 %); `coolLoop` and `warmLoop` a few per cent each.
 
 /** Square roots in a tight loop: the hottest function by design. */
 export function hotLoop(iterations) {
@@ -9,7 +9,7 @@ export function hotLoop(iterations) {
   return x;
 }
 
-/** String building and hashing: second hottest. */
+/** String building and hashing: a little (usually third, after coolLoop). */
 export function warmLoop(iterations) {
   let h = 0;
   for (let i = 0; i < iterations; i++) {
@@ -19,7 +19,7 @@ export function warmLoop(iterations) {
   return h;
 }
 
-/** Array sorting: a little. */
+/** Array sorting: a little (usually second, counting its comparator). */
 export function coolLoop(count) {
   const a = Array.from({ length: count }, (_, i) => (i * 7919) % count);
   return a.sort((p, q) => p - q)[0];

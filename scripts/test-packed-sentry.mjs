@@ -13,8 +13,10 @@
 // profile a named function through Sentry.profiler.startProfiler()/stopProfiler(), and
 // send to a local ingest. Checked: ferroprof is a folder, not a link; ferroprof/sentry
 // loads the app's @sentry/core (the one @sentry/node loads, so getClient() is shared);
-// the binary comes from the installed platform package; one chunk holds the function;
-// the root span (or transaction) is linked to it; every envelope passes validateEnvelope.
+// the binary comes from the installed platform package; one chunk holds the function and
+// the wait after it (idle samples) and a `sourcemap` image for the program's file (its
+// debug ID registered as Sentry's bundler plugins do); the root span (or transaction) is
+// linked to it; every envelope passes validateEnvelope.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,6 +43,12 @@ const HOT_FUNCTION = `function ${HOT}(ms) {
   while (performance.now() < end) for (let i = 0; i < 1e4; i++) x = (x * 31 + i) | 0;
   return x;
 }`;
+
+const DEBUG_ID = 'c941d872-af1f-4f0c-a7ff-ad3d295fe153';
+// Registered as Sentry's bundler plugins do: the program's own file has a debug ID.
+const REGISTER_DEBUG_ID = `globalThis._sentryDebugIds = { [new Error().stack]: '${DEBUG_ID}' };`;
+// Waiting inside the root span: idle samples, which the chunk keeps.
+const WAIT = 'await new Promise((r) => setTimeout(r, 200));';
 
 const binary = join(root, 'npm', tag, `ferroprof.${tag}.abi${process.versions.modules}.node`);
 if (!existsSync(join(root, 'dist', 'sentry.js')) || !existsSync(binary)) {
@@ -192,10 +200,12 @@ import { createRequire } from 'node:module';
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 ${HOT_FUNCTION}
+${REGISTER_DEBUG_ID}
 Sentry.init({ dsn: process.env.DSN, tracesSampleRate: 1, profileSessionSampleRate: 1, integrations: [ferroprofIntegration()] });
 Sentry.profiler.startProfiler();
 await Sentry.startSpan({ name: 'packed-root', op: 'test' }, async () => {
   for (let i = 0; i < 30; i++) { ${HOT}(10); await new Promise((r) => setImmediate(r)); }
+  ${WAIT}
 });
 Sentry.profiler.stopProfiler();
 const flushed = await Sentry.flush(10000);
@@ -215,11 +225,13 @@ const { ferroprofIntegration, getProfilerStats } = require('ferroprof/sentry');
 const { realpathSync } = require('node:fs');
 const { createRequire } = require('node:module');
 ${HOT_FUNCTION}
+${REGISTER_DEBUG_ID}
 (async () => {
   Sentry.init({ dsn: process.env.DSN, tracesSampleRate: 1, profileSessionSampleRate: 1, integrations: [ferroprofIntegration()] });
   Sentry.profiler.startProfiler();
   await Sentry.startSpan({ name: 'packed-root', op: 'test' }, async () => {
     for (let i = 0; i < 30; i++) { ${HOT}(10); await new Promise((r) => setImmediate(r)); }
+    ${WAIT}
   });
   Sentry.profiler.stopProfiler();
   const flushed = await Sentry.flush(10000);
@@ -311,11 +323,17 @@ for (const major of majors) {
         if (chunks.length !== 1) throw new Error(`${chunks.length} chunks`);
         const hot = samplesIn(chunks[0], HOT);
         if (hot < 5) throw new Error(`${hot} samples in ${HOT}`);
+        const { frames, stacks, samples } = chunks[0].profile;
+        const idle = samples.filter((s) => stacks[s.stack_id].length === 1 && frames[stacks[s.stack_id][0]].function === '(idle)').length;
+        if (idle < 2) throw new Error(`${idle} (idle) samples for a 200 ms wait`);
+        const images = JSON.stringify((chunks[0].debug_meta?.images ?? []).map((i) => [i.type, i.code_file, i.debug_id]));
+        const expected = JSON.stringify([['sourcemap', join(app, file), DEBUG_ID]]);
+        if (images !== expected) throw new Error(`debug_meta.images ${images}, expected ${expected}`);
         const txn = ingest.payloads('transaction').find((x) => x.transaction === 'packed-root');
         const span = ingest.items('span').flatMap((i) => i.json?.items ?? []).find((s) => s.name === 'packed-root');
         const link = txn?.contexts?.profile?.profiler_id ?? span?.attributes?.['sentry.profiler_id']?.value;
         if (link !== chunks[0].profiler_id) throw new Error(`packed-root is linked to ${link}, the chunk is ${chunks[0].profiler_id}`);
-        return `${hot} samples in ${HOT}, root ${txn ? 'transaction' : 'span'} linked`;
+        return `${hot} samples in ${HOT}, ${idle} idle, debug_meta, root ${txn ? 'transaction' : 'span'} linked`;
       } finally {
         await ingest.close();
       }

@@ -1,14 +1,24 @@
 /**
- * Preloaded by `ferroprof run` (`node --import …/preload.js script.js`). Node passes
- * `--import` on to worker threads, so this also runs in every worker: workers only
- * sample, the main thread's window collects the samples of all of them.
+ * The preload of `ferroprof run` (`node --import ferroprof/preload script.js`), exported
+ * so it can be used without the CLI. Node passes `--import` on to worker threads, so
+ * this also runs in every worker: workers only sample, the main thread's window
+ * collects the samples of all of them.
  *
- * Reads `FERROPROF_RUN_DIR` (where to write) and `FERROPROF_RUN_HZ`; does nothing
- * without them. With `FERROPROF_RUN_CHUNKS_DIR` (for `--format envelope`) the main
- * thread also runs the SDK's continuous profiler in local mode, which writes Sentry
- * `profile_chunk` envelopes (encoded and checked by the native core) to that folder.
+ * Reads `FERROPROF_RUN_DIR` (where the raw profile goes, `window-<pid>.json`, which
+ * `ferroprof view`/`top` read) and `FERROPROF_RUN_HZ`; does nothing without
+ * `FERROPROF_RUN_DIR`. With `FERROPROF_RUN_CHUNKS_DIR` (for `--format envelope`) the
+ * main thread also runs the SDK's continuous profiler in local mode, which writes
+ * Sentry `profile_chunk` envelopes to that folder. With `FERROPROF_RUN_SIGNAL_FD`, the
+ * main thread writes the name of each SIGINT/SIGTERM/SIGHUP it receives to that file
+ * descriptor, so that `ferroprof run` forwards only the signals the script did not get.
+ *
+ * Errors are left to Node: it prints them itself (with `cause`, custom properties and
+ * the source excerpt); the profile is written from the `exit` event, which Node emits
+ * before it exits on an uncaught error, on `process.exit()` and at a normal end.
+ *
+ * @packageDocumentation
  */
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 
@@ -16,11 +26,15 @@ import * as sampler from './sampler.js';
 import { init } from './sdk/api.js';
 import type { WindowProfile } from './sampler.js';
 
-type CloseSync = (id: number, timeoutMs: number) => WindowProfile | null;
-
 const dir = process.env.FERROPROF_RUN_DIR;
 const hz = Number(process.env.FERROPROF_RUN_HZ ?? sampler.DEFAULT_FREQUENCY_HZ);
 const chunksDir = process.env.FERROPROF_RUN_CHUNKS_DIR;
+const signalFd = Number(process.env.FERROPROF_RUN_SIGNAL_FD ?? NaN);
+
+/** The signals `ferroprof run` turns into "write the profile, then stop". */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** How long a signal may wait for the profile to close (the user is waiting too). */
+const SIGNAL_CLOSE_MS = 1500;
 
 function warn(message: string): void {
   process.stderr.write(`ferroprof: ${message}\n`);
@@ -31,6 +45,16 @@ function write(profile: WindowProfile): void {
     writeFileSync(join(dir!, `window-${process.pid}.json`), JSON.stringify(profile));
   } catch (err) {
     warn(`could not write the profile: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Tells `ferroprof run` that this process got `signal` itself (so it need not forward it). */
+function noticeSignal(signal: string): void {
+  if (!Number.isInteger(signalFd)) return;
+  try {
+    writeSync(signalFd, `${signal}\n`);
+  } catch {
+    // the CLI is gone or closed the pipe: nothing to tell
   }
 }
 
@@ -47,8 +71,16 @@ function startMain(): void {
   }
   const window = sampler.openWindow();
   let done = false;
-  // Feature-detected: a synchronous close lets `process.exit()` and crashes write too.
-  const closeSync = (sampler as Record<string, unknown>).closeWindowSync as CloseSync | undefined;
+
+  /** Closes the window now (bounded by `timeoutMs`) and writes it; once. */
+  const closeNow = (timeoutMs: number, when: string) => {
+    if (done) return;
+    done = true;
+    const profile = sampler.closeWindowSync(window.id, timeoutMs);
+    sampler.stopSampling();
+    if (profile) write(profile);
+    else warn(`the profile could not be closed ${when}`);
+  };
 
   process.on('beforeExit', () => {
     if (done) return;
@@ -62,33 +94,26 @@ function startMain(): void {
     );
   });
 
-  // `process.exit()` skips `beforeExit`: only a synchronous close can save those runs.
-  if (typeof closeSync === 'function') {
-    process.on('exit', () => {
-      if (done) return;
-      done = true;
-      const profile = closeSync(window.id, 2000);
-      sampler.stopSampling();
-      if (profile) write(profile);
-      else warn('the profile could not be closed at process.exit()');
-    });
-  }
+  // `process.exit()` and uncaught errors skip `beforeExit`; Node still emits `exit`.
+  process.on('exit', () => closeNow(2000, 'at exit'));
 
-  // An uncaught error ends the process before an asynchronous close resolves: report it
-  // as Node does, save the profile, then exit 1 as Node would have.
-  process.on('uncaughtException', (err: unknown) => {
-    process.stderr.write(`Uncaught ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-    if (done) process.exit(1);
-    done = true;
-    window.close().then(
-      (profile) => {
-        write(profile);
-        process.exit(1);
-      },
-      () => process.exit(1),
-    );
-  });
+  // A signal whose default action is to end the process: write the profile of what ran,
+  // then end by the same signal (the exit status says so: 130, 143, 129). A script that
+  // handles the signal itself keeps control; its exit writes the profile. A second
+  // signal ends the process at once whatever the script's handlers say.
+  let signals = 0;
+  for (const signal of STOP_SIGNALS) {
+    const onSignal = () => {
+      noticeSignal(signal);
+      signals += 1;
+      const scriptHandles = process.listenerCount(signal) > 1;
+      if (scriptHandles && signals === 1) return;
+      closeNow(SIGNAL_CLOSE_MS, `at ${signal}`);
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
 }
 
 function startWorker(): void {

@@ -1,6 +1,7 @@
 import { isMainThread, threadId } from 'node:worker_threads';
 
 import { argTypeError, checkInteger, checkObject, checkTimeout } from './args.js';
+import { debugIdsByPath } from './debug-ids.js';
 import { type Dispatcher, dispatcherFor } from './dispatcher.js';
 import type { BackendName } from './backend/index.js';
 import { currentBackend, loadBackend } from './backend/index.js';
@@ -231,6 +232,7 @@ export function closeWindowAs(id: number, options: CloseOptions): Promise<Window
  * @throws Error when the native side refuses the options.
  */
 export function closeWindowThen(id: number, options: CloseOptions, onResult: (result: WindowResult) => void): boolean {
+  refreshDebugIds();
   const ticket = binding ? binding.closeWindow(id, options) : null;
   if (ticket === null) return false;
   dispatch().waitFor(ticket, resultDeadlineMs(), onResult);
@@ -250,8 +252,13 @@ export function closeWindowSyncAs(id: number, options: CloseOptions, timeoutMs: 
  * last, partial chunk.
  */
 export function openChunkedWindow(periodMs: number, profilerId: string, onChunk: (result: WindowResult) => void): number {
+  refreshDebugIds();
   const id = native().openWindow({ chunkPeriodMs: periodMs, profilerId });
-  dispatch().subscribe(id, onChunk);
+  // Files registered meanwhile reach the next chunk's debug_meta.
+  dispatch().subscribe(id, (result) => {
+    refreshDebugIds();
+    onChunk(result);
+  });
   return id;
 }
 
@@ -276,9 +283,28 @@ export function forgetChunkedWindow(id: number): void {
   dispatcher?.unsubscribe(id);
 }
 
-/** Internal: the metadata every encoded profile carries (JSON, see crates/node/src/meta.rs). */
+let profileMeta: object | undefined;
+let metaDebugIds: Readonly<Record<string, string>> | undefined;
+
+/**
+ * Internal: the metadata every encoded profile carries (JSON, see
+ * crates/core/src/engine/meta_json.rs), with the debug IDs registered so far.
+ */
 export function setProfileMeta(meta: object): void {
-  native().setProfileMeta(JSON.stringify(meta));
+  const debugIds = debugIdsByPath();
+  native().setProfileMeta(JSON.stringify({ ...meta, debugIds }));
+  profileMeta = meta;
+  metaDebugIds = debugIds;
+}
+
+/**
+ * Internal: passes files registered since the last call (bundles loaded late) on to
+ * the encoders; nothing to do, and no native call, when none were. Call it before a
+ * profile is cut.
+ */
+export function refreshDebugIds(): void {
+  if (profileMeta === undefined || debugIdsByPath() === metaDebugIds) return;
+  setProfileMeta(profileMeta);
 }
 
 /**

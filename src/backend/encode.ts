@@ -4,7 +4,7 @@
  * (crates/core/src/sentry/v1.rs, v2.rs, check.rs, normalize.rs), so the SDK cannot tell
  * which backend produced them. Internal.
  */
-import type { ProfileFrame } from '../sampler.js';
+import type { ProfileFrame, VmState } from '../sampler.js';
 
 /** A window's samples, frames and stacks (stacks leaf first, compacted to what it uses). */
 export interface Slice {
@@ -12,7 +12,7 @@ export interface Slice {
   endNs: number;
   frames: ProfileFrame[];
   stacks: number[][];
-  samples: { tsNs: number; threadId: number; stackId: number }[];
+  samples: { tsNs: number; threadId: number; stackId: number; state: VmState }[];
   threadNames: Map<number, string>;
 }
 
@@ -31,6 +31,8 @@ export interface ProfileMetaJson {
   release?: string | null;
   environment?: string | null;
   maxStackDepth?: number | null;
+  /** Debug IDs by file path: each file the frames name gets a `sourcemap` image. */
+  debugIds?: Record<string, string> | null;
 }
 
 export interface TransactionJson {
@@ -146,6 +148,46 @@ function checkSorted(keys: number[], what: string): void {
   }
 }
 
+/**
+ * Idle samples (an empty stack) get a one-frame stack, `(idle)` or `(program)` by VM
+ * state, as `label_idle` in crates/core/src/sentry/stacks.rs: Relay drops empty stacks.
+ * Returns the frames, the stacks and each sample's stack id, in `slice.samples` order.
+ */
+function labelIdle(slice: Slice): { frames: ProfileFrame[]; stacks: number[][]; stackIds: number[] } {
+  const frames = [...slice.frames];
+  const stacks = [...slice.stacks];
+  const added: (number | undefined)[] = [undefined, undefined];
+  const stackIds = slice.samples.map((s) => {
+    if (slice.stacks[s.stackId]?.length !== 0) return s.stackId;
+    const kind = s.state === 'idle' ? 0 : 1;
+    let id = added[kind];
+    if (id === undefined) {
+      frames.push({ function: kind === 0 ? '(idle)' : '(program)', in_app: false });
+      stacks.push([frames.length - 1]);
+      id = stacks.length - 1;
+      added[kind] = id;
+    }
+    return id;
+  });
+  return { frames, stacks, stackIds };
+}
+
+/** `debug_meta` as `DebugMeta::for_frames`: a `sourcemap` image per file with a debug ID. */
+function debugMeta(meta: ProfileMetaJson, frames: ProfileFrame[]): { images: object[] } | undefined {
+  const ids = meta.debugIds;
+  if (!ids) return undefined;
+  const images: object[] = [];
+  const seen = new Set<string>();
+  for (const f of frames) {
+    const path = f.abs_path;
+    if (path === undefined || seen.has(path) || !Object.hasOwn(ids, path)) continue;
+    seen.add(path);
+    // Keys in serde_json's order (sorted), as the native encoder writes them.
+    images.push({ code_file: path, debug_id: ids[path], type: 'sourcemap' });
+  }
+  return images.length > 0 ? { images } : undefined;
+}
+
 const nonIdle = (stacks: number[][], id: number): boolean => (stacks[id]?.length ?? 0) > 0;
 
 /** Encodes a transaction's slice as a `profile` item payload (JSON), or throws a {@link Rejection}. */
@@ -160,13 +202,15 @@ export function encodeV1(
   const startUnix = toUnixNs(anchor, slice.startNs);
   const originMono = slice.startNs - Number(startUnix % 1000n);
   const since = (mono: number): number => Math.max(0, Math.round(mono - originMono));
+  const labelled = labelIdle(slice);
   const samples = slice.samples
-    .map((s) => ({ stack_id: s.stackId, thread_id: String(s.threadId), elapsed_since_start_ns: since(s.tsNs) }))
+    .map((s, i) => ({ stack_id: labelled.stackIds[i]!, thread_id: String(s.threadId), elapsed_since_start_ns: since(s.tsNs) }))
     .sort((a, b) => a.elapsed_since_start_ns - b.elapsed_since_start_ns);
   const relStart = since(slice.startNs);
   const relEnd = since(Math.max(slice.endNs, slice.startNs));
   const measured = encodeMeasurements(measurements, (p) => ({ elapsed_since_start_ns: since(p.monoNs), value: p.value }));
-  const stacks = truncate(slice.stacks, meta.maxStackDepth ?? DEFAULT_MAX_STACK_DEPTH);
+  const { frames } = labelled;
+  const stacks = truncate(labelled.stacks, meta.maxStackDepth ?? DEFAULT_MAX_STACK_DEPTH);
 
   const payload: Record<string, unknown> = {
     event_id: txn.profileId,
@@ -189,7 +233,9 @@ export function encodeV1(
   };
   // elapsed_since_start_ns and thread_id go out as decimal strings.
   const wire = samples.map((s) => ({ ...s, elapsed_since_start_ns: String(s.elapsed_since_start_ns) }));
-  payload.profile = { frames: slice.frames, stacks, samples: wire, thread_metadata: threadMetadata(slice) };
+  payload.profile = { frames, stacks, samples: wire, thread_metadata: threadMetadata(slice) };
+  const debug = debugMeta(meta, frames);
+  if (debug) payload.debug_meta = debug;
   if (measured) payload.measurements = measured;
 
   // check_v1
@@ -220,7 +266,7 @@ export function encodeV1(
   }
   if (kept.length === 0) throw notEnoughSamples();
   kept.sort((a, b) => a - b);
-  checkRangesAndStacks(kept, (i) => samples[i]!.stack_id, stacks, slice.frames.length);
+  checkRangesAndStacks(kept, (i) => samples[i]!.stack_id, stacks, frames.length);
   checkSorted(samples.map((s) => s.elapsed_since_start_ns), 'elapsed_since_start_ns');
   const lastTs = samples[kept[kept.length - 1]!]!.elapsed_since_start_ns;
   if (lastTs > MAX_PROFILE_DURATION_NS) {
@@ -238,11 +284,14 @@ export function encodeV2(
   measurements: Record<string, Series>,
 ): string {
   const unixSecs = (mono: number): number => Number(toUnixNs(anchor, mono) / 1000n) / 1e6;
-  const samples = [...slice.samples]
+  const labelled = labelIdle(slice);
+  const samples = slice.samples
+    .map((s, i) => ({ tsNs: s.tsNs, stack_id: labelled.stackIds[i]!, thread_id: String(s.threadId) }))
     .sort((a, b) => a.tsNs - b.tsNs)
-    .map((s) => ({ stack_id: s.stackId, thread_id: String(s.threadId), timestamp: unixSecs(s.tsNs) }));
+    .map((s) => ({ stack_id: s.stack_id, thread_id: s.thread_id, timestamp: unixSecs(s.tsNs) }));
   const measured = encodeMeasurements(measurements, (p) => ({ timestamp: unixSecs(p.monoNs), value: p.value }));
-  const stacks = truncate(slice.stacks, meta.maxStackDepth ?? DEFAULT_MAX_STACK_DEPTH);
+  const { frames } = labelled;
+  const stacks = truncate(labelled.stacks, meta.maxStackDepth ?? DEFAULT_MAX_STACK_DEPTH);
   const payload: Record<string, unknown> = {
     chunk_id: chunk.chunkId,
     profiler_id: chunk.profilerId,
@@ -252,7 +301,9 @@ export function encodeV2(
   };
   if (meta.environment != null) payload.environment = meta.environment;
   payload.client_sdk = meta.sdk;
-  payload.profile = { frames: slice.frames, stacks, samples, thread_metadata: threadMetadata(slice) };
+  payload.profile = { frames, stacks, samples, thread_metadata: threadMetadata(slice) };
+  const debug = debugMeta(meta, frames);
+  if (debug) payload.debug_meta = debug;
   if (measured) payload.measurements = measured;
 
   // check_v2
@@ -269,7 +320,7 @@ export function encodeV2(
   for (const { idx, busy } of byThread.values()) if (busy >= 2) kept.push(...idx);
   if (kept.length === 0) throw notEnoughSamples();
   kept.sort((a, b) => a - b);
-  checkRangesAndStacks(kept, (i) => samples[i]!.stack_id, stacks, slice.frames.length);
+  checkRangesAndStacks(kept, (i) => samples[i]!.stack_id, stacks, frames.length);
   const odd = samples.findIndex((s) => !(s.timestamp >= 1e9 && s.timestamp < 1e10));
   if (odd >= 0) {
     throw new Rejection(

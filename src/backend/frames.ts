@@ -13,7 +13,10 @@ export interface CallFrame {
   columnNumber: number;
 }
 
-export type NodeRole = { kind: 'root' } | { kind: 'idle' } | { kind: 'frame'; frame: ProfileFrame; gc: boolean };
+export type NodeRole =
+  | { kind: 'root' }
+  | { kind: 'idle'; program: boolean }
+  | { kind: 'frame'; frame: ProfileFrame; gc: boolean };
 
 function percentDecode(s: string): string {
   if (!s.includes('%')) return s;
@@ -66,7 +69,9 @@ export function moduleFromPath(path: string, appRoot: string | undefined): strin
 /** Classifies one profile node and, for real frames, derives the Sentry frame. */
 export function nodeRole(cf: CallFrame, appRoot: string | undefined): NodeRole {
   if (cf.url === '' && cf.functionName === '(root)') return { kind: 'root' };
-  if (cf.url === '' && (cf.functionName === '(program)' || cf.functionName === '(idle)')) return { kind: 'idle' };
+  if (cf.url === '' && (cf.functionName === '(program)' || cf.functionName === '(idle)')) {
+    return { kind: 'idle', program: cf.functionName === '(program)' };
+  }
   const absPath = cf.url === '' ? undefined : percentDecode(cf.url.startsWith('file://') ? cf.url.slice(7) : cf.url);
   const frame: ProfileFrame = { function: cf.functionName === '' ? '<anonymous>' : cf.functionName };
   if (absPath !== undefined) {

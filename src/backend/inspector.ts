@@ -21,7 +21,8 @@
  *
  * Limits against the native backend: a window holds the samples of the isolate that
  * opened it only (each worker that loads ferroprof profiles itself; `followSampling`
- * does not reach other threads), there is no VM state but `js`, `gc` and `idle`, and
+ * does not reach other threads), there is no VM state but `js`, `gc`, `idle` and `other`
+ * (`(program)`), and
  * `validateEnvelope` needs the native addon.
  */
 import { Session, console as inspectorConsole } from 'node:inspector';
@@ -43,11 +44,14 @@ import type { Anchor, ChunkJson, ProfileMetaJson, Series, Slice, TransactionJson
 import { DEFAULT_MAX_STACK_DEPTH, Rejection, encodeV1, encodeV2 } from './encode.js';
 import type { CallFrame } from './frames.js';
 import { nodeRole } from './frames.js';
+import type { PositionTick } from './lines.js';
+import { LineSpread } from './lines.js';
 
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
   children?: number[];
+  positionTicks?: PositionTick[];
 }
 
 interface CpuProfile {
@@ -327,12 +331,26 @@ export class InspectorBinding implements NativeBinding {
       byId.set(n.id, n);
       for (const c of n.children ?? []) parent.set(c, n.id);
     }
-    const memo = new Map<number, { stackId: number; state: VmState }>();
-    const resolve = (nodeId: number): { stackId: number; state: VmState } => {
-      const known = memo.get(nodeId);
+    // The leaf's frame carries the line its sample executed (from the node's position
+    // ticks); callers carry their function's first line: the inspector profiles one node
+    // per function, so it has no call sites.
+    const spreads = new Map<number, LineSpread>();
+    const leafLine = (nodeId: number): number | undefined => {
+      let spread = spreads.get(nodeId);
+      if (!spread) {
+        spread = new LineSpread(byId.get(nodeId)?.positionTicks);
+        spreads.set(nodeId, spread);
+      }
+      return spread.next();
+    };
+    const memo = new Map<string, { stackId: number; state: VmState }>();
+    const resolve = (nodeId: number, line: number | undefined): { stackId: number; state: VmState } => {
+      const key = `${nodeId}:${line ?? 0}`;
+      const known = memo.get(key);
       if (known) return known;
       const path: number[] = [];
       let idle = false;
+      let program = false;
       let gc = false;
       for (let id: number | undefined = nodeId; id !== undefined; id = parent.get(id)) {
         const node = byId.get(id);
@@ -341,18 +359,22 @@ export class InspectorBinding implements NativeBinding {
         if (role.kind === 'root') continue;
         if (role.kind === 'idle') {
           idle = true;
+          program = role.program;
           break;
         }
         if (id === nodeId && role.gc) gc = true;
-        path.push(this.internFrame(role.frame));
+        const frame = id === nodeId && line !== undefined && role.frame.abs_path !== undefined ? { ...role.frame, lineno: line } : role.frame;
+        path.push(this.internFrame(frame));
       }
       const frames = idle ? [] : path;
       if (frames.length > this.config.maxStackDepth) {
         frames.length = this.config.maxStackDepth;
         this.stats.stacksTruncated += 1;
       }
-      const result = { stackId: this.internStack(frames), state: (idle ? 'idle' : gc ? 'gc' : 'js') as VmState };
-      memo.set(nodeId, result);
+      // `(program)` is native work outside JavaScript, not waiting: V8's `other` state.
+      const state: VmState = idle ? (program ? 'other' : 'idle') : gc ? 'gc' : 'js';
+      const result = { stackId: this.internStack(frames), state };
+      memo.set(key, result);
       return result;
     };
     const ids = profile.samples ?? [];
@@ -377,7 +399,7 @@ export class InspectorBinding implements NativeBinding {
         continue;
       }
       this.lastTakenNs = tsNs;
-      const { stackId, state } = resolve(ids[i]!);
+      const { stackId, state } = resolve(ids[i]!, leafLine(ids[i]!));
       this.samples.push({ tsNs, stackId, state });
       this.stats.samplesIngested += 1;
       taken += 1;
@@ -689,7 +711,7 @@ export class InspectorBinding implements NativeBinding {
           }),
         );
       }
-      samples.push({ tsNs: s.tsNs, threadId: this.threadId, stackId });
+      samples.push({ tsNs: s.tsNs, threadId: this.threadId, stackId, state: s.state });
     }
     return { startNs: w.startNs, endNs: w.endNs, frames, stacks, samples, threadNames: new Map([[this.threadId, this.threadName]]) };
   }
@@ -717,7 +739,6 @@ export class InspectorBinding implements NativeBinding {
     };
     const done = (kind: ResultKind, data: string): WindowResult => ({ ...base, kind, data });
     if (w.encoding.kind === 'raw') {
-      const states = this.samples.filter((s) => s.tsNs >= w.startNs && s.tsNs <= w.endNs).map((s) => s.state);
       return done(
         'raw',
         JSON.stringify({
@@ -729,7 +750,7 @@ export class InspectorBinding implements NativeBinding {
           startUnixMs: Number(this.anchor.unix + (BigInt(w.startNs) - this.anchor.mono)) / 1e6,
           frames: slice.frames,
           stacks: slice.stacks,
-          samples: slice.samples.map((s, i) => ({ tsNs: s.tsNs, threadId: s.threadId, stackId: s.stackId, state: states[i] })),
+          samples: slice.samples,
           threadNames: { [String(this.threadId)]: this.threadName },
         }),
       );

@@ -48,8 +48,12 @@ function readStacks(builder: ModelBuilder, frames: unknown, stacks: unknown, wha
     throw new CliError(`${what} has no frames/stacks arrays`);
   }
   const ids = frames.map((f) => builder.frame(readFrame(f)));
+  // Sentry payloads carry idle samples on a one-frame `(idle)` stack (Relay drops empty
+  // stacks); here, as in windows, idle is the empty stack, counted as idle time.
+  const idleFrame = frames.findIndex((f) => isObject(f) && f.function === '(idle)' && f.abs_path === undefined);
   return stacks.map((s, i) => {
     if (!Array.isArray(s)) throw new CliError(`${what}: stack ${i} is not an array`);
+    if (idleFrame >= 0 && s.length === 1 && s[0] === idleFrame) return [];
     return s.map((fi) => {
       const id = typeof fi === 'number' ? ids[fi] : undefined;
       if (id === undefined) throw new CliError(`${what}: stack ${i} references a missing frame`);

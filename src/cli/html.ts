@@ -1,6 +1,9 @@
 import { CLIENT_JS } from './html-client.js';
+import { SOURCE_CSS, sourcePanel } from './html-source.js';
 import type { ProfileModel } from './model.js';
+import type { Frame } from './model.js';
 import { frameLocation, frameName, samplePeriodNs } from './model.js';
+import { ownFrames } from './own-frames.js';
 import { formatDuration } from './top.js';
 
 /** What the page embeds: frames once, and per thread its distinct stacks and sample sequence. */
@@ -8,8 +11,8 @@ export interface PageData {
   title: string;
   startUnixNs: number;
   durationNs: number;
-  /** `[name, file:line, in_app ? 1 : 0]` */
-  frames: [string, string, number][];
+  /** `[name, file:line, in_app ? 1 : 0, package, ferroprof's own ? 1 : 0]`; see {@link packageOf}. */
+  frames: [string, string, number, string, number][];
   threads: {
     id: string;
     name: string;
@@ -25,7 +28,14 @@ export interface PageData {
 
 /** The compact form of the model that the page draws from. */
 export function pageData(model: ProfileModel, title: string): PageData {
-  const frames = model.frames.map((f): [string, string, number] => [frameName(f), frameLocation(f), f.in_app === false ? 0 : 1]);
+  const own = ownFrames(model);
+  const frames = model.frames.map((f, i): [string, string, number, string, number] => [
+    frameName(f),
+    frameLocation(f),
+    f.in_app === false ? 0 : 1,
+    own.has(i) ? 'ferroprof' : packageOf(f),
+    own.has(i) ? 1 : 0,
+  ]);
   const threads = model.threads.map((t) => {
     const stackIds = new Map<string, number>();
     const stacks: number[][] = [];
@@ -51,6 +61,24 @@ export function pageData(model: ProfileModel, title: string): PageData {
   return { title, startUnixNs: model.startUnixNs, durationNs: model.durationNs, frames, threads };
 }
 
+/**
+ * What a frame's code belongs to, for colours and the legend: `app` (the user's files),
+ * a `node_modules` package name (the innermost one), `node:` (Node's own JavaScript),
+ * `v8` (`(garbage collector)`, `(program)`) or `native` (no file).
+ */
+export function packageOf(frame: Frame): string {
+  const file = (frame.abs_path || frame.filename || '').replace(/\\/g, '/');
+  if (!file) return /^\(.*\)$/.test(frame.function ?? '') ? 'v8' : 'native';
+  if (file.startsWith('node:') || /^internal\//.test(file)) return 'node:';
+  if (file.startsWith('wasm://')) return 'wasm';
+  const parts = file.split('/node_modules/');
+  if (parts.length > 1) {
+    const rest = parts[parts.length - 1]!.split('/');
+    return rest[0]!.startsWith('@') && rest.length > 1 ? `${rest[0]}/${rest[1]}` : rest[0]!;
+  }
+  return 'app';
+}
+
 const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 const CSS = `
@@ -66,12 +94,18 @@ button.on{background:#37474f;color:#fff;border-color:#37474f}
 main{display:flex;gap:10px;padding:0 12px 12px}
 #graph{flex:1;min-width:0;overflow:auto;background:#fff;border:1px solid #ddd}
 #fg{display:block;cursor:pointer}
-aside{width:300px;flex:none}
+aside{width:340px;flex:none}
 aside h2{font-size:13px;margin:6px 0}
-.self-row{position:relative;height:20px;margin:2px 0;cursor:pointer;background:#f0f0f0}
-.self-row .bar{position:absolute;left:0;top:0;bottom:0;background:#ef8a3c}
-.self-row span{position:relative;padding:0 4px;line-height:20px;white-space:nowrap;overflow:hidden;display:block;font-size:12px}
-#tip{position:fixed;display:none;pointer-events:none;background:#263238;color:#fff;padding:6px 8px;border-radius:3px;white-space:pre;font-size:12px;max-width:360px;overflow:hidden;z-index:10}
+.self-row{position:relative;margin:2px 0;cursor:pointer;background:#f0f0f0}
+.self-row .bar{position:absolute;left:0;top:0;bottom:0;opacity:.55}
+.self-row span{position:relative;padding:2px 4px;display:block;font-size:12px;line-height:15px;overflow-wrap:anywhere}
+.self-row b{font-weight:600}
+.self-row i{font-style:normal}
+.self-row small{color:#555}
+#legend{padding:2px 12px;font-size:12px;color:#444;display:flex;gap:10px;flex-wrap:wrap}
+#legend .pkg i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:-1px;border:1px solid #0002}
+.keys{color:#777;font-size:12px}
+#tip{position:fixed;display:none;pointer-events:none;background:#263238;color:#fff;padding:6px 8px;border-radius:3px;white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px;max-width:480px;z-index:10}
 `;
 
 /**
@@ -89,7 +123,7 @@ export function renderHtml(model: ProfileModel, title = 'ferroprof profile'): st
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${CSS}</style>
+<style>${CSS}${SOURCE_CSS}</style>
 </head>
 <body>
 <header><h1>${escapeHtml(title)}</h1><span>${escapeHtml(formatDuration(model.durationNs))}, ${samples} samples, ${data.threads.length} thread(s)</span></header>
@@ -97,18 +131,22 @@ export function renderHtml(model: ProfileModel, title = 'ferroprof profile'): st
 <span id="tabs"></span>
 <span style="margin-left:12px"></span>
 <button id="mode-flame" class="on" title="Identical stacks merged, widest first">Left heavy</button>
-<button id="mode-time" title="Samples in the order they were taken">Time order</button>
+<button id="mode-time" title="Samples in the order they were taken, under a time axis">Time order</button>
+<button id="mode-sandwich" title="Callers and callees of one function (click a function in the list, or shift-click a bar)">Sandwich</button>
 <input id="search" type="search" placeholder="Search functions…" aria-label="Search functions">
 <button id="reset">Reset</button>
+<span class="keys">wheel or +/- zoom, shift-wheel or \u2190/\u2192 pan, 0 resets</span>
 </div>
+<div id="legend"></div>
 <div id="status"></div>
 <main>
 <div id="graph"><canvas id="fg"></canvas></div>
-<aside><h2>Self time</h2><div id="selflist"></div></aside>
+<aside><h2>Self time (click: callers and callees)</h2><div id="selflist"></div></aside>
 </main>
 <div id="tip"></div>
 <script type="application/json" id="ferroprof-data">${json}</script>
 <script>${CLIENT_JS}</script>
+${sourcePanel(model)}
 </body>
 </html>
 `;

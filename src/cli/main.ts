@@ -1,54 +1,83 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { constants as osConstants, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { resolve } from 'node:path';
 
 import { SDK_NAME, SDK_VERSION } from '../sdk/version.js';
 import { CliError } from './errors.js';
-import { chunkEnvelope, loadProfile } from './load.js';
+import { type Selection, chunkEnvelope, describeInputs, loadProfile } from './load.js';
 import type { ProfileModel } from './model.js';
 import type { OutputFormat, WrittenFile } from './outputs.js';
 import { DEFAULT_FORMATS, FORMATS, parseFormats, writeOutputs } from './outputs.js';
 import { ProgressLine } from './progress.js';
+import { type RunSpec, nodeArgs, prepareOutDir, prepareRawDir, resolveScript, runScript, tempChunksDir } from './run.js';
 import { formatTop } from './top.js';
+
+const SELECT_HELP = `  --transaction NAME|ID   only the profile of this transaction (name or event id)
+  --profiler ID           only the chunk series of this profiler_id (or its first characters)
+  --thread ID|NAME        only this thread
+  --list                  list the transactions, chunk series and threads in PATH, and stop`;
 
 const USAGE: Record<string, string> = {
   main: `Usage: ferroprof <command> [options]
 
 Commands:
-  run [options] script.js [args…]   profile a Node.js script (and its worker threads)
-  view [options] PATH               turn envelopes (a file or a folder such as .ferroprof/) into outputs
-  top PATH                          print the top functions of a profile
-
-Run 'ferroprof <command> --help' for the options of a command.`,
-  run: `Usage: ferroprof run [--hz N] [--out DIR] [--format LIST] script.js [args…]
-
-Runs 'node script.js args…' with ferroprof preloaded, then writes the outputs and
-prints a summary. The script's exit code is passed through.
+  run [options] script [args…]   profile a Node.js script (and its worker threads)
+  view [options] PATH            turn profiles (a file or a folder such as .ferroprof/) into outputs
+  top [options] PATH             print the top functions of a profile
 
 Options:
-  --hz N          sampling frequency, 1–10000 Hz (default 101)
-  --out DIR       output folder (default ./ferroprof-out)
-  --format LIST   comma-separated: ${FORMATS.join(',')} (default ${DEFAULT_FORMATS.join(',')})
-                  envelope: the Sentry profile_chunk envelope of the run, from ferroprof's
-                  continuous profiler (encoded and checked by its native core)
-  -h, --help      show this help`,
-  view: `Usage: ferroprof view [--out DIR] [--format LIST] PATH
+  -v, --version   print ferroprof's version
+  -h, --help      show this help
 
-Reads a Sentry envelope (.envelope, .envelope.gz), a profile JSON, or a folder of them
-(such as the SDK's .ferroprof/ local folder) and writes the outputs.
+Run 'ferroprof <command> --help' for the options of a command.`,
+  run: `Usage: ferroprof run [options] script [args…]
+
+Runs 'node script args…' with ferroprof preloaded, then writes the outputs and prints
+a summary. The script is what 'node' accepts: a file, or a folder ('run .' as 'node .').
+Ctrl-C (or SIGTERM, SIGHUP) is passed on to the script; the profile of what ran is
+written, and ferroprof exits as the script did (130 after Ctrl-C, 143 after SIGTERM).
+A second Ctrl-C ends the script at once. The script's exit code is passed through.
+
+TypeScript (.ts, .mts, .cts): run with tsx or ts-node when one is installed, else with
+Node's own type stripping (Node >= 22.6); --import/--require choose a loader yourself.
+
+Options:
+  --hz N              sampling frequency, 1–10000 Hz (default 101)
+  --out DIR           output folder (default ./ferroprof-out); the raw profile is kept
+                      in DIR/raw, where 'ferroprof top DIR' reads it back
+  --format LIST       comma-separated: ${FORMATS.join(',')} (default ${DEFAULT_FORMATS.join(',')})
+                      envelope: the Sentry profile_chunk envelope of the run, from ferroprof's
+                      continuous profiler (encoded and checked by its native core)
+  --import MODULE     passed to node (a loader such as tsx); repeatable
+  --require MODULE    passed to node (-r); repeatable
+  -h, --help          show this help
+
+Without the CLI: FERROPROF_RUN_DIR=DIR node --import ferroprof/preload script.js
+writes the raw profile to DIR (FERROPROF_RUN_HZ sets the rate); 'ferroprof view DIR'
+turns it into outputs.`,
+  view: `Usage: ferroprof view [options] PATH
+
+Reads what ferroprof and Sentry SDKs write: envelopes (.envelope, .envelope.gz),
+profile JSON, ferroprof's raw profiles, speedscope (.speedscope.json) and pprof
+(.pb.gz) files, or a folder of them (such as the SDK's .ferroprof/ folder or the
+output folder of 'run'), and writes the outputs.
 
 Options:
   --out DIR       output folder (default ./ferroprof-out)
   --format LIST   comma-separated: ${FORMATS.join(',')} (default ${DEFAULT_FORMATS.join(',')})
                   envelope: the profile_chunk items of PATH in one envelope, unchanged
                   (other profiles have no chunk form and are refused)
+${SELECT_HELP}
   -h, --help      show this help`,
-  top: `Usage: ferroprof top PATH
+  top: `Usage: ferroprof top [options] PATH
 
-Prints duration, samples, threads and the top 10 functions by self and total time
-of an envelope, profile JSON, or folder of them.`,
+Prints duration (busy + idle + not sampled), samples, threads and the top 10
+functions by self and total time of PATH (any input 'view' reads).
+
+Options:
+  -n N            rows per table (default 10)
+${SELECT_HELP}
+  -h, --help      show this help`,
 };
 
 interface Options {
@@ -56,12 +85,20 @@ interface Options {
   out: string;
   formats: OutputFormat[];
   help: boolean;
+  list: boolean;
+  rows: number;
+  nodeFlags: string[];
+  selection: Selection;
   positional: string[];
 }
 
+const SELECT = ['transaction', 'profiler', 'thread', 'list'];
+
 /** Parses options up to the first positional argument (the rest belong to the script). */
 function parseArgs(args: string[], allowed: string[]): Options {
-  const opts: Options = { hz: 101, out: 'ferroprof-out', formats: DEFAULT_FORMATS, help: false, positional: [] };
+  const opts: Options = {
+    hz: 101, out: 'ferroprof-out', formats: DEFAULT_FORMATS, help: false, list: false, rows: 10, nodeFlags: [], selection: {}, positional: [],
+  };
   let i = 0;
   for (; i < args.length; i++) {
     const arg = args[i]!;
@@ -75,16 +112,29 @@ function parseArgs(args: string[], allowed: string[]): Options {
     }
     if (!arg.startsWith('-') || arg === '-') break;
     const eq = arg.indexOf('=');
-    const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (!arg.startsWith('--') || !allowed.includes(name)) throw new CliError(`unknown option ${arg} (see --help)`);
+    const short: Record<string, string> = { '-r': 'require', '-n': 'n' };
+    const name = short[arg] ?? (eq > 0 ? arg.slice(2, eq) : arg.slice(2));
+    if (!(arg.startsWith('--') || short[arg]) || !allowed.includes(name)) throw new CliError(`unknown option ${arg} (see --help)`);
+    if (name === 'list') {
+      opts.list = true;
+      continue;
+    }
     const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
-    if (value === undefined) throw new CliError(`option --${name} needs a value`);
+    if (value === undefined) throw new CliError(`option ${arg} needs a value`);
     if (name === 'hz') {
       const hz = /^\d+$/.test(value) ? Number(value) : NaN;
       if (!(hz >= 1 && hz <= 10_000)) throw new CliError(`--hz must be a whole number between 1 and 10000, got ${value}`);
       opts.hz = hz;
-    } else if (name === 'out') opts.out = value;
-    else if (name === 'format') opts.formats = parseFormats(value);
+    } else if (name === 'n') {
+      const n = /^\d+$/.test(value) ? Number(value) : NaN;
+      if (!(n >= 1 && n <= 1000)) throw new CliError(`-n must be a whole number between 1 and 1000, got ${value}`);
+      opts.rows = n;
+    } else if (name === 'out') {
+      if (value === '') throw new CliError('--out needs a folder');
+      opts.out = value;
+    } else if (name === 'format') opts.formats = parseFormats(value);
+    else if (name === 'import' || name === 'require') opts.nodeFlags.push(`--${name}`, value);
+    else if (name === 'transaction' || name === 'profiler' || name === 'thread') opts.selection[name] = value;
   }
   opts.positional = args.slice(i);
   return opts;
@@ -103,90 +153,85 @@ function convert(model: ProfileModel, opts: Options, title: string, progress: Pr
   return files;
 }
 
+/** The one PATH of view/top, or `--list` printed. */
+function inputPath(opts: Options, command: string, out: (s: string) => void): string | undefined {
+  const path = opts.positional[0];
+  if (!path || opts.positional.length > 1) throw new CliError(`${command} needs exactly one PATH (see --help)`);
+  if (opts.list) {
+    out(describeInputs(path));
+    return undefined;
+  }
+  return path;
+}
+
 function cmdTop(args: string[], out: (s: string) => void): number {
-  const opts = parseArgs(args, []);
+  const opts = parseArgs(args, ['n', ...SELECT]);
   if (opts.help) {
     out(USAGE.top!);
     return 0;
   }
-  const path = opts.positional[0];
-  if (!path || opts.positional.length > 1) throw new CliError('top needs exactly one PATH (see --help)');
+  const path = inputPath(opts, 'top', out);
+  if (path === undefined) return 0;
   const progress = new ProgressLine();
-  const model = loadProfile(path, progress.update);
+  const model = loadProfile(path, progress.update, opts.selection);
   progress.done();
-  out(formatTop(model));
+  out(formatTop(model, opts.rows));
   return 0;
 }
 
 function cmdView(args: string[], out: (s: string) => void): number {
-  const opts = parseArgs(args, ['out', 'format']);
+  const opts = parseArgs(args, ['out', 'format', ...SELECT]);
   if (opts.help) {
     out(USAGE.view!);
     return 0;
   }
-  const path = opts.positional[0];
-  if (!path || opts.positional.length > 1) throw new CliError('view needs exactly one PATH (see --help)');
+  const path = inputPath(opts, 'view', out);
+  if (path === undefined) return 0;
   const progress = new ProgressLine();
-  const model = loadProfile(path, progress.update);
+  const model = loadProfile(path, progress.update, opts.selection);
   const files = convert(model, opts, `ferroprof: ${path}`, progress, path);
   out(`${formatTop(model)}\n\nwrote:\n${describeFiles(files)}`);
   return 0;
 }
 
-/** The exit code of a child: its own, or 128 + signal number when a signal ended it. */
-function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  return 128 + (signal ? (osConstants.signals[signal] ?? 1) : 1);
-}
-
-async function cmdRun(args: string[], err: (s: string) => void): Promise<number> {
-  const opts = parseArgs(args, ['hz', 'out', 'format']);
+async function cmdRun(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const opts = parseArgs(args, ['hz', 'out', 'format', 'import', 'require']);
   if (opts.help) {
-    err(USAGE.run!);
+    out(USAGE.run!);
     return 0;
   }
   const [script, ...scriptArgs] = opts.positional;
   if (!script) throw new CliError('run needs a script to profile (see --help)');
-  const scriptPath = resolve(script);
-  if (!existsSync(scriptPath) || !statSync(scriptPath).isFile()) throw new CliError(`cannot find script ${script}`);
-  const preload = new URL('./preload.js', import.meta.url);
-  if (!existsSync(fileURLToPath(preload))) throw new CliError('dist/preload.js is missing; build ferroprof first (npm run build)');
-
-  const rawDir = mkdtempSync(join(tmpdir(), 'ferroprof-run-'));
+  // Everything that can fail is checked before the script runs.
+  const spec: RunSpec = { script: resolveScript(script), scriptArgs, nodeFlags: opts.nodeFlags, hz: opts.hz, rawDir: '' };
+  nodeArgs(spec);
+  const outDir = prepareOutDir(opts.out);
+  spec.rawDir = prepareRawDir(outDir);
   // `--format envelope`: the SDK's continuous profiler writes native-encoded chunks here.
-  const chunksDir = opts.formats.includes('envelope') ? mkdtempSync(join(tmpdir(), 'ferroprof-run-chunks-')) : undefined;
+  if (opts.formats.includes('envelope')) spec.chunksDir = tempChunksDir();
   try {
-    const code = await new Promise<number>((done, fail) => {
-      const child = spawn(process.execPath, [...process.execArgv, '--import', preload.href, scriptPath, ...scriptArgs], {
-        stdio: 'inherit',
-        env: { ...process.env, FERROPROF_RUN_DIR: rawDir, FERROPROF_RUN_HZ: String(opts.hz), ...(chunksDir ? { FERROPROF_RUN_CHUNKS_DIR: chunksDir } : {}) },
-      });
-      // Ctrl-C reaches the script too; ferroprof stays to write what was profiled.
-      const ignore = () => {};
-      process.on('SIGINT', ignore);
-      process.on('SIGTERM', ignore);
-      child.on('error', (e) => fail(new CliError(`cannot start node: ${e.message}`)));
-      child.on('exit', (c, s) => {
-        process.off('SIGINT', ignore);
-        process.off('SIGTERM', ignore);
-        done(exitCodeOf(c, s));
-      });
-    });
+    const code = await runScript(spec, err);
     let model: ProfileModel;
     try {
-      model = loadProfile(rawDir);
+      model = loadProfile(spec.rawDir);
     } catch {
-      err(`ferroprof: ${script} exited with code ${code} before a profile was written`);
+      err(`ferroprof: ${script} ${describeExit(code)} before a profile was written`);
       return code === 0 ? 1 : code;
     }
     const progress = new ProgressLine();
-    const files = convert(model, opts, `ferroprof: ${script}`, progress, chunksDir ?? rawDir);
-    err(`\nferroprof: ${script} exited with code ${code}\n${formatTop(model)}\n\nwrote:\n${describeFiles(files)}`);
+    const files = convert(model, opts, `ferroprof: ${script}`, progress, spec.chunksDir ?? spec.rawDir);
+    const raw = `  ${'raw'.padEnd(10)} ${spec.rawDir} (ferroprof top ${opts.out} reprints this summary)`;
+    err(`\nferroprof: ${script} ${describeExit(code)}\n${formatTop(model)}\n\nwrote:\n${describeFiles(files)}\n${raw}`);
     return code;
   } finally {
-    rmSync(rawDir, { recursive: true, force: true });
-    if (chunksDir) rmSync(chunksDir, { recursive: true, force: true });
+    if (spec.chunksDir) rmSync(spec.chunksDir, { recursive: true, force: true });
   }
+}
+
+/** `exited with code 3`, or `was stopped by SIGINT (exit code 130)`. */
+function describeExit(code: number): string {
+  const signal = Object.entries(osConstants.signals).find(([, n]) => n === code - 128)?.[0];
+  return code > 128 && signal ? `was stopped by ${signal} (exit code ${code})` : `exited with code ${code}`;
 }
 
 /**
@@ -201,10 +246,14 @@ export async function main(
   const [command, ...rest] = argv;
   try {
     if (!command || command === '-h' || command === '--help' || command === 'help') {
-      (command ? out : err)(USAGE.main!);
+      out(USAGE.main!);
       return command ? 0 : 1;
     }
-    if (command === 'run') return await cmdRun(rest, err);
+    if (command === '-v' || command === '--version' || command === 'version') {
+      out(`ferroprof ${SDK_VERSION}`);
+      return 0;
+    }
+    if (command === 'run') return await cmdRun(rest, out, err);
     if (command === 'view') return cmdView(rest, out);
     if (command === 'top') return cmdTop(rest, out);
     throw new CliError(`unknown command '${command}' (commands: run, view, top; see --help)`);

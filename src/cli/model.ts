@@ -28,6 +28,8 @@ export interface ProfileModel {
   startUnixNs: number;
   /** From the first to the last sample, over all threads. */
   durationNs: number;
+  /** The text of a source file: a source map's `sourcesContent`, else the file itself. */
+  sourceOf?: (path: string) => string | undefined;
 }
 
 /** The display name of a frame. */
@@ -82,8 +84,12 @@ export class ModelBuilder {
   private refMs: number | undefined;
   private readonly threads = new Map<string, { name: string; samples: { t: number; stack: number[] }[] }>();
 
+  /** `mapFrame` turns each frame into the one shown (source maps), before interning. */
+  constructor(private readonly mapFrame: (frame: Frame) => Frame = (f) => f) {}
+
   /** Interns a frame; returns its index in the model. */
-  frame(frame: Frame): number {
+  frame(generated: Frame): number {
+    const frame = this.mapFrame(generated);
     const key = JSON.stringify([frame.function, frame.abs_path, frame.filename, frame.module, frame.lineno, frame.colno, frame.in_app]);
     let id = this.frameIds.get(key);
     if (id === undefined) {

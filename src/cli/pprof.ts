@@ -9,8 +9,10 @@ const P = { sampleType: 1, sample: 2, location: 4, function: 5, stringTable: 6, 
 
 /**
  * Encodes the model as pprof's `profile.proto`, gzipped: sample types `samples/count`
- * and `cpu/nanoseconds`, one location per frame, one function per distinct
- * name + file + start line, and a `thread` label on every sample.
+ * and `cpu/nanoseconds`, one location per frame (its line: a caller's call site, the
+ * leaf's executing line), one function per distinct name + file + start column (the
+ * lines of one function are locations of one function), and a `thread` label on every
+ * sample.
  */
 export function toPprof(model: ProfileModel): Buffer {
   const strings: string[] = [''];
@@ -30,11 +32,11 @@ export function toPprof(model: ProfileModel): Buffer {
   const locationFunction = model.frames.map((f) => {
     const name = frameName(f);
     const file = f.abs_path || f.filename || '';
-    const key = `${name}\u0000${file}\u0000${f.lineno ?? 0}`;
+    const key = `${name}\u0000${file}\u0000${f.colno ?? 0}`;
     let id = functionIds.get(key);
     if (id === undefined) {
       id = functions.length + 1;
-      functions.push({ id, name: str(name), file: str(file), line: f.lineno ?? 0 });
+      functions.push({ id, name: str(name), file: str(file), line: 0 });
       functionIds.set(key, id);
     }
     return id;

@@ -1,5 +1,6 @@
-import type { Frame, ProfileModel } from './model.js';
-import { frameLocation, frameName, sampleCount, samplePeriodNs, sampleWeight } from './model.js';
+import type { Frame, ModelThread, ProfileModel } from './model.js';
+import { frameLocation, frameName, sampleCount, samplePeriodNs } from './model.js';
+import { ownFrames } from './own-frames.js';
 
 /** One function's cost over all threads. */
 export interface FunctionTime {
@@ -14,37 +15,76 @@ export interface FunctionTime {
   totalSamples: number;
 }
 
+/** Where one thread's time went; the three parts add up to its duration. */
+export interface ThreadTime {
+  id: string;
+  name: string;
+  samples: number;
+  /** From its first sample to the end of its last (one period after it). */
+  durationNs: number;
+  /** Samples with a stack: JavaScript or native code running. */
+  busyNs: number;
+  /** Samples with an empty stack: the event loop waiting. */
+  idleNs: number;
+  /** Gaps between samples longer than a period: no sample was taken (a pause, a stopped sampler). */
+  notSampledNs: number;
+}
+
 /** Per-function self and total time, all threads together. */
 export interface TopReport {
-  /** Ranked by self time (ties by total). */
+  /** Ranked by self time (ties by total); ferroprof's own frames left out. */
   bySelf: FunctionTime[];
-  /** Ranked by total time (ties by self). */
+  /** Ranked by total time (ties by self); ferroprof's own frames left out. */
   byTotal: FunctionTime[];
-  /** Time in non-idle samples. */
+  /** Time in non-idle samples, all threads. */
   busyNs: number;
+  /** Where each thread's time went. */
+  threads: ThreadTime[];
+  /** Self time in ferroprof's own frames (hidden from the tables). */
+  ownNs: number;
 }
 
 const keyOf = (f: Frame | undefined) => `${frameName(f)}\u0000${f?.abs_path ?? f?.filename ?? ''}\u0000${f?.lineno ?? ''}`;
 
+/**
+ * The time each sample stands for: its own weight, else until the next sample but at
+ * most one period (a longer gap is time nobody sampled), the last one a period.
+ */
+export function sampleSpans(thread: ModelThread): number[] {
+  const period = samplePeriodNs(thread);
+  const s = thread.samples;
+  return s.map((x, i) => x.weightNs ?? (i + 1 < s.length ? Math.min(period, s[i + 1]!.timestampNs - x.timestampNs) : period));
+}
+
 /** Self and total time of every function; idle samples count toward nothing. */
 export function computeTop(model: ProfileModel, limit = 10): TopReport {
-  const byKey = new Map<string, FunctionTime>();
+  const byKey = new Map<string, FunctionTime & { own: boolean }>();
   const frameKey = model.frames.map(keyOf);
+  const own = ownFrames(model);
   let busyNs = 0;
+  let ownNs = 0;
+  const threads: ThreadTime[] = [];
   const seen = new Set<string>();
   for (const thread of model.threads) {
-    const period = samplePeriodNs(thread);
-    for (const sample of thread.samples) {
-      if (sample.stack.length === 0) continue;
-      const w = sampleWeight(sample, period);
-      busyNs += w;
+    const spans = sampleSpans(thread);
+    const time: ThreadTime = { id: thread.id, name: thread.name, samples: thread.samples.length, durationNs: 0, busyNs: 0, idleNs: 0, notSampledNs: 0 };
+    const n = thread.samples.length;
+    if (n > 0) time.durationNs = thread.samples[n - 1]!.timestampNs - thread.samples[0]!.timestampNs + spans[n - 1]!;
+    thread.samples.forEach((sample, i) => {
+      const w = spans[i]!;
+      if (sample.stack.length === 0) {
+        time.idleNs += w;
+        return;
+      }
+      time.busyNs += w;
+      if (own.has(sample.stack[0]!)) ownNs += w;
       seen.clear();
       sample.stack.forEach((fi, depth) => {
         const key = frameKey[fi]!;
         let cost = byKey.get(key);
         if (!cost) {
           const f = model.frames[fi];
-          cost = { function: frameName(f), location: frameLocation(f), selfNs: 0, totalNs: 0, selfSamples: 0, totalSamples: 0 };
+          cost = { function: frameName(f), location: frameLocation(f), selfNs: 0, totalNs: 0, selfSamples: 0, totalSamples: 0, own: own.has(fi) };
           byKey.set(key, cost);
         }
         if (depth === 0) {
@@ -57,13 +97,18 @@ export function computeTop(model: ProfileModel, limit = 10): TopReport {
           cost.totalSamples += 1;
         }
       });
-    }
+    });
+    time.notSampledNs = Math.max(0, time.durationNs - time.busyNs - time.idleNs);
+    busyNs += time.busyNs;
+    threads.push(time);
   }
-  const all = [...byKey.values()];
+  const all = [...byKey.values()].filter((c) => !c.own).map(({ own: _own, ...c }) => c);
   return {
     bySelf: [...all].sort((a, b) => b.selfNs - a.selfNs || b.totalNs - a.totalNs).slice(0, limit),
     byTotal: [...all].sort((a, b) => b.totalNs - a.totalNs || b.selfNs - a.selfNs).slice(0, limit),
     busyNs,
+    threads,
+    ownNs,
   };
 }
 
@@ -85,17 +130,25 @@ function table(title: string, rows: FunctionTime[], busyNs: number): string[] {
   return lines;
 }
 
-/** The terminal summary: duration, samples, threads, top functions by self and by total. */
+/** `main: 1.20 s = busy 1.10 s + idle 50.0 ms + not sampled 50.0 ms (119 samples)` */
+export function formatThreadTime(t: ThreadTime): string {
+  const d = formatDuration;
+  return `  ${t.name} (thread ${t.id}): ${d(t.durationNs)} = busy ${d(t.busyNs)} + idle ${d(t.idleNs)} + not sampled ${d(t.notSampledNs)} (${t.samples} samples)`;
+}
+
+/** The terminal summary: duration, where each thread's time went, top functions by self and by total. */
 export function formatTop(model: ProfileModel, limit = 10): string {
   const top = computeTop(model, limit);
-  const names = model.threads.map((t) => `${t.name} (${t.samples.length})`).join(', ');
   const lines = [
-    `duration ${formatDuration(model.durationNs)}, ${sampleCount(model)} samples, ${model.threads.length} thread(s): ${names}`,
-    `busy (non-idle) time ${formatDuration(top.busyNs)}`,
+    `duration ${formatDuration(model.durationNs)} (first to last sample), ${sampleCount(model)} samples, ${model.threads.length} thread(s):`,
+    ...top.threads.map(formatThreadTime),
+  ];
+  if (top.ownNs > 0) lines.push(`  ferroprof's own code: ${formatDuration(top.ownNs)} of busy time (left out of the tables)`);
+  lines.push(
     '',
-    ...table(`top ${limit} by self time`, top.bySelf, top.busyNs),
+    ...table(`top ${limit} by self time (% of busy ${formatDuration(top.busyNs)})`, top.bySelf, top.busyNs),
     '',
     ...table(`top ${limit} by total time`, top.byTotal, top.busyNs),
-  ];
+  );
   return lines.join('\n');
 }

@@ -74,7 +74,7 @@ export class Client implements TransactionSink {
     this.holdSamplerForProfiles();
     if (options.profilerMode === 'continuous' && options.continuousProfilingAutoStart) this.startProfiler();
     logger.debug(
-      `init: ${kind} transport, profiler mode ${options.profilerMode}, ${options.scheduler.constructor.name} at ${options.scheduler.frequency} Hz`,
+      `init: ${transport instanceof LocalTransport ? `local mode, writing envelopes to ${transport.dir}` : `${kind} transport`}, profiler mode ${options.profilerMode}, ${options.scheduler.constructor.name} at ${options.scheduler.frequency} Hz`,
     );
   }
 
@@ -390,6 +390,7 @@ export class Client implements TransactionSink {
     }
     if (outcome.kind === 'rejected' && outcome.reason === 'not_enough_samples') {
       this.counters.chunksTooShort += 1;
+      logger.debug('a profile chunk had fewer than two samples and was not sent (too_short)');
       this.transport.recordDroppedEvent?.('insufficient_data', 'profile_chunk');
       return;
     } else {
@@ -476,6 +477,7 @@ export class Client implements TransactionSink {
     return profilerStats({
       counters: this.counters,
       transport: this.transportKind,
+      ...(this.transport instanceof LocalTransport ? { localDir: this.transport.dir } : {}),
       dropped: this.transport.getDroppedCounts?.() ?? [],
       sessionRunning: this.session?.running ?? false,
       profilerId: this.profilerId,

@@ -34,6 +34,8 @@ export interface SdkCounters {
 export interface ProfilerStats extends SamplerStats, SdkCounters {
   /** `local`, `http` or `custom`. */
   transport: string;
+  /** Local mode: the absolute folder envelopes are written to. */
+  localDir?: string;
   /** Items the transport dropped, by reason and category. */
   dropped: DroppedCount[];
   sessionRunning: boolean;
@@ -71,6 +73,7 @@ export function newCounters(): SdkCounters {
 export interface ClientFacts {
   counters: SdkCounters;
   transport: string;
+  localDir?: string;
   dropped: DroppedCount[];
   sessionRunning: boolean;
   profilerId: string | undefined;
@@ -88,14 +91,31 @@ export function profilerStats(facts: ClientFacts): ProfilerStats {
   return { ...native, ...counters, ...rest, backend: chosenBackend() ?? 'none' };
 }
 
-/** The one-line summary `debug: true` prints at `close`. */
+/** Every item that was not sent or written, each with its reason (empty when none). */
+export function notSentItems(s: ProfilerStats): string[] {
+  const out: string[] = [];
+  const add = (n: number, what: string) => {
+    if (n > 0) out.push(`${n} ${what}`);
+  };
+  add(s.profilesTooShort, `profile(s) too short (fewer than two samples)`);
+  add(s.profilesTimedOut, 'profile(s) cut at maxProfileDurationMs (sent, shortened)');
+  for (const [reason, n] of Object.entries(s.profilesRejected)) add(n, `profile(s) rejected (${reason})`);
+  add(s.chunksTooShort, 'chunk(s) too short (fewer than two samples)');
+  for (const [reason, n] of Object.entries(s.chunksRejected)) add(n, `chunk(s) rejected (${reason})`);
+  for (const d of s.dropped) add(d.quantity, `${d.category} item(s) dropped by the transport (${d.reason})`);
+  return out;
+}
+
+/** The summary `debug: true` prints at `close`: where items went, and every item that did not. */
 export function summaryLine(s: ProfilerStats): string {
   const dropped = s.samplesDroppedCapacity + s.samplesDroppedQueue + s.samplesOutOfOrder + s.samplesLostReset;
+  const where = s.localDir ? `written to ${s.localDir}` : 'sent';
+  const missing = notSentItems(s);
   return (
     `profiler summary: ${s.samplesIngested} samples, ${dropped} dropped, ${s.rotations} rotations, ` +
     `JS-thread ${(s.jsNsTotal / 1e6).toFixed(2)} ms total (max ${(s.jsNsMax / 1e6).toFixed(2)} ms), ` +
-    `${s.bytesHeld} bytes held, ${s.profilesSent} profiles and ${s.chunksSent} chunks sent, ` +
-    `${s.profilesTooShort} too short`
+    `${s.bytesHeld} bytes held, ${s.profilesSent} profiles and ${s.chunksSent} chunks ${where}; ` +
+    `not ${s.localDir ? 'written' : 'sent'}: ${missing.length === 0 ? 'none' : missing.join(', ')}`
   );
 }
 

@@ -17,7 +17,7 @@
 import { release as osRelease, type as osType } from 'node:os';
 import { isMainThread, threadId } from 'node:worker_threads';
 
-import { getRootSpan, spanIsSampled, spanToJSON } from '@sentry/core';
+import { SDK_VERSION, debug, getRootSpan, spanIsSampled, spanToJSON } from '@sentry/core';
 
 import {
   DEFAULT_FREQUENCY_HZ,
@@ -124,6 +124,7 @@ interface ClientLike {
   getSdkMetadata(): { sdk?: { name?: string; version?: string } } | undefined;
   on(hook: string, callback: (...args: never[]) => void): unknown;
   sendEnvelope(envelope: Envelope): unknown;
+  emit?(hook: string, ...args: unknown[]): void;
   recordDroppedEvent?(reason: string, category: string, count?: number): void;
   _process?: (producer: unknown, category?: string) => void;
 }
@@ -221,6 +222,8 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
   /** Encoded profiles waiting for their transaction's envelope, by event id. */
   private readonly readyProfiles = new Map<string, string>();
   private closed = false;
+  /** 10.x with no profiling option: `start()` while running cuts the chunk, as the incumbent's legacy API. */
+  private legacyContinuous = false;
 
   constructor(private readonly options: FerroprofIntegrationOptions) {
     this.frequency = validateFrequency(options.frequency ?? DEFAULT_FREQUENCY_HZ);
@@ -258,7 +261,12 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     this.lifecycle = lifecycle === 'trace' ? 'trace' : 'manual';
     const perTransaction = this.profilesSampler !== undefined || this.profilesRate > 0;
     // As with @sentry/profiling-node: with no rate at all, start()/stop() profile unsampled.
-    const sessionRate = checkedRate('profileSessionSampleRate') ?? (perTransaction || lifecycle !== undefined ? 0 : 1);
+    // As with @sentry/profiling-node 10.x: with no profiling option at all, start()/stop()
+    // profile unsampled (the legacy continuous API); 11.x has no such API and profiles nothing.
+    const legacyMajor = Number(String(SDK_VERSION).split('.')[0]) < 11;
+    const explicitRate = checkedRate('profileSessionSampleRate');
+    this.legacyContinuous = explicitRate === undefined && !perTransaction && lifecycle === undefined && legacyMajor;
+    const sessionRate = explicitRate ?? (this.legacyContinuous ? 1 : 0);
     this.sessionSampled = sessionRate > 0 && Math.random() < sessionRate;
 
     this.setMeta(client);
@@ -274,7 +282,8 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
       this.session = new SessionClient();
     }
 
-    if (perTransaction) {
+    // A worker profiles only as a thread of the main thread's setup (see maybeProfile).
+    if (perTransaction && (isMainThread || this.session)) {
       try {
         // Transaction profiles are windows over a sampler that runs from now on: no
         // V8 start per transaction, and V8's one heap walk happens while the heap is small.
@@ -322,11 +331,18 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
       warn("profileLifecycle is 'trace': Sentry.profiler.startProfiler() is ignored, the profiler follows root spans");
       return;
     }
+    if (!this.sessionSampled) debugLog('[Profiling] Profile session not sampled, no-op.');
+    else if (this.session.runningProfilerId !== undefined) {
+      if (!this.legacyContinuous) debugLog('[Profiling] Profile session already running, no-op.');
+      // The legacy API: a second start() ends the running chunk and starts the next.
+      else this.track(this.session.cutChunk(), 'profile_chunk');
+    }
     this.session.want('manual', true);
   }
 
   stop(): void {
     if (!this.session || this.lifecycle === 'trace') return;
+    if (this.session.runningProfilerId === undefined) debugLog('[Profiling] No profile session running, no-op.');
     this.session.want('manual', false);
   }
 
@@ -391,6 +407,11 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     }
     if (!(profileRate > 0 && (profileRate >= 1 || Math.random() < profileRate))) return;
     if (this.profiles.size >= MAX_PENDING_PROFILES) return;
+    if (this.session instanceof SessionClient && !this.session.hostKnown) {
+      // As documented: a worker whose main thread has no integration is not profiled.
+      this.session.expectHost();
+      return;
+    }
     let windowId: number;
     try {
       // Ended natively at the limit, event loop or not; the timer below only frees
@@ -422,6 +443,8 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     const id = record.windowId;
     if (id === undefined) return;
     record.windowId = undefined;
+    // Relay drops a profile whose trace id is no UUID; the encoder refuses it (counted).
+    if (traceId.length !== 32) debugLog(`[Profiling] Invalid traceId: ${traceId} on profiled event`);
     clearTimeout(record.timer);
     // The transaction's event id and final name are known only when it is captured:
     // the profile is cut now with placeholders, which processEvent fills in.
@@ -460,6 +483,11 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     }
     if (this.session instanceof SessionClient) {
       return this.session.settled(WORKER_ANSWER_WAIT_MS).then(() => this.link(event));
+    }
+    if (this.session instanceof SessionHost && this.lifecycle === 'trace' && this.session.chunksInFlight) {
+      // The chunk the last root span's end cut goes out before the transaction, as the
+      // incumbent sends it (its spanEnd hook sends the chunk synchronously).
+      return withTimeout(this.session.chunksSettled(), PROFILE_WAIT_MS).then(() => this.link(event));
     }
     return this.link(event);
   }
@@ -509,6 +537,7 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     }
     if (outcome?.kind === 'rejected' && outcome.reason === 'not_enough_samples') {
       this.counters.profilesTooShort += 1;
+      debugLog('[Profiling] Discarding profile because it contains less than 2 samples');
       client?.recordDroppedEvent?.('insufficient_data', 'profile');
     } else {
       this.counters.profilesFailed += 1;
@@ -526,8 +555,27 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     if (payload === undefined) return;
     if (!envelope[1].some(([header]) => header.type === 'transaction')) return;
     this.readyProfiles.delete(eventId);
-    envelope[1].push([{ type: 'profile', content_type: 'application/json' }, payload]);
+    envelope[1].push([{ type: 'profile', content_type: 'application/json' }, this.processProfile(payload, eventId)]);
     this.counters.profilesSent += 1;
+  }
+
+  /**
+   * The profile through the client's `preprocessEvent` and `postprocessEvent` hooks,
+   * as `@sentry/profiling-node` does (hooks may read or change it). Parsing costs the
+   * JS thread about 1 ms per 1000 samples, so it happens only when a hook is there.
+   */
+  private processProfile(payload: string, eventId: string): string | object {
+    const client = this.client;
+    if (!client?.emit || !hasHook(client, 'preprocessEvent', 'postprocessEvent')) return payload;
+    try {
+      const profile = JSON.parse(payload) as object;
+      client.emit('preprocessEvent', profile, { event_id: eventId });
+      client.emit('postprocessEvent', profile, { event_id: eventId });
+      return profile;
+    } catch (err) {
+      warn(`a profile hook failed (${errorLine(err)}); the profile is sent as encoded`);
+      return payload;
+    }
   }
 
   // --- chunks ---
@@ -556,6 +604,7 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     }
     if (outcome.kind === 'rejected' && outcome.reason === 'not_enough_samples') {
       this.counters.chunksTooShort += 1;
+      debugLog('[Profiling] Discarding profile chunk because it contains less than 2 samples');
       client.recordDroppedEvent?.('insufficient_data', 'profile_chunk');
       return;
     }
@@ -612,6 +661,25 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
       lifecycle: this.lifecycle,
       frequency: this.frequency,
     };
+  }
+}
+
+/** Whether the client has a listener on one of `hooks` (`_hooks` of `@sentry/core` 10/11; unknown shape: yes). */
+function hasHook(client: ClientLike, ...hooks: string[]): boolean {
+  const registry = (client as { _hooks?: Record<string, { size?: number; length?: number } | undefined> })._hooks;
+  if (!registry || typeof registry !== 'object') return true;
+  return hooks.some((h) => {
+    const set = registry[h];
+    return set !== undefined && (set.size ?? set.length ?? 1) > 0;
+  });
+}
+
+/** `@sentry/core`'s debug logger (prints only with `debug: true`), as the incumbent logs. */
+function debugLog(message: string): void {
+  try {
+    debug.log(message);
+  } catch {
+    // Logging must never break profiling.
   }
 }
 

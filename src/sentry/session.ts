@@ -106,6 +106,11 @@ export class SessionHost implements ProcessSession {
     return Promise.resolve();
   }
 
+  /** Whether a chunk was cut and is not yet handed to the client. */
+  get chunksInFlight(): boolean {
+    return this.inflight.size > 0;
+  }
+
   /** Chunks cut and not yet handed to the client. */
   async chunksSettled(): Promise<void> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
@@ -204,6 +209,8 @@ export class SessionClient implements ProcessSession {
   /** Set when a wait for the host timed out and no host ever answered: waits stop. */
   private noHost = false;
   private hostSeen = false;
+  private hostTimer: NodeJS.Timeout | undefined;
+  private expecting = false;
   private readonly onExit = (): void => {
     for (const key of this.asks) this.send(key, false);
   };
@@ -244,6 +251,23 @@ export class SessionClient implements ProcessSession {
     }
   }
 
+  /** Whether the main thread's host has answered: only then does this worker profile. */
+  get hostKnown(): boolean {
+    return this.hostSeen;
+  }
+
+  /**
+   * This worker would profile (a per-transaction profile) but has heard of no host yet:
+   * if none answers in time, say once that the main thread needs the integration.
+   */
+  expectHost(): void {
+    // The transaction's event waits (settled) for the host's answer, or says it never came.
+    this.expecting = true;
+    if (this.hostSeen || this.noHost || this.hostTimer) return;
+    this.hostTimer = setTimeout(() => this.checkHost(), HOST_ANSWER_MS);
+    this.hostTimer.unref();
+  }
+
   private checkHost(): void {
     if (this.hostSeen || this.noHost) return;
     this.noHost = true;
@@ -268,7 +292,8 @@ export class SessionClient implements ProcessSession {
   }
 
   settled(timeoutMs: number): Promise<void> {
-    if (this.answered >= this.sent || !this.channel || this.noHost) return Promise.resolve();
+    const answered = this.answered >= this.sent && (this.hostSeen || !this.expecting);
+    if (answered || !this.channel || this.noHost) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);

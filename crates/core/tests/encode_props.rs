@@ -1,7 +1,8 @@
 //! Property: whatever a `SampleStore` holds, a slice of it encodes (v1 and v2) into
 //! a payload with in-range indices and sorted samples, and the encoder accepts it
-//! exactly when Relay would: at least two non-idle samples on some thread and a
-//! duration within the format's limit. Accepted payloads pass the validators.
+//! exactly when Relay would: at least two samples on some thread (idle samples
+//! count: they carry an `(idle)` frame) and a duration within the format's limit.
+//! Accepted payloads pass the validators.
 
 use std::collections::BTreeMap;
 
@@ -53,7 +54,11 @@ fn store_with(points: &[(ThreadId, u64, u8)]) -> SampleStore {
             Sample {
                 ts_ns: ts,
                 stack,
-                state: VmState::Js,
+                state: if shape == 0 {
+                    VmState::Idle
+                } else {
+                    VmState::Js
+                },
             },
         );
     }
@@ -86,12 +91,12 @@ fn chunk() -> ChunkMeta {
     }
 }
 
-/// Per thread with ≥ 2 non-idle samples: (first non-idle ts, last non-idle ts,
-/// first ts, last ts, samples from first to last non-idle).
+/// Per thread with ≥ 2 samples (idle ones have an `(idle)` frame, so Relay keeps
+/// them): (first ts, last ts, first ts, last ts, samples).
 fn busy_threads(slice: &ProfileSlice) -> BTreeMap<ThreadId, (u64, u64, u64, u64, usize)> {
     let mut per: BTreeMap<ThreadId, Vec<(u64, bool)>> = BTreeMap::new();
     for s in &slice.samples {
-        let busy = !slice.stacks[s.stack_id as usize].is_empty();
+        let busy = true;
         per.entry(s.thread_id).or_default().push((s.ts_ns, busy));
     }
     per.into_iter()

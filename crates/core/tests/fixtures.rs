@@ -44,11 +44,13 @@ fn validate(name: &str, bytes: &[u8]) -> Result<(), Rejection> {
 }
 
 const VALID: &[&str] = &[
+    "profile-chunk-v2-idle-only-debug-meta.json",
     "profile-chunk-v2-minimal.json",
     "profile-chunk-v2-two-threads-measurements.json",
     "profile-chunk.envelope",
     "profile-chunk.envelope.gz",
     "profile-v1-idle-edges-legacy-fields.json",
+    "profile-v1-idle-frames-debug-meta.json",
     "profile-v1-minimal.json",
     "profile-v1-no-thread-metadata.json",
     "profile-v1-two-threads.json",

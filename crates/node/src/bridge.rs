@@ -33,6 +33,7 @@ extern "C" {
         profiler: *mut c_void,
         interval_us: c_int,
         max_samples: u32,
+        caller_lines: c_int,
         out_id: *mut u32,
     ) -> c_int;
     fn fp_profiler_stop(isolate: *mut c_void, profiler: *mut c_void, id: u32) -> *mut c_void;
@@ -47,6 +48,7 @@ extern "C" {
     fn fp_profile_end_time(profile: *mut c_void) -> i64;
     fn fp_profile_delete(profile: *mut c_void);
     fn fp_node_info(node: *const c_void, out: *mut RawNodeInfo);
+    fn fp_node_line_ticks(node: *const c_void, lines: *mut c_int, hits: *mut u32, cap: u32) -> u32;
     fn fp_monotonic_now_ns() -> u64;
     fn fp_request_interrupt(
         isolate: *mut c_void,
@@ -136,11 +138,26 @@ impl V8Profiler {
     }
 
     /// Starts a profile recording samples every `interval_us`; returns its id.
-    pub fn start(&mut self, interval_us: i32, max_samples: u32) -> Result<u32, StartError> {
+    /// `caller_lines`: V8's caller-line mode (nodes split by call site) rather than
+    /// one node per function.
+    pub fn start(
+        &mut self,
+        interval_us: i32,
+        max_samples: u32,
+        caller_lines: bool,
+    ) -> Result<u32, StartError> {
         let mut id = 0u32;
         // SAFETY: live profiler and isolate of this thread; `id` is a valid out-pointer.
-        let status =
-            unsafe { fp_profiler_start(self.isolate, self.raw, interval_us, max_samples, &mut id) };
+        let status = unsafe {
+            fp_profiler_start(
+                self.isolate,
+                self.raw,
+                interval_us,
+                max_samples,
+                c_int::from(caller_lines),
+                &mut id,
+            )
+        };
         match status {
             0 => Ok(id),
             1 => Err(StartError::AlreadyStarted),
@@ -239,6 +256,24 @@ impl<'a> V8Node<'a> {
         self.raw as usize
     }
 
+    /// The lines of the node's function where its own samples were: `(line, samples)`.
+    pub fn line_ticks(&self) -> Vec<(u32, u32)> {
+        // Most nodes are callers with no ticks of their own; a leaf has a few lines.
+        let mut lines = [0 as c_int; 16];
+        let mut hits = [0u32; 16];
+        // SAFETY: the node belongs to a live profile; the buffers hold `cap` entries.
+        let n = unsafe { fp_node_line_ticks(self.raw, lines.as_mut_ptr(), hits.as_mut_ptr(), 16) };
+        if n as usize <= lines.len() {
+            return pairs(&lines[..n as usize], &hits[..n as usize]);
+        }
+        let mut lines = vec![0 as c_int; n as usize];
+        let mut hits = vec![0u32; n as usize];
+        // SAFETY: as above, with buffers of the size V8 reported.
+        let got = unsafe { fp_node_line_ticks(self.raw, lines.as_mut_ptr(), hits.as_mut_ptr(), n) };
+        let got = (got as usize).min(lines.len());
+        pairs(&lines[..got], &hits[..got])
+    }
+
     pub fn view(&self) -> V8NodeView<'a> {
         let mut info = RawNodeInfo {
             function_name: ptr::null(),
@@ -273,6 +308,15 @@ impl<'a> V8Node<'a> {
             }),
         }
     }
+}
+
+fn pairs(lines: &[c_int], hits: &[u32]) -> Vec<(u32, u32)> {
+    lines
+        .iter()
+        .zip(hits)
+        .filter(|(&l, &h)| l > 0 && h > 0)
+        .map(|(&l, &h)| (l as u32, h))
+        .collect()
 }
 
 /// Work that has to run on an isolate's JS thread, queued from any thread.

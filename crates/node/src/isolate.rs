@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ferroprof_core::engine::{
-    Batch, ChunkPlan, Close, Encoding, Message, RawNode, RawSample, SampleFilter, Verdict,
-    WindowId, WindowLimit,
+    Batch, ChunkPlan, Close, Encoding, LineMode, Message, RawNode, RawSample, SampleFilter,
+    Verdict, WindowId, WindowLimit,
 };
 use ferroprof_core::pacing::Pacer;
 
@@ -263,7 +263,12 @@ impl IsolateProfiler {
             return Err("no V8 isolate is entered on this thread".into());
         }
         let interval_us = (1e6 / hz).round().max(1.0) as i32;
-        let pacer = Pacer::new(hz);
+        // At the rate of the previous run, the interval its pacer learnt: a restart
+        // (each run of root spans in the trace lifecycle) samples at the rate at once.
+        let pacer = match &self.pacer {
+            Some(previous) if (previous.target_us() - 1e6 / hz).abs() < 1e-9 => previous.resumed(),
+            _ => Pacer::new(hz),
+        };
         let request_us = pacer.request_us();
         let profiler = self.profiler.as_mut().expect("profiler was just created");
         // V8 snaps each profile's interval to a multiple of the profiler-wide base
@@ -271,7 +276,7 @@ impl IsolateProfiler {
         // intervals it requests are taken exactly.
         profiler.set_sampling_interval(pacer.quantum_us());
         let id = profiler
-            .start(request_us, max_samples_for(request_us))
+            .start(request_us, max_samples_for(request_us), caller_lines())
             .map_err(|e| {
                 Stats::add(&rt.stats.v8_start_failures, 1);
                 format!("V8 refused to start profiling: {e:?}")
@@ -511,7 +516,7 @@ impl IsolateProfiler {
         let Some(profiler) = self.profiler.as_mut() else {
             return 0;
         };
-        let next = profiler.start(request_us, max_samples);
+        let next = profiler.start(request_us, max_samples, caller_lines());
         let moved = match profiler.stop(old_id) {
             Some(profile) => {
                 let c = collect_batch(&profile, self.thread_id, &mut self.filter, old_request);
@@ -542,7 +547,7 @@ impl IsolateProfiler {
                 self.current = self
                     .profiler
                     .as_mut()
-                    .and_then(|p| p.start(request_us, max_samples).ok());
+                    .and_then(|p| p.start(request_us, max_samples, caller_lines()).ok());
                 self.running_request_us = request_us;
                 if self.current.is_none() {
                     self.finish_thread();
@@ -623,6 +628,21 @@ fn warn_if_short(interval_us: i32, pacer: &Pacer) {
     }
 }
 
+/// Which line frames carry, for the whole process: the line executing in each frame
+/// unless `FERROPROF_LINES=function` asks for one frame per function (fewer nodes,
+/// frames and stacks; see BENCHMARKS.md). Read once, so every profile agrees.
+fn line_mode() -> LineMode {
+    static MODE: std::sync::OnceLock<LineMode> = std::sync::OnceLock::new();
+    *MODE.get_or_init(|| match std::env::var("FERROPROF_LINES").as_deref() {
+        Ok("function") => LineMode::Function,
+        _ => LineMode::Executing,
+    })
+}
+
+fn caller_lines() -> bool {
+    line_mode() == LineMode::Executing
+}
+
 /// What one rotation copied out of V8, and where each sample went.
 struct Collected {
     batch: Batch,
@@ -679,6 +699,11 @@ fn collect_batch(
                     column: view.column.max(0) as u32,
                     source_type: V8SourceType::from_raw(view.source_type),
                 },
+                line_ticks: if caller_lines() {
+                    node.line_ticks()
+                } else {
+                    Vec::new()
+                },
             });
             cursor = view.parent;
         }
@@ -689,6 +714,7 @@ fn collect_batch(
     let covered_us = filter.last_ts_us().unwrap_or(0).max(end_us).max(0);
     Collected {
         batch: Batch {
+            lines: line_mode(),
             thread_id,
             nodes,
             samples,

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <vector>
 
 #include <v8.h>
 #include <v8-profiler.h>
@@ -51,11 +52,14 @@ void fp_profiler_set_sampling_interval(void* profiler, int interval_us) {
 
 // Returns v8::CpuProfilingStatus (0 started, 1 already started, 2 error).
 int fp_profiler_start(void* isolate, void* profiler, int interval_us, unsigned max_samples,
-                      uint32_t* out_id) {
+                      int caller_lines, uint32_t* out_id) {
   v8::HandleScope scope(static_cast<v8::Isolate*>(isolate));
-  // Leaf-node line numbers: every frame carries its function's own start line (what
-  // Sentry shows as the frame position) and the call tree stays one node per function.
-  v8::CpuProfilingOptions options(v8::kLeafNodeLineNumbers, max_samples, interval_us);
+  // Caller line numbers: a node is split by the line its caller called it from, and
+  // its GetLineNumber() is that line, so every caller frame can name its call site;
+  // the leaf's executing lines come from its line ticks. Leaf-node line numbers: one
+  // node per function, GetLineNumber() is the function's first line.
+  v8::CpuProfilingOptions options(caller_lines ? v8::kCallerLineNumbers : v8::kLeafNodeLineNumbers,
+                                  max_samples, interval_us);
   v8::CpuProfilingResult result = AsProfiler(profiler)->Start(std::move(options));
   *out_id = result.id;
   return static_cast<int>(result.status);
@@ -90,6 +94,21 @@ void fp_node_info(const void* node, fp_node_info* out) {
   out->source_type = static_cast<int>(n->GetSourceType());
   out->node_id = n->GetNodeId();
   out->parent = n->GetParent();
+}
+
+// Copies up to `cap` of the node's line ticks (lines of its function where its own
+// samples were, and how many) into `lines`/`hits`; returns how many it has in all.
+unsigned fp_node_line_ticks(const void* node, int* lines, unsigned* hits, unsigned cap) {
+  const v8::CpuProfileNode* n = AsNode(node);
+  unsigned count = n->GetHitLineCount();
+  if (count == 0 || count > cap) return count;
+  std::vector<v8::CpuProfileNode::LineTick> ticks(count);
+  if (!n->GetLineTicks(ticks.data(), count)) return 0;
+  for (unsigned i = 0; i < count; i++) {
+    lines[i] = ticks[i].line;
+    hits[i] = ticks[i].hit_count;
+  }
+  return count;
 }
 
 // Asks V8 to run `callback(isolate, data)` on the isolate's thread at its next

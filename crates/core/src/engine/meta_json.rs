@@ -19,6 +19,9 @@ struct ProfileMetaJson {
     release: Option<String>,
     environment: Option<String>,
     max_stack_depth: Option<usize>,
+    /// Debug IDs by file path (`globalThis._sentryDebugIds`, resolved by the SDK).
+    #[serde(default)]
+    debug_ids: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -45,6 +48,7 @@ pub fn parse_profile_meta(json: &str) -> Result<ProfileMeta, String> {
     meta.release = m.release;
     meta.environment = m.environment;
     meta.max_stack_depth = m.max_stack_depth.unwrap_or(DEFAULT_MAX_STACK_DEPTH);
+    meta.debug_ids = m.debug_ids;
     Ok(meta)
 }
 

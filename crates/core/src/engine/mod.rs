@@ -12,6 +12,7 @@
 
 mod filter;
 mod interner;
+mod lines;
 pub mod meta_json;
 mod payload;
 mod pending;
@@ -38,11 +39,17 @@ pub type WindowId = u32;
 
 /// One node of V8's call tree, copied out on the JS thread. `key` and `parent` are
 /// identities valid within one batch only.
+///
+/// V8 profiles in caller-line mode: `info.line` is the line of the *parent's* function
+/// from which this node was called (the function's own first line for a node under the
+/// root), and `line_ticks` says on which lines of its own function the samples that end
+/// in this node were (`(line, samples)`, exact per V8 profile).
 #[derive(Clone, Debug)]
 pub struct RawNode {
     pub key: usize,
     pub parent: Option<usize>,
     pub info: V8NodeInfo,
+    pub line_ticks: Vec<(u32, u32)>,
 }
 
 /// One sample as V8 gave it: when, which leaf node, which VM state (`v8::StateTag`).
@@ -61,6 +68,20 @@ pub struct Batch {
     pub samples: Vec<RawSample>,
     /// Every sample of this thread up to here has now been handed over.
     pub covered_until_ns: u64,
+    /// What the nodes' lines mean (the V8 mode they were profiled in).
+    pub lines: LineMode,
+}
+
+/// Which line each frame carries, as V8 was asked to record it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LineMode {
+    /// `kCallerLineNumbers`: a caller's frame carries its call site, the leaf's frame
+    /// the line its sample executed (from the node's line ticks).
+    #[default]
+    Executing,
+    /// `kLeafNodeLineNumbers`: every frame carries its function's first line, one
+    /// frame per function (cheaper: fewer nodes, frames and stacks).
+    Function,
 }
 
 /// What a closed window is turned into.
@@ -396,7 +417,15 @@ impl<R: Clone> Engine<R> {
                 self.store.set_limits(config.limits);
                 self.config = config;
             }
-            Message::SetProfileMeta(meta) => self.meta = *meta,
+            Message::SetProfileMeta(meta) => {
+                // Each isolate (main thread, workers) registers the debug IDs of the
+                // files it loaded: the engine keeps them all (a file's ID never changes).
+                let mut meta = *meta;
+                for (path, id) in std::mem::take(&mut self.meta.debug_ids) {
+                    meta.debug_ids.entry(path).or_insert(id);
+                }
+                self.meta = meta;
+            }
         }
     }
 
@@ -405,6 +434,7 @@ impl<R: Clone> Engine<R> {
     fn ingest(&mut self, batch: Batch) {
         self.stats.samples_ingested += batch.samples.len() as u64;
         let mut interner = BatchInterner::new(
+            batch.lines,
             &batch.nodes,
             self.config.max_stack_depth,
             self.config.app_root.as_deref(),

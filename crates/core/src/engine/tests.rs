@@ -57,6 +57,7 @@ pub(crate) fn node(key: usize, parent: Option<usize>, name: &str) -> RawNode {
             column: 1,
             source_type: V8SourceType::Script,
         },
+        line_ticks: Vec::new(),
     }
 }
 
@@ -85,6 +86,7 @@ fn batch(thread: ThreadId, t0: u64, n: usize, distinct: usize, seed: usize) -> B
         nodes,
         samples,
         covered_until_ns: t0 + n as u64 * MS,
+        lines: LineMode::Executing,
     }
 }
 
@@ -618,4 +620,31 @@ fn a_window_past_its_limit_ends_there_and_no_longer_pins_the_store() {
     assert_eq!((out[0].start_ns, out[0].end_ns), (0, 20 * MS));
     assert_eq!(out[0].samples, 20, "the samples of 1..=20 ms");
     check_accounting(&e.stats()).unwrap();
+}
+
+#[test]
+fn debug_ids_of_every_isolate_are_kept() {
+    let mut e = engine(StoreLimits {
+        max_samples: 1000,
+        max_bytes: 1 << 20,
+    });
+    let with = |pairs: &[(&str, &str)]| {
+        let mut m = meta();
+        m.debug_ids = pairs
+            .iter()
+            .map(|(p, id)| (p.to_string(), id.to_string()))
+            .collect();
+        Box::new(m)
+    };
+    e.handle(Message::SetProfileMeta(with(&[("/app/main.js", "a")])), 0);
+    // A worker sets the process's metadata with the files it loaded.
+    e.handle(Message::SetProfileMeta(with(&[("/app/worker.js", "b")])), 0);
+    e.handle(Message::SetProfileMeta(with(&[("/app/main.js", "c")])), 0);
+    let ids: Vec<_> = e
+        .meta
+        .debug_ids
+        .iter()
+        .map(|(p, id)| (p.as_str(), id.as_str()))
+        .collect();
+    assert_eq!(ids, [("/app/main.js", "c"), ("/app/worker.js", "b")]);
 }

@@ -54,10 +54,36 @@ pub struct ThreadMetadata {
     pub priority: Option<u32>,
 }
 
-/// `debug_meta`: kept as opaque image objects (Node profiles have none).
+/// `debug_meta`: opaque image objects, plus a `sourcemap` image for each file of the
+/// payload's frames that has a debug ID (see [`ProfileMeta::debug_ids`]).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DebugMeta {
     pub images: Vec<serde_json::Value>,
+}
+
+impl DebugMeta {
+    /// `meta.debug_meta`'s images and a `sourcemap` image per distinct `abs_path` of
+    /// `frames` found in `meta.debug_ids`, in frame order; `None` when there are none.
+    pub fn for_frames(meta: &ProfileMeta, frames: &[crate::frame::Frame]) -> Option<Self> {
+        let mut images = meta
+            .debug_meta
+            .as_ref()
+            .map(|d| d.images.clone())
+            .unwrap_or_default();
+        if !meta.debug_ids.is_empty() {
+            let mut seen = std::collections::BTreeSet::new();
+            for path in frames.iter().filter_map(|f| f.abs_path.as_deref()) {
+                if let Some(id) = meta.debug_ids.get(path).filter(|_| seen.insert(path)) {
+                    images.push(serde_json::json!({
+                        "type": "sourcemap",
+                        "code_file": path,
+                        "debug_id": id,
+                    }));
+                }
+            }
+        }
+        (!images.is_empty()).then_some(Self { images })
+    }
 }
 
 /// Process-wide facts shared by every profile and chunk of a client.
@@ -72,6 +98,10 @@ pub struct ProfileMeta {
     /// Omitted when `None`: `null` is a type error for Relay.
     pub environment: Option<String>,
     pub debug_meta: Option<DebugMeta>,
+    /// Debug IDs of bundled or transpiled files by path (the frames' `abs_path`), from
+    /// `globalThis._sentryDebugIds`: each file a payload's frames name gets a
+    /// `sourcemap` image in its `debug_meta`, so Sentry can resolve its frames.
+    pub debug_ids: std::collections::BTreeMap<String, String>,
     /// Deeper stacks keep their `max_stack_depth` innermost (leaf-side) frames.
     pub max_stack_depth: usize,
 }
@@ -115,6 +145,7 @@ impl ProfileMeta {
             release: None,
             environment: None,
             debug_meta: None,
+            debug_ids: std::collections::BTreeMap::new(),
             max_stack_depth: DEFAULT_MAX_STACK_DEPTH,
         }
     }

@@ -33,7 +33,7 @@ fn slice(start_ns: u64, idle: &[bool]) -> ProfileSlice {
             ts_ns: start_ns + i as u64 * 10 * MS,
             thread_id: 0,
             stack_id: u32::from(is_idle),
-            state: VmState::Js,
+            state: if is_idle { VmState::Idle } else { VmState::Js },
         })
         .collect();
     ProfileSlice {
@@ -105,9 +105,71 @@ fn v1_encodes_what_relay_expects() {
     assert_eq!(v["transaction"]["active_thread_id"], "0");
     assert_eq!(v["profile"]["thread_metadata"]["0"]["name"], "main");
     assert_eq!(
-        out.summary.samples, 2,
-        "the idle trailing sample is an idle edge"
+        out.summary.samples, 3,
+        "the idle trailing sample is kept: it has an (idle) frame"
     );
+    assert_eq!(samples[2]["stack_id"], 2, "a stack of its own");
+    assert_eq!(v["profile"]["stacks"][2], serde_json::json!([2]));
+    assert_eq!(
+        v["profile"]["frames"][2],
+        serde_json::json!({"function": "(idle)", "in_app": false})
+    );
+}
+
+#[test]
+fn waiting_transactions_and_chunks_keep_their_profile() {
+    let waiting = slice(6_000 * MS, &[true, true, true]);
+    let out = encode_v1(&waiting, &meta(), &txn(), &Measurements::new()).unwrap();
+    assert_eq!(validate_v1(&out.bytes).unwrap().samples, 3);
+    let out = encode_v2(&waiting, &meta(), &chunk(), &Measurements::new()).unwrap();
+    assert_eq!(validate_v2(&out.bytes).unwrap().samples, 3);
+    let mut native = slice(6_000 * MS, &[true, true]);
+    native.samples[1].state = VmState::Other;
+    let v = json(
+        &encode_v2(&native, &meta(), &chunk(), &Measurements::new())
+            .unwrap()
+            .bytes,
+    );
+    let functions: Vec<_> = v["profile"]["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["function"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(functions, ["main", "work", "(idle)", "(program)"]);
+}
+
+#[test]
+fn files_with_debug_ids_get_a_sourcemap_image() {
+    let s = slice(6_000 * MS, &[false, false]);
+    let mut m = meta();
+    let out = encode_v1(&s, &m, &txn(), &Measurements::new()).unwrap();
+    assert!(
+        json(&out.bytes).get("debug_meta").is_none(),
+        "none without debug ids"
+    );
+    m.debug_ids = [
+        (
+            "/app/work.js".to_string(),
+            "c941d872-af1f-4f0c-a7ff-ad3d295fe153".to_string(),
+        ),
+        (
+            "/app/unused.js".to_string(),
+            "d941d872-af1f-4f0c-a7ff-ad3d295fe153".to_string(),
+        ),
+    ]
+    .into();
+    let expected = serde_json::json!({"images": [{
+        "type": "sourcemap",
+        "code_file": "/app/work.js",
+        "debug_id": "c941d872-af1f-4f0c-a7ff-ad3d295fe153",
+    }]});
+    let v1 = encode_v1(&s, &m, &txn(), &Measurements::new()).unwrap();
+    validate_v1(&v1.bytes).unwrap();
+    assert_eq!(json(&v1.bytes)["debug_meta"], expected);
+    let v2 = encode_v2(&s, &m, &chunk(), &Measurements::new()).unwrap();
+    validate_v2(&v2.bytes).unwrap();
+    assert_eq!(json(&v2.bytes)["debug_meta"], expected);
 }
 
 #[test]
@@ -147,8 +209,11 @@ fn encoders_refuse_what_relay_would_drop() {
     let err = encode_v2(&one, &meta(), &chunk(), &Measurements::new()).unwrap_err();
     assert_eq!(err.reason(), Reason::NotEnoughSamples);
     let lonely_busy = slice(6_000 * MS, &[true, false, true]);
-    let err = encode_v1(&lonely_busy, &meta(), &txn(), &Measurements::new()).unwrap_err();
-    assert_eq!(err.reason(), Reason::NotEnoughSamples);
+    let out = encode_v1(&lonely_busy, &meta(), &txn(), &Measurements::new()).unwrap();
+    assert_eq!(
+        out.summary.samples, 3,
+        "idle samples count: Relay keeps them"
+    );
 
     let mut long = slice(6_000 * MS, &[false, false]);
     long.samples[1].ts_ns = long.start_ns + 31_000 * MS;

@@ -11,7 +11,7 @@ use super::metadata::{
     TransactionMeta,
 };
 use super::rejection::{Reason, Rejection};
-use super::stacks::truncate_stacks;
+use super::stacks::{label_idle, truncate_stacks};
 use super::time::format_rfc3339;
 use crate::frame::Frame;
 use crate::slice::ProfileSlice;
@@ -127,14 +127,17 @@ pub fn build_v1(
     let since_origin = |mono_ns: u64| mono_ns.saturating_sub(origin_mono);
 
     let mut stats = EncodeStats::default();
+    let mut frames = slice.frames.clone();
     let mut stacks = slice.stacks.clone();
+    let stack_ids = label_idle(&mut frames, &mut stacks, &slice.samples);
     stats.truncated_stacks = truncate_stacks(&mut stacks, meta.max_stack_depth);
 
     let mut samples: Vec<SampleV1> = slice
         .samples
         .iter()
-        .map(|s| SampleV1 {
-            stack_id: s.stack_id,
+        .zip(&stack_ids)
+        .map(|(s, &stack_id)| SampleV1 {
+            stack_id,
             thread_id: s.thread_id,
             elapsed_since_start_ns: since_origin(s.ts_ns),
         })
@@ -163,6 +166,7 @@ pub fn build_v1(
             .collect()
     });
 
+    let debug_meta = DebugMeta::for_frames(meta, &frames);
     let profile = ProfileV1 {
         event_id: txn.profile_id.clone(),
         version: "1".into(),
@@ -185,12 +189,12 @@ pub fn build_v1(
             relative_cpu_end_ms: None,
         },
         profile: SampleProfileV1 {
-            frames: slice.frames.clone(),
+            frames,
             stacks,
             thread_metadata: Some(super::thread_metadata(slice)),
             samples,
         },
-        debug_meta: meta.debug_meta.clone(),
+        debug_meta,
         measurements,
     };
     Ok((profile, stats))

@@ -8,7 +8,7 @@ use super::check::check_v2;
 use super::encoded::{EncodeStats, Encoded};
 use super::metadata::{ChunkMeta, DebugMeta, Measurements, ProfileMeta, SdkInfo, ThreadMetadata};
 use super::rejection::{Reason, Rejection};
-use super::stacks::truncate_stacks;
+use super::stacks::{label_idle, truncate_stacks};
 use crate::clock::ClockAnchor;
 use crate::frame::Frame;
 use crate::slice::ProfileSlice;
@@ -82,7 +82,9 @@ pub fn build_v2(
         .anchor
         .ok_or_else(|| Rejection::new(Reason::NoClockAnchor, "the slice has no clock anchor"))?;
     let mut stats = EncodeStats::default();
+    let mut frames = slice.frames.clone();
     let mut stacks = slice.stacks.clone();
+    let stack_ids = label_idle(&mut frames, &mut stacks, &slice.samples);
     stats.truncated_stacks = truncate_stacks(&mut stacks, meta.max_stack_depth);
 
     let mut order: Vec<usize> = (0..slice.samples.len()).collect();
@@ -98,7 +100,7 @@ pub fn build_v2(
         .map(|i| {
             let s = &slice.samples[i];
             SampleV2 {
-                stack_id: s.stack_id,
+                stack_id: stack_ids[i],
                 thread_id: names[&s.thread_id].clone(),
                 timestamp: unix_secs(&anchor, s.ts_ns),
             }
@@ -127,6 +129,7 @@ pub fn build_v2(
             .collect()
     });
 
+    let debug_meta = DebugMeta::for_frames(meta, &frames);
     let chunk = ProfileChunkV2 {
         chunk_id: chunk.chunk_id.clone(),
         profiler_id: chunk.profiler_id.clone(),
@@ -137,12 +140,12 @@ pub fn build_v2(
         environment: meta.environment.clone(),
         client_sdk: meta.sdk.clone(),
         profile: SampleProfileV2 {
-            frames: slice.frames.clone(),
+            frames,
             stacks,
             samples,
             thread_metadata: Some(super::thread_metadata(slice)),
         },
-        debug_meta: meta.debug_meta.clone(),
+        debug_meta,
         measurements,
     };
     Ok((chunk, stats))

@@ -1,0 +1,145 @@
+// Source-level profiles, end to end on what ships: a TypeScript program compiled by tsc,
+// and bundled by esbuild with minified identifiers, profiled by `ferroprof run`. Every
+// output names the .ts files, the original function names, the two call sites of a
+// caller and the two hot lines of a leaf in the proportion of the work done there.
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import test from 'ava';
+
+import { testWithTool } from './helpers/tools.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const fixture = join(root, '__test__', 'fixtures', 'source-lines');
+const cli = join(root, 'dist', 'cli.js');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+// Asynchronous, so ava hears from each test while the others' children run.
+const run = promisify(execFile);
+
+/** 1-based line of the line of `file` that contains `marker`. */
+function lineOf(file, marker) {
+  const i = readFileSync(join(fixture, file), 'utf8').split('\n').findIndex((l) => l.includes(marker));
+  if (i < 0) throw new Error(`${marker} not in ${file}`);
+  return i + 1;
+}
+const L = {
+  hotA: lineOf('app.ts', 'HOT-A'),
+  hotB: lineOf('app.ts', 'HOT-B'),
+  callA: lineOf('app.ts', 'CALL-A'),
+  callB: lineOf('app.ts', 'CALL-B'),
+  other: lineOf('other.ts', 'OTHER-HOT'),
+};
+
+const builds = {
+  tsc: async (dir) => {
+    await run(bin('tsc'), ['-p', join(fixture, 'tsconfig.json'), '--outDir', dir], { timeout: 100_000 });
+    return join(dir, 'app.js');
+  },
+  'esbuild --minify-identifiers': async (dir) => {
+    const out = join(dir, 'bundle.js');
+    await run(bin('esbuild'), [join(fixture, 'app.ts'), '--bundle', '--minify-identifiers', '--sourcemap', '--platform=node', `--outfile=${out}`]);
+    return out;
+  },
+};
+
+/** Runs the script under `ferroprof run`; returns the outputs. */
+async function profile(script) {
+  const out = join(dirname(script), 'out');
+  const r = await run(process.execPath, [cli, 'run', '--hz', '499', '--out', out, '--format', 'speedscope,pprof,html', script, '2500'], { timeout: 90_000 });
+  return { out, stderr: r.stderr, speedscope: JSON.parse(readFileSync(join(out, 'profile.speedscope.json'), 'utf8')) };
+}
+
+/** Weight of samples whose stack holds a frame matching `pick` (at `leaf` only, or anywhere). */
+function weightOf(speedscope, pick, leafOnly) {
+  const frames = speedscope.shared.frames;
+  let w = 0;
+  for (const p of speedscope.profiles) {
+    p.samples.forEach((stack, i) => {
+      const hit = leafOnly ? pick(frames[stack[stack.length - 1]]) : stack.some((f) => pick(frames[f]));
+      if (hit) w += p.weights[i];
+    });
+  }
+  return w;
+}
+
+const at = (name, file, line) => (f) => f.name === name && f.file?.endsWith(`/source-lines/${file}`) && f.line === line;
+
+for (const [kind, build] of Object.entries(builds)) {
+  test(`${kind}: frames name the .ts files, original functions, call sites and hot lines`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferroprof-lines-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const { speedscope, stderr, out } = await profile(await build(dir));
+    const total = weightOf(speedscope, () => true, false);
+    t.true(total > 0);
+
+    // The leaf's two hot lines: 3n and n iterations of the same statement.
+    const hotA = weightOf(speedscope, at('compute', 'app.ts', L.hotA), true);
+    const hotB = weightOf(speedscope, at('compute', 'app.ts', L.hotB), true);
+    t.log(`${kind}: compute@${L.hotA} ${hotA}, compute@${L.hotB} ${hotB}, ratio ${(hotA / hotB).toFixed(2)} (work 3:1)`);
+    t.true(hotB > 0 && hotA / hotB > 1.8 && hotA / hotB < 5, `hot lines ${hotA}:${hotB}`);
+
+    // The caller's two call sites: compute(3n) and compute(n).
+    const callA = weightOf(speedscope, at('dispatch', 'app.ts', L.callA), false);
+    const callB = weightOf(speedscope, at('dispatch', 'app.ts', L.callB), false);
+    t.log(`${kind}: dispatch@${L.callA} ${callA}, dispatch@${L.callB} ${callB}, ratio ${(callA / callB).toFixed(2)} (work 3:1)`);
+    t.true(callB > 0 && callA / callB > 1.8 && callA / callB < 5, `call sites ${callA}:${callB}`);
+
+    // The other file's `compute` stays apart from app.ts's.
+    const other = weightOf(speedscope, at('compute', 'other.ts', L.other), true);
+    t.true(other > 0, 'other.ts compute has its own frames');
+
+    // `top` (printed by run) names the .ts file and the original function names.
+    t.regex(stderr, new RegExp(`compute\\s.*app\\.ts:${L.hotA}`));
+    t.regex(stderr, /other\.ts/);
+    // The flame page names them too.
+    const html = readFileSync(join(out, 'profile.html'), 'utf8');
+    t.true(html.includes(`source-lines/app.ts:${L.hotA}`) && html.includes(`source-lines/other.ts:${L.other}`));
+
+    const rows = stderr.split('\n').filter((l) => l.includes('%'));
+    t.false(rows.some((r) => /bundle\.js|app\.js/.test(r)), 'no row names the generated file');
+  });
+}
+
+// A fully minified one-line bundle: V8's lines are all 1 and its only column is where
+// each function starts, so frames get their original file, function name and first
+// line (no call sites, no hot lines), and same-named functions stay apart.
+test('esbuild --minify (one line, inline map): original files, names and function lines', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferroprof-lines-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, 'bundle.js');
+  await run(bin('esbuild'), [join(fixture, 'app.ts'), '--bundle', '--minify', '--sourcemap=inline', '--platform=node', `--outfile=${script}`]);
+  t.is(readFileSync(script, 'utf8').trim().split('\n').length, 2, 'code on one line, then the map comment');
+  const { speedscope } = await profile(script);
+  const start = (file, marker) => lineOf(file, marker);
+  const app = weightOf(speedscope, at('compute', 'app.ts', start('app.ts', 'export function compute')), true);
+  const other = weightOf(speedscope, at('compute', 'other.ts', start('other.ts', 'export function compute')), true);
+  const dispatch = weightOf(speedscope, at('dispatch', 'app.ts', start('app.ts', 'export function dispatch')), false);
+  t.log(`one line: compute app.ts ${app}, compute other.ts ${other}, dispatch ${dispatch}`);
+  t.true(app > 0 && other > 0 && dispatch >= app + other);
+  t.true(app / other > 1 && app / other < 6, 'app.ts compute runs 16n iterations, other.ts 8n');
+});
+
+const goAvailable = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
+testWithTool(
+  '`go tool pprof -lines` names the .ts lines with the same proportions',
+  { available: goAvailable, missing: '`go` is not on PATH (install Go to run the `go tool pprof` check)' },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferroprof-lines-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const { out } = await profile(await builds['esbuild --minify-identifiers'](dir));
+    const { stdout: text } = await run('go', ['tool', 'pprof', '-lines', '-top', '-nodecount=200', join(out, 'profile.pb.gz')], { timeout: 110_000 });
+    const flat = (line) => {
+      const row = text.split('\n').find((r) => r.includes(`compute`) && r.includes(`app.ts:${line}`));
+      return row ? Number.parseFloat(row.trim().split(/\s+/)[0]) : 0;
+    };
+    const a = flat(L.hotA);
+    const b = flat(L.hotB);
+    t.log(`pprof -lines: compute app.ts:${L.hotA} ${a}, app.ts:${L.hotB} ${b}`);
+    t.true(b > 0 && a / b > 1.8 && a / b < 5, text);
+    t.regex(text, /compute .*other\.ts:\d+/);
+  },
+);
