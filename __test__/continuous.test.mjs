@@ -3,7 +3,7 @@ import test from 'ava';
 import { close, getProfilerStats, init, startTransaction } from '../dist/index.js';
 import { openWindow } from '../dist/sampler.js';
 import { validateEnvelope } from '../dist/testing.js';
-import { busyWithYields } from './helpers/busy.mjs';
+import { busyWithYields, threadCpuMs } from './helpers/busy.mjs';
 import { collectingTransport, itemsOfType } from './helpers/envelopes.mjs';
 
 const HZ = 101;
@@ -19,7 +19,9 @@ test.serial('auto-started session: contiguous, valid chunks with one profiler id
   });
   // A raw window over the same sampler: the reference stream the chunks must cover.
   const reference = openWindow();
+  const cpuBefore = threadCpuMs();
   await busyWithYields(3300, 10);
+  const cpuS = (threadCpuMs() - cpuBefore) / 1000;
   const txn = startTransaction({ name: 'during-session', op: 'test' });
   await busyWithYields(50, 5);
   txn.finish();
@@ -34,13 +36,17 @@ test.serial('auto-started session: contiguous, valid chunks with one profiler id
 
   const mainSamples = (c) => c.profile.samples.filter((s) => s.thread_id === '0').map((s) => s.timestamp);
   chunks.sort((a, b) => mainSamples(a)[0] - mainSamples(b)[0]);
-  t.true(mainSamples(chunks[0])[0] - initAt < 0.1, 'the session began at init');
   // Contiguous: every sample the sampler took while the reference window was open is
   // in exactly one chunk (timestamps agree to the microsecond: one clock anchor).
   const chunked = chunks.flatMap(mainSamples).sort((a, b) => a - b);
   const refTimes = raw_.samples
     .filter((s) => s.threadId === 0)
     .map((s) => raw_.startUnixMs / 1000 + (s.tsNs - raw_.startNs) / 1e9);
+  // At init, not at the first transaction 3.3 s later: the session's first sample is no
+  // later than that of the window opened right after init (however late a loaded
+  // machine lets V8's sampler thread tick first).
+  const began = mainSamples(chunks[0])[0];
+  t.true(began >= initAt - 1e-3 && began <= refTimes[0] + 2e-6, `the session began at init (first sample ${((began - initAt) * 1000).toFixed(0)} ms after it, the window's ${((refTimes[0] - initAt) * 1000).toFixed(0)} ms)`);
   let j = 0;
   let missing = 0;
   for (const ts of refTimes) {
@@ -48,8 +54,14 @@ test.serial('auto-started session: contiguous, valid chunks with one profiler id
     if (j < chunked.length && Math.abs(chunked[j] - ts) <= 2e-6) j++;
     else missing++;
   }
-  t.true(refTimes.length > 250, `${refTimes.length} reference samples`);
-  t.is(missing, 0, 'no sample lost between chunks');
+  // Enough reference samples to span the chunks: 101 Hz over the thread's CPU time, less
+  // a half for a loaded machine (idle: ~330 over 3.3 s).
+  t.true(refTimes.length >= Math.max(30, 0.5 * HZ * cpuS), `${refTimes.length} reference samples over ${cpuS.toFixed(2)} s of CPU`);
+  // A chunk with fewer than two samples (a starved sampler on a loaded machine) is
+  // refused by Sentry's rules and counted as too short, not sent: its one sample is
+  // the only one that may be missing.
+  const tooShort = getProfilerStats().chunksTooShort;
+  t.true(missing <= tooShort, `${missing} samples lost between chunks (${tooShort} chunks too short)`);
   t.is(new Set(chunked.map((x) => x.toFixed(6))).size, chunked.length, 'no sample in two chunks');
   // And at the boundaries the gap is that of the sampler itself (≤ 2 intervals when
   // the sampler keeps its rate; never more than its own largest gap).

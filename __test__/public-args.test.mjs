@@ -21,7 +21,17 @@ import {
   formatTopTable,
   topFunctions,
 } from '../dist/sampler.js';
-import { HttpTransport, LocalTransport } from '../dist/transport.js';
+import {
+  HttpTransport,
+  LocalTransport,
+  clientReportEnvelope,
+  itemJson,
+  itemText,
+  itemsOfType,
+  parseEnvelope,
+  readEventId,
+  serializeEnvelope,
+} from '../dist/transport.js';
 import { validateEnvelope } from '../dist/testing.js';
 
 const typeError = (message) => ({ instanceOf: TypeError, message });
@@ -93,7 +103,9 @@ test('the low-level API checks window ids, options and envelope bytes', async (t
   t.throws(() => closeWindowSync(-1), rangeError(/closeWindowSync\(id, timeoutMs\): id must be an integer/));
   t.throws(() => closeWindowSync(1, 'x'), typeError(/closeWindowSync\(id, timeoutMs\): timeoutMs must be a number/));
   t.throws(() => configureSampler(null), typeError(/configureSampler\(options\): options must be an object, got null/));
-  t.throws(() => configureSampler({ maxBytes: 'x' }), rangeError(/^ferroprof: configureSampler\(options\): .*maxBytes/));
+  t.throws(() => configureSampler({ maxBytes: 'x' }), typeError(/^ferroprof: configureSampler\(options\): options.maxBytes must be a number, got the string "x"/));
+  t.throws(() => configureSampler({ eagerLogging: 1 }), typeError(/configureSampler\(options\): options.eagerLogging must be a boolean, got number 1/));
+  t.throws(() => configureSampler({ maxBytes: -1 }), rangeError(/^ferroprof: configureSampler\(options\): .*maxBytes must be between/));
   t.throws(() => validateEnvelope(undefined), typeError(/validateEnvelope\(bytes, gzip\): bytes must be a Uint8Array or Buffer, got undefined/));
   t.throws(() => validateEnvelope(new Uint8Array(1), 'yes'), typeError(/gzip must be a boolean, got the string "yes"/));
 });
@@ -108,4 +120,23 @@ test('reports and transports name what they were given', (t) => {
   t.throws(() => new LocalTransport(null), typeError(/new LocalTransport\(options\): options must be an object or undefined, got null/));
   t.throws(() => new HttpTransport(undefined), typeError(/new HttpTransport\(options\): options must be an object, got undefined/));
   t.throws(() => new HttpTransport({}), typeError(/options.dsn must be a DSN string or a parsed Dsn/));
+});
+
+test('the envelope helpers of ferroprof/transport name the call, the argument and what they accept', (t) => {
+  const envelope = parseEnvelope(serializeEnvelope({ event_id: 'a'.repeat(32) }, [{ header: { type: 'transaction' }, payload: '{}' }]));
+  t.throws(() => itemsOfType(undefined, 'transaction'), typeError(/itemsOfType\(envelope, type\): envelope must be an Envelope .* got undefined/));
+  t.throws(() => itemsOfType(envelope, 5), typeError(/itemsOfType\(envelope, type\): type must be a non-empty string, got number 5/));
+  t.is(itemsOfType(envelope, 'transaction').length, 1);
+  t.throws(() => serializeEnvelope(null, []), typeError(/serializeEnvelope\(header, items\): header must be an object, got null/));
+  t.throws(() => serializeEnvelope({}, 'x'), typeError(/serializeEnvelope\(header, items\): items must be an array/));
+  t.throws(() => serializeEnvelope({}, [{ header: { type: 'x' }, payload: 5 }]), typeError(/items\[0\].payload must be a string or a Uint8Array, got number 5/));
+  t.throws(() => serializeEnvelope({}, [{ payload: '' }]), typeError(/items\[0\].header must be an item header object/));
+  t.throws(() => clientReportEnvelope(undefined), typeError(/clientReportEnvelope\(discarded, dsn, now\): discarded must be an array/));
+  t.throws(() => clientReportEnvelope([{ reason: 'x' }]), typeError(/discarded\[0\] must be an object \{ reason: string, category: string, quantity: number \}/));
+  t.throws(() => clientReportEnvelope([{ reason: 'x', category: 'y', quantity: -1 }]), rangeError(/discarded\[0\].quantity must be an integer ≥ 0, got number -1/));
+  t.throws(() => clientReportEnvelope([], 5), typeError(/dsn must be a DSN string or undefined, got number 5/));
+  t.throws(() => itemJson({}), typeError(/itemJson\(item\): item must be an envelope item/));
+  t.throws(() => itemText(null), typeError(/itemText\(item\): item must be an envelope item/));
+  t.throws(() => readEventId('abc'), typeError(/readEventId\(bytes\): bytes must be a Uint8Array or Buffer, got the string "abc"/));
+  t.throws(() => parseEnvelope('abc'), typeError(/parseEnvelope\(bytes, name\): bytes must be a Uint8Array or Buffer/));
 });

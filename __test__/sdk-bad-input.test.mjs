@@ -286,3 +286,30 @@ test.serial('a bad transport option warns and falls back instead of throwing fro
   }
   t.is(capture.lines.filter((l) => /transport/.test(l)).length, 1, capture.lines.join('\n'));
 });
+
+test.serial('init never throws: option getters and Proxy traps that throw cost their option only', (t) => {
+  const capture = warnCapture();
+  try {
+    const getters = {
+      tracesSampleRate: 1,
+      get dsn() {
+        throw new Error('getter boom');
+      },
+      _experiments: new Proxy({}, { ownKeys: () => { throw new Error('keys boom'); }, get: () => { throw new Error('get boom'); } }),
+    };
+    t.notThrows(() => init(getters));
+    t.true(startTransaction({ name: 'after-bad-getters' }).isSampled, 'the readable options still apply');
+    const hostile = new Proxy({}, {
+      ownKeys: () => { throw new Error('keys boom'); },
+      get: () => { throw new Error('get boom'); },
+      getPrototypeOf: () => { throw new Error('proto boom'); },
+      has: () => { throw new Error('has boom'); },
+    });
+    t.notThrows(() => init(hostile));
+  } finally {
+    capture.restore();
+  }
+  t.true(capture.lines.some((l) => /reading option dsn threw: getter boom; using the default$/.test(l)), capture.lines.join('\n'));
+  t.true(capture.lines.some((l) => /reading options _experiments.profilerScheduler, .* threw: keys boom; using the defaults/.test(l)), capture.lines.join('\n'));
+  t.true(capture.lines.length <= 4, capture.lines.join('\n'));
+});

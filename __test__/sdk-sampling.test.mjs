@@ -31,7 +31,7 @@ const roomyTransport = () => new HttpTransport({ dsn: ingest.dsn, maxQueueSize: 
 test.serial(`tracesSampleRate 1 + profilesSampleRate 0.1 over ${N} transactions: ~10 % profiled`, async (t) => {
   init({ transport: roomyTransport(), tracesSampleRate: 1.0, profilesSampleRate: 0.1 });
   for (let i = 0; i < N; i++) startTransaction({ name: `job-${i}`, op: 'task' }).finish();
-  t.true(await flush(10_000));
+  t.true(await flush(60_000));
   const stats = getProfilerStats();
   const [lo, hi] = band(N, 0.1);
   t.is(stats.transactionsSampled, N);
@@ -46,7 +46,7 @@ test.serial(`tracesSampleRate 1 + profilesSampleRate 0.1 over ${N} transactions:
 test.serial(`tracesSampleRate 0.1 over ${N} transactions: ~10 % sent, the rest in a client report`, async (t) => {
   init({ transport: roomyTransport(), tracesSampleRate: 0.1 });
   for (let i = 0; i < N; i++) startTransaction({ name: `req-${i}`, op: 'http.server' }).finish();
-  t.true(await flush(10_000));
+  t.true(await flush(60_000));
   const stats = getProfilerStats();
   const [lo, hi] = band(N, 0.1);
   t.true(stats.transactionsSampled >= lo && stats.transactionsSampled <= hi, `${stats.transactionsSampled} sampled, band [${lo}, ${hi}]`);

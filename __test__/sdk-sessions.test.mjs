@@ -19,6 +19,7 @@ import {
 } from '../dist/index.js';
 import { validateEnvelope } from '../dist/testing.js';
 import { framesNamed, invalidEnvelopes, samplesIn, startIngest, tick } from './helpers/ingest.mjs';
+import { cpuBudget } from './helpers/busy.mjs';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const SOURCE_LINES = readFileSync(THIS_FILE, 'utf8').split('\n');
@@ -33,36 +34,36 @@ const linesOf = (name) => {
 // The "application code" of the Python examples: each burns CPU in its own loop (no
 // shared helper, so V8 cannot attribute the time to a common callee).
 function performCpuIntensiveTask(ms = 150) {
-  const end = performance.now() + ms;
+  const more = cpuBudget(ms);
   let x = 0;
-  while (performance.now() < end) x += Math.sqrt(x + 1);
+  while (more()) x += Math.sqrt(x + 1);
   return x;
 }
 function processLargeDataset(ms = 150) {
-  const end = performance.now() + ms;
+  const more = cpuBudget(ms);
   const data = [];
-  while (performance.now() < end) {
+  while (more()) {
     data.push(Math.random());
     if (data.length > 5000) data.sort().length = 0;
   }
   return data.length;
 }
 function complexAlgorithm(ms = 150) {
-  const end = performance.now() + ms;
+  const more = cpuBudget(ms);
   let h = 7;
-  while (performance.now() < end) h = (h * 31 + 17) % 1000003;
+  while (more()) h = (h * 31 + 17) % 1000003;
   return h;
 }
 function processBatchJob(ms = 250) {
-  const end = performance.now() + ms;
+  const more = cpuBudget(ms);
   let s = '';
-  while (performance.now() < end) s = (s + 'x').slice(-64);
+  while (more()) s = (s + 'x').slice(-64);
   return s;
 }
 function benchmarkedFunction(ms) {
-  const end = performance.now() + ms;
+  const more = cpuBudget(ms);
   let x = 1;
-  while (performance.now() < end) x = (x * 1.000001) % 1e9;
+  while (more()) x = (x * 1.000001) % 1e9;
   return x;
 }
 
@@ -162,6 +163,7 @@ test.serial('a transaction open when startProfiler() is called carries the sessi
 test.serial('benchmark example: tags, data and measurement arrive with the session\'s chunk', async (t) => {
   init({ dsn: ingest.dsn, tracesSampleRate: 1.0 });
   const iterations = 60;
+  let measured;
   await withTransaction({ name: 'benchmark_cpu', op: 'benchmark' }, async (txn) => {
     txn.setData('iterations', iterations);
     txn.setTag('benchmark_type', 'performance_test');
@@ -169,8 +171,8 @@ test.serial('benchmark example: tags, data and measurement arrive with the sessi
     try {
       const start = performance.now();
       for (let i = 0; i < iterations; i++) benchmarkedFunction(4);
-      const avg = (performance.now() - start) / iterations;
-      txn.setMeasurement('avg_time_per_call', avg, 'millisecond');
+      measured = (performance.now() - start) / iterations;
+      txn.setMeasurement('avg_time_per_call', measured, 'millisecond');
     } finally {
       await stopProfiler();
     }
@@ -184,7 +186,9 @@ test.serial('benchmark example: tags, data and measurement arrive with the sessi
   t.is(event.contexts.trace.data.iterations, iterations);
   const m = event.measurements.avg_time_per_call;
   t.is(m.unit, 'millisecond');
-  t.true(m.value >= 4 && m.value < 40, `avg_time_per_call ${m.value} ms`);
+  // The value measured, as measured (a loaded machine stretches the wall time of 4 ms of CPU).
+  t.is(m.value, measured);
+  t.true(m.value >= 4, `avg_time_per_call ${m.value} ms`);
   const [chunk] = ingest.payloads('profile_chunk');
   t.true(samplesIn(chunk, 'benchmarkedFunction') >= 10, 'the benchmarked function is in the chunk');
 });

@@ -19,6 +19,7 @@ import {
 } from '../dist/index.js';
 import { validateEnvelope } from '../dist/testing.js';
 import { framesNamed, invalidEnvelopes, samplesIn, startIngest, tick } from './helpers/ingest.mjs';
+import { cpuBudget } from './helpers/busy.mjs';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const SOURCE_LINES = readFileSync(THIS_FILE, 'utf8').split('\n');
@@ -30,39 +31,39 @@ const linesOf = (name) => {
 };
 
 function loadData(ms = 40) {
-  const end = performance.now() + ms;
+  const more = cpuBudget(ms);
   const rows = [];
-  while (performance.now() < end) rows.push({ id: rows.length, v: Math.random() });
+  while (more()) rows.push({ id: rows.length, v: Math.random() });
   return rows.length;
 }
 function cpuIntensiveFunction(ms = 250) {
-  const end = performance.now() + ms;
+  const more = cpuBudget(ms);
   let x = 0;
-  while (performance.now() < end) x += Math.sqrt(x + 1);
+  while (more()) x += Math.sqrt(x + 1);
   return x;
 }
 function saveResults(ms = 40) {
-  const end = performance.now() + ms;
+  const more = cpuBudget(ms);
   let s = 0;
-  while (performance.now() < end) s += JSON.stringify({ s }).length;
+  while (more()) s += JSON.stringify({ s }).length;
   return s;
 }
 function manuallyProfiledWork(ms = 200) {
-  const end = performance.now() + ms;
+  const more = cpuBudget(ms);
   let x = 3;
-  while (performance.now() < end) x = (x * 7 + 1) % 65521;
+  while (more()) x = (x * 7 + 1) % 65521;
   return x;
 }
 function workAfterProfileFinished(ms = 150) {
-  const end = performance.now() + ms;
+  const more = cpuBudget(ms);
   let x = 5;
-  while (performance.now() < end) x = (x * 13 + 3) % 65519;
+  while (more()) x = (x * 13 + 3) % 65519;
   return x;
 }
 function runQuery(ms) {
-  const end = performance.now() + ms;
+  const more = cpuBudget(ms);
   let x = 0;
-  while (performance.now() < end) x += Math.log(x + 2);
+  while (more()) x += Math.log(x + 2);
   return x;
 }
 

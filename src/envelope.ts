@@ -8,6 +8,8 @@
  * @packageDocumentation
  */
 
+import { argTypeError, checkObject, checkString } from './args.js';
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -95,6 +97,7 @@ function allText(items: readonly EnvelopeItemInput[]): boolean {
  * frozen (`Object.freeze`) are serialized once and reused.
  */
 export function serializeEnvelope(header: EnvelopeHeader, items: readonly EnvelopeItemInput[]): Uint8Array {
+  checkItems(header, items);
   if (allText(items)) {
     let text = JSON.stringify(header);
     for (const item of items) {
@@ -110,6 +113,33 @@ export function serializeEnvelope(header: EnvelopeHeader, items: readonly Envelo
   }
   parts.push(encoder.encode('\n'));
   return Buffer.concat(parts);
+}
+
+const SERIALIZE = 'serializeEnvelope(header, items)';
+
+/** Cheap checks (a few `typeof`s per item): the SDK frames thousands a second. */
+function checkItems(header: unknown, items: unknown): void {
+  checkObject(SERIALIZE, 'header', header, false);
+  if (!Array.isArray(items)) throw argTypeError(SERIALIZE, 'items', 'an array of { header, payload }', items);
+  for (let i = 0; i < items.length; i += 1) {
+    const item: unknown = items[i];
+    if (item === null || typeof item !== 'object') throw argTypeError(SERIALIZE, `items[${i}]`, 'an object { header, payload }', item);
+    const { header: h, payload } = item as { header?: unknown; payload?: unknown };
+    if (h === null || typeof h !== 'object') throw argTypeError(SERIALIZE, `items[${i}].header`, 'an item header object ({ type, … })', h);
+    if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) {
+      throw argTypeError(SERIALIZE, `items[${i}].payload`, 'a string or a Uint8Array', payload);
+    }
+  }
+}
+
+function checkItem(call: string, item: unknown): void {
+  const ok =
+    item !== null &&
+    typeof item === 'object' &&
+    (item as { header?: unknown }).header !== null &&
+    typeof (item as { header?: unknown }).header === 'object' &&
+    (item as { payload?: unknown }).payload instanceof Uint8Array;
+  if (!ok) throw argTypeError(call, 'item', 'an envelope item { header, payload: Uint8Array } (from parseEnvelope())', item);
 }
 
 function parseObject(bytes: Uint8Array, what: string): Record<string, unknown> {
@@ -132,7 +162,8 @@ function parseObject(bytes: Uint8Array, what: string): Record<string, unknown> {
  * @throws EnvelopeError on gzip bytes, CRLF line ends, bad JSON, an item without `type`, a bad `length`.
  */
 export function parseEnvelope(bytes: Uint8Array, name = 'envelope'): Envelope {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`ferroprof: parseEnvelope(bytes): bytes must be a Uint8Array, got ${typeof bytes}`);
+  if (!(bytes instanceof Uint8Array)) throw argTypeError('parseEnvelope(bytes, name)', 'bytes', 'a Uint8Array or Buffer', bytes);
+  if (typeof name !== 'string') throw argTypeError('parseEnvelope(bytes, name)', 'name', 'a string', name);
   if (isGzip(bytes)) throw new EnvelopeError(`${name}: gzip-compressed; gunzip it first`);
   let pos = 0;
   const lineEnd = (from: number) => {
@@ -172,11 +203,17 @@ export function parseEnvelope(bytes: Uint8Array, name = 'envelope'): Envelope {
 
 /** The items of `envelope` whose type is `type`. */
 export function itemsOfType(envelope: Envelope, type: ItemType): EnvelopeItem[] {
-  return envelope.items.filter((i) => i.header.type === type);
+  const call = 'itemsOfType(envelope, type)';
+  if (envelope === null || typeof envelope !== 'object' || !Array.isArray((envelope as { items?: unknown }).items)) {
+    throw argTypeError(call, 'envelope', 'an Envelope { header, items } (from parseEnvelope())', envelope);
+  }
+  checkString(call, 'type', type);
+  return envelope.items.filter((i) => i?.header?.type === type);
 }
 
 /** An item's payload as text (UTF-8). */
 export function itemText(item: EnvelopeItem): string {
+  checkItem('itemText(item)', item);
   return decoder.decode(item.payload);
 }
 
@@ -185,6 +222,7 @@ export function itemText(item: EnvelopeItem): string {
  * @throws EnvelopeError when it is not JSON.
  */
 export function itemJson(item: EnvelopeItem): unknown {
+  checkItem('itemJson(item)', item);
   try {
     return JSON.parse(itemText(item));
   } catch {
@@ -194,6 +232,7 @@ export function itemJson(item: EnvelopeItem): unknown {
 
 /** The header's `event_id`, read from the first line only; `undefined` when unreadable or gzip. */
 export function readEventId(bytes: Uint8Array): string | undefined {
+  if (!(bytes instanceof Uint8Array)) throw argTypeError('readEventId(bytes)', 'bytes', 'a Uint8Array or Buffer', bytes);
   if (isGzip(bytes)) return undefined;
   const end = bytes.indexOf(0x0a);
   try {

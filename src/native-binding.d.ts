@@ -136,6 +136,11 @@ export interface NativeStats {
   /** Rotations run from a V8 interrupt while JavaScript held the thread. */
   rotationsByInterrupt: number
   v8StartFailures: number
+  /**
+   * Starts asked for after exit handling had run (`shutdown()`): no-ops, since a
+   * V8 profile started then would outlive the runtime.
+   */
+  samplerStartsRefused: number
   /** Samples read out of V8 profiles. */
   samplesCopied: number
   /** Seen again in a rotation's overlap and dropped (not a loss). */
@@ -234,9 +239,11 @@ export type ResultKind = 'raw' | 'encoded' | 'rejected' | 'failed'
 export declare function setProfileMeta(json: string): void
 
 /**
- * Stops V8 profiling on this isolate at once (no linger) and hands over its last
- * samples. For `process.on('exit')`: V8's sampler thread must not outlive the
- * isolate's teardown.
+ * Stops V8 profiling on this isolate at once (no linger), hands over its last
+ * samples, and makes it a state: later starts here (and on every isolate, when
+ * called on the main thread) are no-ops, counted as `samplerStartsRefused`. For
+ * `process.on('exit')`: V8's sampler thread must not outlive the runtime's teardown,
+ * whatever an exit listener that runs later does.
  */
 export declare function shutdown(): void
 

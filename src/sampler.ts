@@ -381,9 +381,21 @@ export function getSamplerStats(): SamplerStats {
   return { ...stats, windowsAbandoned: counters.windowsAbandoned, resultsUnclaimed: counters.resultsUnclaimed };
 }
 
-/** Changes the native sampler's tunables; throws a `RangeError` for values out of range. */
+/**
+ * Changes the native sampler's tunables.
+ * @throws TypeError when `options` is not an object or a value has the wrong type; RangeError for values out of range.
+ */
 export function configureSampler(options: NativeConfig): void {
-  checkObject('configureSampler(options)', 'options', options, false);
+  const call = 'configureSampler(options)';
+  checkObject(call, 'options', options, false);
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if (key === 'eagerLogging') {
+      if (typeof value !== 'boolean') throw argTypeError(call, 'options.eagerLogging', 'a boolean', value);
+    } else if (typeof value !== 'number') {
+      throw argTypeError(call, `options.${key}`, 'a number', value);
+    }
+  }
   try {
     native().configure(options);
     if (options.maxWindowWaitMs !== undefined) nativeWindowWaitMs = options.maxWindowWaitMs;

@@ -145,6 +145,7 @@ function emptyStats(): NativeStats {
     rotations: 0,
     rotationsByInterrupt: 0,
     v8StartFailures: 0,
+    samplerStartsRefused: 0,
     samplesCopied: 0,
     samplesDuplicate: 0,
     samplesNearDuplicate: 0,
@@ -187,6 +188,8 @@ export class InspectorBinding implements NativeBinding {
   private readonly session: Session;
   /** Number of the running profile (its title is `ferroprof-<n>`); -1 when stopped. */
   private active = -1;
+  /** Exit handling ran: profiling never starts again in this isolate. */
+  private shutDown = false;
   private nextProfile = 1;
   private finished: CpuProfile | undefined;
   private rotationTimer: NodeJS.Timeout | undefined;
@@ -266,6 +269,11 @@ export class InspectorBinding implements NativeBinding {
   private ensureRunning(hz: number): void {
     this.cancelLinger();
     if (this.active >= 0) return;
+    if (this.shutDown) {
+      // After exit handling a start is a counted no-op (see the native `shutdown`).
+      this.stats.samplerStartsRefused += 1;
+      return;
+    }
     this.hz = hz;
     try {
       // Takes effect when the first profile creates the CpuProfiler.
@@ -782,6 +790,7 @@ export class InspectorBinding implements NativeBinding {
   }
 
   shutdown(): void {
+    this.shutDown = true;
     this.cancelLinger();
     if (this.chunkTimer) clearInterval(this.chunkTimer);
     this.chunkTimer = undefined;

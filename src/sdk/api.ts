@@ -7,6 +7,8 @@ import { activeSpanStorage, getActiveSpan } from './scope.js';
 import { type Span, Transaction, type SpanContext } from './span.js';
 
 let client: Client | undefined;
+/** The last client `close` shut down, for {@link getProfilerStats}. */
+let closedClient: Client | undefined;
 
 /**
  * Sets up ferroprof. With no `dsn` (and no `SENTRY_DSN`), envelopes are written under
@@ -16,10 +18,21 @@ let client: Client | undefined;
  */
 export function init(options?: Options): Client {
   const previous = client;
-  client = new Client(resolveOptions(options));
+  client = newClient(options);
   // The previous client delivers what it had queued, in the background.
   if (previous) void previous.close(2000);
   return client;
+}
+
+// `init` never throws: options that cannot be used even one by one (a Proxy whose
+// every trap throws) leave the client at its defaults, which trace nothing.
+function newClient(options: Options | undefined): Client {
+  try {
+    return new Client(resolveOptions(options));
+  } catch (err) {
+    logger.warnOnce('init', `init() could not use its options (${err instanceof Error ? err.message : String(err)}); using the defaults`);
+    return new Client(resolveOptions(undefined));
+  }
 }
 
 /** The current client, if `init` was called. */
@@ -51,7 +64,11 @@ export async function close(timeoutMs?: number): Promise<boolean> {
   const c = client;
   if (!c) return true;
   const ok = await c.close(ms);
-  if (client === c) client = undefined;
+  if (client === c) {
+    client = undefined;
+    // Its counters (what was delivered, what was dropped and why) stay readable.
+    closedClient = c;
+  }
   return ok;
 }
 
@@ -175,9 +192,12 @@ export const startProfileSession = startProfiler;
 /** Alias of {@link stopProfiler} (Python's `stop_profile_session`). */
 export const stopProfileSession = stopProfiler;
 
-/** The profiler's own measurements: samples, drops by reason, rotations, JS-thread time, bytes, sends. */
+/**
+ * The profiler's own measurements: samples, drops by reason, rotations, JS-thread time,
+ * bytes, sends. After `close`, the closed client's (`undefined` only before `init`).
+ */
 export function getProfilerStats(): ProfilerStats | undefined {
-  return client?.stats();
+  return (client ?? closedClient)?.stats();
 }
 
 export { getActiveSpan };

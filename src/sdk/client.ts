@@ -29,6 +29,8 @@ import { chooseTransport } from './transport-choice.js';
 export type { ProfilerStats, SdkCounters } from './stats.js';
 
 const EXIT_FLUSH_MS = 2000;
+/** What a transport's own bounded flush/close may overrun its budget by (timer slack). */
+const SETTLE_GRACE_MS = 50;
 
 // Frozen: the envelope model serializes each of these item headers once.
 const TRANSACTION_ITEM: ItemHeader = Object.freeze({ type: 'transaction', content_type: 'application/json' });
@@ -47,8 +49,8 @@ export class Client implements TransactionSink {
   private readonly dsnHeader: string | undefined;
   private readonly inflight = new Set<Promise<void>>();
   /** Transactions waiting for their profile's outcome before they are sent. */
-  private profilesPending = 0;
-  private readonly profilesIdle = new IdleWaiters(() => this.profilesPending === 0);
+  private readonly profilesPending = new Set<PendingTransaction>();
+  private readonly profilesIdle = new IdleWaiters(() => this.profilesPending.size === 0);
   private session: ContinuousSession | undefined;
   private closed = false;
   private exitHooked = false;
@@ -134,10 +136,21 @@ export class Client implements TransactionSink {
   };
 
   private readonly onExit = (): void => {
-    if (this.closed || !this.session?.running) return;
+    if (this.closed) return;
+    this.settlePendingSync();
+    if (!this.session?.running) return;
     for (const outcome of this.session.stopSync(500)) {
       if (outcome.kind === 'encoded') this.writeChunkSync(outcome);
     }
+  };
+
+  // An uncaught exception (or an unhandled rejection, which Node turns into one) that
+  // will end the process: nothing asynchronous runs any more, so finished transactions
+  // still waiting for their profile are written now (local mode) or counted. With an
+  // app handler the process lives on and this does nothing.
+  private readonly onUncaught = (): void => {
+    if (this.closed || process.listenerCount('uncaughtException') > 0) return;
+    this.settlePendingSync();
   };
 
   private hookExit(): void {
@@ -145,11 +158,46 @@ export class Client implements TransactionSink {
     this.exitHooked = true;
     process.once('beforeExit', this.onBeforeExit);
     process.once('exit', this.onExit);
+    process.on('uncaughtExceptionMonitor', this.onUncaught);
   }
 
   private unhookExit(): void {
     process.removeListener('beforeExit', this.onBeforeExit);
     process.removeListener('exit', this.onExit);
+    process.removeListener('uncaughtExceptionMonitor', this.onUncaught);
+  }
+
+  /**
+   * The process is ending and no callback will run: each finished transaction still
+   * waiting for its profile is written now without it (local transports), or counted
+   * as dropped (`internal_sdk_error`) with its profile.
+   */
+  private settlePendingSync(): void {
+    if (this.profilesPending.size === 0) return;
+    const local = this.localTransport();
+    for (const pending of this.takePending()) {
+      const { txn } = pending;
+      this.transport.recordDroppedEvent?.('internal_sdk_error', 'profile');
+      this.counters.profilesUnsent += 1;
+      if (!txn.profilerId) txn.profilerId = this.sessionDuring(txn);
+      const written =
+        local?.writeSync(this.transactionEnvelope(txn, undefined), { categories: TRANSACTION_ONLY, eventId: txn.eventId }) ?? false;
+      if (written) {
+        this.counters.transactionsSent += 1;
+      } else {
+        this.transport.recordDroppedEvent?.('internal_sdk_error', 'transaction');
+        this.counters.transactionsUnsent += 1;
+      }
+    }
+  }
+
+  /** Empties the set of transactions waiting for a profile; their callbacks then do nothing. */
+  private takePending(): PendingTransaction[] {
+    const taken = [...this.profilesPending];
+    for (const p of taken) p.abandoned = true;
+    this.profilesPending.clear();
+    this.profilesIdle.check();
+    return taken;
   }
 
   /** Starts a transaction: the tracing decision, then the profiling decision. */
@@ -216,14 +264,17 @@ export class Client implements TransactionSink {
       return;
     }
     // A callback, not a promise chain: a profiled transaction costs no promise.
-    this.profilesPending += 1;
+    const pending: PendingTransaction = { txn, abandoned: false };
+    this.profilesPending.add(pending);
     profile.onSettled((outcome) => {
+      // Given up on at close or exit: counted there.
+      if (pending.abandoned) return;
       try {
         this.sendTransaction(txn, outcome);
       } catch (err) {
         logger.warnOnce('send-failed', `could not send an event: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
-        this.profilesPending -= 1;
+        this.profilesPending.delete(pending);
         this.profilesIdle.check();
       }
     });
@@ -235,18 +286,26 @@ export class Client implements TransactionSink {
     if (!txn.profilerId && outcome?.kind !== 'encoded') txn.profilerId = this.sessionDuring(txn);
     if (txn.profile?.timedOut) this.counters.profilesTimedOut += 1;
     this.countProfile(outcome);
-    const event: EnvelopeItemInput = { header: TRANSACTION_ITEM, payload: transactionJson(txn, this.options, outcome) };
     const profiled = outcome?.kind === 'encoded';
-    const items = profiled ? [event, { header: PROFILE_ITEM, payload: outcome.payload }] : [event];
+    const envelope = this.transactionEnvelope(txn, outcome);
+    this.counters.envelopesSent += 1;
+    this.counters.bytesSent += envelope.length;
+    this.transport.send(envelope, { categories: profiled ? TRANSACTION_AND_PROFILE : TRANSACTION_ONLY, eventId: txn.eventId });
+    this.counters.transactionsSent += 1;
+    if (profiled) this.counters.profilesSent += 1;
+  }
+
+  /** A transaction's envelope, with its profile when it was encoded. */
+  private transactionEnvelope(txn: Transaction, outcome: ProfileOutcome | undefined): Uint8Array {
+    const event: EnvelopeItemInput = { header: TRANSACTION_ITEM, payload: transactionJson(txn, this.options, outcome) };
+    const items = outcome?.kind === 'encoded' ? [event, { header: PROFILE_ITEM, payload: outcome.payload }] : [event];
     // The dynamic sampling context of the trace, `undefined` fields left out.
     const trace: Record<string, string> = { trace_id: txn.traceId };
     if (this.options.environment !== undefined) trace.environment = this.options.environment;
     if (this.options.release !== undefined) trace.release = this.options.release;
     trace.transaction = txn.name;
     trace.sampled = 'true';
-    this.send(txn.eventId, items, profiled ? TRANSACTION_AND_PROFILE : TRANSACTION_ONLY, trace);
-    this.counters.transactionsSent += 1;
-    if (profiled) this.counters.profilesSent += 1;
+    return this.envelope(txn.eventId, items, trace);
   }
 
   private countProfile(outcome: ProfileOutcome | undefined): void {
@@ -262,11 +321,15 @@ export class Client implements TransactionSink {
     this.transport.recordDroppedEvent?.('internal_sdk_error', 'profile');
   }
 
-  private send(eventId: string, items: EnvelopeItemInput[], categories: readonly DataCategory[], trace?: Record<string, string>): void {
+  private envelope(eventId: string, items: EnvelopeItemInput[], trace?: Record<string, string>): Uint8Array {
     const header: EnvelopeHeader = { event_id: eventId, sdk: SDK_INFO };
     if (this.dsnHeader) header.dsn = this.dsnHeader;
     if (trace) header.trace = trace;
-    const envelope = sdkEnvelope(header, items);
+    return sdkEnvelope(header, items);
+  }
+
+  private send(eventId: string, items: EnvelopeItemInput[], categories: readonly DataCategory[]): void {
+    const envelope = this.envelope(eventId, items);
     this.counters.envelopesSent += 1;
     this.counters.bytesSent += envelope.length;
     this.transport.send(envelope, { categories, eventId });
@@ -341,40 +404,72 @@ export class Client implements TransactionSink {
   // At a hard exit only synchronous work runs: a local transport (the default one or a
   // LocalTransport given as `transport`) writes the last chunk now; others cannot send.
   private writeChunkSync(outcome: Extract<ChunkOutcome, { kind: 'encoded' }>): void {
-    const given = this.options.transport;
-    const local = this.transport instanceof LocalTransport ? this.transport : given instanceof LocalTransport ? given : undefined;
+    const local = this.localTransport();
     if (!local) return;
     const eventId = uuid4();
     const envelope = sdkEnvelope({ event_id: eventId, sdk: SDK_INFO }, [{ header: CHUNK_ITEM, payload: outcome.payload }]);
     if (local.writeSync(envelope, { categories: CHUNK_ONLY, eventId })) this.counters.chunksSent += 1;
   }
 
-  /** Waits (at most `timeoutMs`) until everything queued was delivered or written. */
+  /** The local transport envelopes can be written through synchronously, if any. */
+  private localTransport(): LocalTransport | undefined {
+    const given = this.options.transport;
+    return this.transport instanceof LocalTransport ? this.transport : given instanceof LocalTransport ? given : undefined;
+  }
+
+  /**
+   * Waits (at most `timeoutMs`, whatever the sampler, workers or transport do) until
+   * everything queued was delivered or written; `false` if anything was left.
+   */
   async flush(timeoutMs = 2000): Promise<boolean> {
     const deadline = Date.now() + Math.max(0, timeoutMs);
     const settled = await withTimeout(this.settleInflight(timeoutMs), timeoutMs);
-    const left = Math.max(0, deadline - Date.now());
-    const delivered = await this.transport.flush(left).catch(() => false);
-    return settled && delivered;
+    return (await this.flushTransport(deadline)) && settled;
   }
 
-  private async settleInflight(timeoutMs: number): Promise<void> {
-    await this.profilesIdle.wait(timeoutMs);
+  private flushTransport(deadline: number): Promise<boolean> {
+    const left = Math.max(0, deadline - Date.now());
+    // A custom transport's flush is bounded by its wrapper; this bounds every other.
+    return withTimeout(this.transport.flush(left), left + SETTLE_GRACE_MS);
+  }
+
+  /** Whether every transaction got its profile and every session chunk was handed on. */
+  private async settleInflight(timeoutMs: number): Promise<boolean> {
+    const idle = await this.profilesIdle.wait(timeoutMs);
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     await this.session?.settled();
+    return idle && this.profilesPending.size === 0;
   }
 
-  /** Stops the session, flushes, and closes the transport; later events are dropped. */
+  /**
+   * Stops the session, flushes, and closes the transport, all within `timeoutMs`
+   * (plus a few ms); later events are dropped. `true` only if everything was
+   * delivered: transactions still waiting for their profile at the deadline are
+   * dropped and counted (`internal_sdk_error`), as is whatever the transport holds.
+   */
   async close(timeoutMs = 2000): Promise<boolean> {
     if (this.closed) return this.transport.flush(0).catch(() => false);
+    const deadline = Date.now() + Math.max(0, timeoutMs);
     this.unhookExit();
-    await this.stopProfiler();
-    const flushed = await this.flush(timeoutMs);
+    // A session's last chunk may wait for a busy worker's samples: not past the deadline.
+    const stopped = await withTimeout(this.stopProfiler(), timeoutMs);
+    const settled = await withTimeout(this.settleInflight(Math.max(0, deadline - Date.now())), Math.max(0, deadline - Date.now()));
     this.closed = true;
     this.releaseSampler();
-    const closed = await this.transport.close(0).catch(() => false);
+    const abandoned = this.takePending();
+    for (const _ of abandoned) {
+      this.transport.recordDroppedEvent?.('internal_sdk_error', 'transaction');
+      this.transport.recordDroppedEvent?.('internal_sdk_error', 'profile');
+      this.counters.transactionsUnsent += 1;
+      this.counters.profilesUnsent += 1;
+    }
+    if (abandoned.length > 0) {
+      logger.warnOnce('close-pending', `close(${timeoutMs}): ${abandoned.length} finished transaction(s) were still waiting for their profile and were dropped (counted as internal_sdk_error)`);
+    }
+    const left = Math.max(0, deadline - Date.now());
+    const closed = await withTimeout(this.transport.close(left), left + SETTLE_GRACE_MS);
     if (this.options.debug) logger.debug(summaryLine(this.stats()));
-    return flushed && closed;
+    return stopped && settled && abandoned.length === 0 && closed;
   }
 
   /** The profiler's own measurements. */
@@ -402,15 +497,32 @@ function normalizeContext(ctx: TransactionContext): TransactionContext {
   return ctx;
 }
 
-async function withTimeout(work: Promise<void>, timeoutMs: number): Promise<boolean> {
+/**
+ * `work`'s result (`true` for a void promise), or `false` once `timeoutMs` has passed
+ * or if it rejects: the caller never waits longer.
+ */
+async function withTimeout(work: Promise<unknown>, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolveTimeout) => {
     timer = setTimeout(() => resolveTimeout(false), Math.max(0, timeoutMs));
   });
   try {
-    return await Promise.race([work.then(() => true), timeout]);
+    return await Promise.race([
+      work.then(
+        (ok) => ok !== false,
+        () => false,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A transaction finished before its profile: sent once the profile settles. */
+interface PendingTransaction {
+  readonly txn: Transaction;
+  /** Given up on (close deadline, process exit); counted there. */
+  abandoned: boolean;
 }
 

@@ -159,9 +159,47 @@ function boundedNumber(name: string, value: unknown, min: number, max: number, f
   return fallback;
 }
 
-function warnUnknown(where: string, raw: object, known: Set<string>): void {
-  for (const key of Object.keys(raw)) {
-    if (!known.has(key)) logger.warnOnce(`unknown:${where}.${key}`, `unknown option ${where}${key}; ignoring it`);
+/**
+ * A plain copy of the known options of `value`, each read once. A getter or a Proxy
+ * trap that throws costs that option only (reported once, left at its default):
+ * `init` never throws.
+ */
+function snapshot<T extends object>(where: string, value: object, known: Set<string>): T {
+  const copy: Record<string, unknown> = {};
+  let keys: string[];
+  let firstError: unknown;
+  try {
+    keys = Object.keys(value);
+  } catch (err) {
+    // A Proxy that cannot list its keys: the known options are asked for one by one.
+    keys = [...known];
+    firstError = err;
+  }
+  const unreadable: string[] = [];
+  for (const key of keys) {
+    if (!known.has(key)) {
+      logger.warnOnce(`unknown:${where}.${key}`, `unknown option ${where}${key}; ignoring it`);
+      continue;
+    }
+    try {
+      copy[key] = (value as Record<string, unknown>)[key];
+    } catch (err) {
+      unreadable.push(`${where}${key}`);
+      firstError ??= err;
+    }
+  }
+  if (firstError !== undefined) {
+    const what = unreadable.length > 0 ? `reading option${unreadable.length > 1 ? 's' : ''} ${unreadable.join(', ')}` : `listing the ${where || 'init '}options`;
+    logger.warnOnce(`read:${where}`, `${what} threw: ${errorText(firstError)}; using the default${unreadable.length > 1 ? 's' : ''}`);
+  }
+  return copy as T;
+}
+
+function errorText(err: unknown): string {
+  try {
+    return err instanceof Error ? err.message : String(err);
+  } catch {
+    return 'an unprintable error';
   }
 }
 
@@ -183,14 +221,15 @@ function resolveScheduler(exp: Experiments, mode: ProfilerMode): Scheduler {
  * the accepted range, and replaced by its documented default.
  */
 export function resolveOptions(input: Options | undefined): ResolvedOptions {
-  const raw: Options = input !== null && typeof input === 'object' ? input : {};
-  if (input !== undefined && raw !== input) logger.warnOnce('options', 'init() expects an options object; using defaults');
-  warnUnknown('', raw, KNOWN_OPTIONS);
-  const exp: Experiments = raw._experiments !== null && typeof raw._experiments === 'object' ? raw._experiments : {};
-  if (raw._experiments !== undefined && exp !== raw._experiments) {
+  const isObject = input !== null && typeof input === 'object';
+  if (input !== undefined && !isObject) logger.warnOnce('options', 'init() expects an options object; using defaults');
+  const raw: Options = isObject ? snapshot<Options>('', input, KNOWN_OPTIONS) : {};
+  const expObject = raw._experiments !== null && typeof raw._experiments === 'object';
+  if (raw._experiments !== undefined && !expObject) {
     logger.warnOnce('experiments', '_experiments must be an object; ignoring it');
   }
-  warnUnknown('_experiments.', exp, KNOWN_EXPERIMENTS);
+  const exp: Experiments =
+    expObject && raw._experiments ? snapshot<Experiments>('_experiments.', raw._experiments, KNOWN_EXPERIMENTS) : {};
 
   let profilerMode: ProfilerMode = 'thread';
   if (exp.profilerMode !== undefined) {

@@ -20,6 +20,14 @@ export interface SdkCounters {
   chunksRejected: Record<string, number>;
   envelopesSent: number;
   bytesSent: number;
+  /**
+   * Finished transactions not sent because the process ended or `close` reached its
+   * deadline while they waited for their profile (also in `dropped`, as
+   * `internal_sdk_error`).
+   */
+  transactionsUnsent: number;
+  /** Their profiles, and those of transactions written without one at process exit. */
+  profilesUnsent: number;
 }
 
 /** Everything the profiler knows about itself. */
@@ -56,6 +64,8 @@ export function newCounters(): SdkCounters {
     chunksRejected: {},
     envelopesSent: 0,
     bytesSent: 0,
+    transactionsUnsent: 0,
+    profilesUnsent: 0,
   };
 }
 
@@ -112,7 +122,7 @@ export function summaryLine(s: ProfilerStats): string {
 /** Zeros, when the native addon is unavailable; the type keeps it complete. */
 function emptySamplerStats(): SamplerStats {
   const zero: Record<keyof SamplerStats, number> = {
-    samplerStarts: 0, samplerStops: 0, rotations: 0, rotationsByInterrupt: 0, v8StartFailures: 0,
+    samplerStarts: 0, samplerStops: 0, rotations: 0, rotationsByInterrupt: 0, v8StartFailures: 0, samplerStartsRefused: 0,
     samplesCopied: 0, samplesDuplicate: 0, samplesNearDuplicate: 0, samplesDroppedQueue: 0, samplesInFlight: 0,
     samplesIngested: 0, samplesHeld: 0, samplesPruned: 0, samplesDroppedCapacity: 0, samplesOutOfOrder: 0,
     samplesLostReset: 0, stacksTruncated: 0, bytesHeld: 0, threads: 0, storeCompactions: 0, windowsOpened: 0, windowsWithdrawn: 0,

@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_BYTES, PendingWorkTransport, positiveInt } from './pending.js';
-import { OnceLogger, copyInfo, defaultLogger, describeError, normalizeTimeout, toBytes } from './support.js';
-import type { EnvelopeInfo, Transport, TransportLogger } from './types.js';
+import { DiscardCounter, OnceLogger, copyInfo, defaultLogger, describeError, normalizeTimeout, toBytes } from './support.js';
+import type { DataCategory, DiscardReason, DroppedCount, EnvelopeInfo, Transport, TransportLogger } from './types.js';
 
 /** A user function that takes envelopes, e.g. an embedding SDK's own transport. */
 export type EnvelopeCallback = (envelope: Uint8Array, info: EnvelopeInfo) => void | Promise<void>;
@@ -80,7 +80,28 @@ export function toTransport(option: Transport | EnvelopeCallback, logger: Transp
     throw new TypeError('ferroprof: `transport` must be a function (envelope, info) => void | Promise<void>, or an object with send() and flush()');
   }
   const log = new OnceLogger(logger);
+  // What the object cannot count itself (it has no recordDroppedEvent): counted here.
+  const own = new DiscardCounter();
+  const record = (reason: DiscardReason, category: DataCategory, quantity?: number): void => {
+    if (typeof option.recordDroppedEvent !== 'function') {
+      own.record(reason, category, quantity);
+      return;
+    }
+    try {
+      option.recordDroppedEvent(reason, category, quantity);
+    } catch (err) {
+      own.record(reason, category, quantity);
+      log.log('record', `ferroprof: the custom transport's recordDroppedEvent threw: ${describeError(err)}`);
+    }
+  };
+  // Sends that threw since the last flush: that flush cannot say everything was delivered.
+  let failures = 0;
   const settle = (call: () => Promise<boolean> | boolean, timeoutMs?: number): Promise<boolean> => {
+    const clean = failures === 0;
+    failures = 0;
+    return settleWithin(call, timeoutMs).then((ok) => ok && clean);
+  };
+  const settleWithin = (call: () => Promise<boolean> | boolean, timeoutMs?: number): Promise<boolean> => {
     let outcome: Promise<boolean>;
     try {
       outcome = Promise.resolve(call()).then((ok) => ok === true, (err: unknown) => {
@@ -106,15 +127,25 @@ export function toTransport(option: Transport | EnvelopeCallback, logger: Transp
       try {
         option.send(envelope, info);
       } catch (err) {
-        log.log('send', `ferroprof: the custom transport's send threw: ${describeError(err)}`);
+        // Counted like a throwing function transport: each item as `send_error`.
+        failures += 1;
+        const categories = Array.isArray(info?.categories) ? info.categories : [];
+        for (const category of categories) record('send_error', category);
+        log.log('send', `ferroprof: the custom transport's send threw: ${describeError(err)} (counted as send_error)`);
       }
     },
     flush: (timeoutMs) => settle(() => option.flush(timeoutMs), timeoutMs),
     close: (timeoutMs) => settle(() => (typeof option.close === 'function' ? option.close(timeoutMs) : option.flush(timeoutMs)), timeoutMs),
   };
-  if (typeof option.getDroppedCounts === 'function') guarded.getDroppedCounts = () => option.getDroppedCounts?.() ?? [];
-  if (typeof option.recordDroppedEvent === 'function') {
-    guarded.recordDroppedEvent = (reason, category, quantity) => option.recordDroppedEvent?.(reason, category, quantity);
-  }
+  guarded.recordDroppedEvent = record;
+  guarded.getDroppedCounts = () => {
+    let theirs: DroppedCount[] = [];
+    try {
+      theirs = typeof option.getDroppedCounts === 'function' ? (option.getDroppedCounts() ?? []) : [];
+    } catch (err) {
+      log.log('counts', `ferroprof: the custom transport's getDroppedCounts threw: ${describeError(err)}`);
+    }
+    return [...theirs, ...own.totals()];
+  };
   return guarded;
 }

@@ -47,10 +47,20 @@ export interface HttpTransportOptions {
   maxQueueSize?: number;
   /** Most bytes waiting to be sent (default 16 MiB); beyond it the oldest are dropped. */
   maxQueueBytes?: number;
-  /** Requests in flight at once (default 2). */
+  /** Requests in flight at once that are answering in time (default 2). */
   maxConcurrentRequests?: number;
-  /** Socket inactivity timeout of one request (default 30 000 ms). */
+  /**
+   * Total deadline of one request — connect, send and answer — in ms (default 30 000);
+   * then it is abandoned and retried like a network error.
+   */
   timeoutMs?: number;
+  /**
+   * A request unanswered after this many ms (default 5 000, at most `timeoutMs`) stops
+   * holding its place: the queue moves on past it while it runs to its deadline.
+   */
+  slowRequestMs?: number;
+  /** Slow requests allowed in flight besides the others (default 8); beyond, the queue waits. */
+  maxSlowRequests?: number;
   /** Bodies larger than this many bytes are gzip-compressed (default 1024). */
   gzipThresholdBytes?: number;
   /** Retry policy for network errors and 5xx. */
@@ -68,6 +78,13 @@ interface Entry {
   info: EnvelopeInfo;
   /** Set on client-report entries: the counts it carries, restored if it cannot be delivered. */
   report?: DroppedCount[];
+  /** Delivered or given up on (and counted): nothing more happens to it. */
+  settled?: boolean;
+}
+
+/** The place an entry being delivered holds: a concurrent one, or (once slow) a slow one. */
+interface Slot {
+  slow: boolean;
 }
 
 type PostResult =
@@ -95,6 +112,11 @@ function headerValue(res: IncomingMessage, name: string): string | undefined {
  *   `queue_overflow`.
  * - At most `maxConcurrentRequests` requests in flight; network errors and 5xx are retried
  *   with exponential backoff and jitter, other 4xx are dropped (`send_error`).
+ * - Each request has a total deadline (`timeoutMs`: connect, send, answer). One still
+ *   unanswered after `slowRequestMs` gives its place to the next envelope (at most
+ *   `maxSlowRequests` such), so a slow or stalled ingest costs what it holds, not
+ *   everything after it; this is logged once.
+ * - Envelopes queued or in flight when `close` ends are counted (`network_error`).
  * - Honours 429 `Retry-After` and `X-Sentry-Rate-Limits` (on any response) per category:
  *   limited items are dropped without sending (`ratelimit_backoff`), others still flow.
  * - Discards go to Sentry as `client_report` envelopes, periodically and at flush.
@@ -113,6 +135,8 @@ export class HttpTransport implements Transport {
   private readonly maxQueueBytes: number;
   private readonly maxConcurrent: number;
   private readonly timeoutMs: number;
+  private readonly slowRequestMs: number;
+  private readonly maxSlow: number;
   private readonly gzipThreshold: number;
   private readonly maxRetries: number;
   private readonly baseDelayMs: number;
@@ -125,7 +149,10 @@ export class HttpTransport implements Transport {
   private readonly queue: Entry[] = [];
   private queuedData = 0;
   private queuedBytes = 0;
+  /** Entries being delivered in a concurrent slot / in a slow one. */
   private active = 0;
+  private slow = 0;
+  private readonly delivering = new Set<Entry>();
   private reportQueued = false;
   /** Envelopes given up on (network or send error); a flush that sees one resolves false. */
   private failures = 0;
@@ -137,7 +164,7 @@ export class HttpTransport implements Transport {
   private readonly sleeps = new Set<() => void>();
   private readonly requests = new Set<ClientRequest>();
   private readonly reportTimer: NodeJS.Timeout | undefined;
-  private readonly idle = new IdleWaiters(() => this.queue.length === 0 && this.active === 0);
+  private readonly idle = new IdleWaiters(() => this.queue.length === 0 && this.active === 0 && this.slow === 0);
 
   /**
    * @throws TypeError when `options` is not an object or `options.dsn` neither a string nor a parsed {@link Dsn}.
@@ -156,6 +183,8 @@ export class HttpTransport implements Transport {
     this.maxQueueBytes = positive(options.maxQueueBytes, 16 * 1024 * 1024);
     this.maxConcurrent = Math.floor(positive(options.maxConcurrentRequests, 2));
     this.timeoutMs = positive(options.timeoutMs, 30_000);
+    this.slowRequestMs = Math.min(this.timeoutMs, positive(options.slowRequestMs, 5_000));
+    this.maxSlow = Math.floor(nonNegative(options.maxSlowRequests, 8));
     this.gzipThreshold = nonNegative(options.gzipThresholdBytes, 1024);
     this.maxRetries = Math.floor(nonNegative(options.retry?.maxRetries, 3));
     this.baseDelayMs = nonNegative(options.retry?.baseDelayMs, 1000);
@@ -164,7 +193,8 @@ export class HttpTransport implements Transport {
     this.log = new OnceLogger(options.logger ?? defaultLogger);
 
     const secure = this.dsn.protocol === 'https';
-    const agentOptions = { keepAlive: true, maxSockets: this.maxConcurrent };
+    // Room for the slow requests too: the next envelope must not queue behind them in the agent.
+    const agentOptions = { keepAlive: true, maxSockets: this.maxConcurrent + this.maxSlow };
     this.agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
     this.request = secure ? httpsRequest : httpRequest;
     const client = `${options.sdkName ?? 'ferroprof'}/${options.sdkVersion ?? 'unknown'}`;
@@ -289,13 +319,17 @@ export class HttpTransport implements Transport {
         this.queuedBytes -= entry.bytes.length;
       }
       this.active += 1;
-      void this.deliver(entry)
+      this.delivering.add(entry);
+      const slot: Slot = { slow: false };
+      void this.deliver(entry, slot)
         .catch((err: unknown) => {
           this.log.log('internal', `ferroprof: transport error, envelope dropped: ${describeError(err)}`);
         })
         .finally(() => {
           if (entry.report !== undefined) this.reportQueued = false;
-          this.active -= 1;
+          this.delivering.delete(entry);
+          if (slot.slow) this.slow -= 1;
+          else this.active -= 1;
           this.pump();
           this.idle.check();
         });
@@ -303,8 +337,26 @@ export class HttpTransport implements Transport {
     this.idle.check();
   }
 
+  /**
+   * A request of `slot` has been unanswered for `slowRequestMs`: it gives its place to
+   * the next envelope, if there is room for one more slow request.
+   */
+  private markSlow(slot: Slot): void {
+    this.log.log(
+      'slow',
+      `ferroprof: Sentry at ${this.where} has not answered a request within ${this.slowRequestMs} ms; sending the next envelopes past it (each request is abandoned after ${this.timeoutMs} ms)`,
+    );
+    if (slot.slow || this.stopped || this.slow >= this.maxSlow) return;
+    slot.slow = true;
+    this.slow += 1;
+    this.active -= 1;
+    this.pump();
+  }
+
   /** Drops an entry that will not be delivered, counting it under `reason`. */
   private giveUp(entry: Entry, reason: DiscardReason, failure: boolean, reportToSentry = true): void {
+    if (entry.settled) return;
+    entry.settled = true;
     if (entry.report !== undefined) {
       // A client report's counts go back into the pending set for the next report.
       if (!this.stopped) this.discards.restorePending(entry.report);
@@ -336,7 +388,7 @@ export class HttpTransport implements Transport {
     return false;
   }
 
-  private async deliver(entry: Entry): Promise<void> {
+  private async deliver(entry: Entry, slot: Slot): Promise<void> {
     let body: Uint8Array | undefined;
     let bodyOf: Uint8Array | undefined;
     let gzipped = false;
@@ -353,13 +405,14 @@ export class HttpTransport implements Transport {
           gzipped = true;
         }
       }
-      const result = await this.post(body ?? entry.bytes, gzipped);
+      const result = await this.post(body ?? entry.bytes, gzipped, () => this.markSlow(slot));
       if (this.stopped) return this.giveUp(entry, 'network_error', true, false);
 
       if (result.kind === 'response') {
         const limitedNow = this.limits.update(result.status, result.rateLimits, result.retryAfter);
         const { status } = result;
         if (status >= 200 && status < 300) {
+          entry.settled = true;
           this.log.rearm('net:');
           this.log.rearm('5xx:');
           return;
@@ -414,21 +467,35 @@ export class HttpTransport implements Transport {
     });
   }
 
-  /** One POST; resolves with the response status/headers or the error, never rejects. */
-  private post(body: Uint8Array, gzipped: boolean): Promise<PostResult> {
+  /**
+   * One POST within the total deadline; resolves with the response status/headers or
+   * the error, never rejects. `onSlow` is called if it is unanswered after `slowRequestMs`.
+   */
+  private post(body: Uint8Array, gzipped: boolean, onSlow: () => void): Promise<PostResult> {
     return new Promise((resolve) => {
       let settled = false;
       let req: ClientRequest | undefined;
+      // Unref'd: a request alone never keeps the process alive.
+      const slowTimer = setTimeout(onSlow, this.slowRequestMs);
+      slowTimer.unref();
+      const deadline = setTimeout(() => {
+        const error = Object.assign(new Error(`request timed out after ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' });
+        req?.destroy(error);
+        finish({ kind: 'error', error });
+      }, this.timeoutMs);
+      deadline.unref();
       const finish = (result: PostResult) => {
         if (settled) return;
         settled = true;
+        clearTimeout(slowTimer);
+        clearTimeout(deadline);
         if (req) this.requests.delete(req);
         resolve(result);
       };
       const headers: Record<string, string> = { ...this.headers, 'Content-Length': String(body.length) };
       if (gzipped) headers['Content-Encoding'] = 'gzip';
       try {
-        req = this.request(this.url, { method: 'POST', agent: this.agent, headers, timeout: this.timeoutMs });
+        req = this.request(this.url, { method: 'POST', agent: this.agent, headers });
       } catch (error) {
         finish({ kind: 'error', error });
         return;
@@ -437,9 +504,6 @@ export class HttpTransport implements Transport {
       this.requests.add(request);
       // Unref'd: an in-flight request alone never keeps the process alive.
       request.on('socket', (socket) => socket.unref());
-      request.on('timeout', () => {
-        request.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' }));
-      });
       request.on('error', (error) => finish({ kind: 'error', error }));
       request.on('response', (res) => {
         const result: PostResult = {
@@ -451,9 +515,8 @@ export class HttpTransport implements Transport {
         const retryAfter = headerValue(res, 'retry-after');
         if (rateLimits !== undefined) result.rateLimits = rateLimits;
         if (retryAfter !== undefined) result.retryAfter = retryAfter;
-        res.on('error', () => finish(result));
-        res.on('end', () => finish(result));
-        res.on('close', () => finish(result));
+        // The status is the answer: a body that trickles must not hold the request.
+        finish(result);
         res.resume(); // drain the body so the keep-alive socket can be reused
       });
       request.end(body);
@@ -466,6 +529,8 @@ export class HttpTransport implements Transport {
     if (this.reportTimer) clearInterval(this.reportTimer);
     for (const wake of [...this.sleeps]) wake();
     for (const req of [...this.requests]) req.destroy();
+    // Counted now, not when the destroyed requests report back (the process may be gone by then).
+    for (const entry of this.delivering) this.giveUp(entry, 'network_error', true, false);
     for (const entry of this.queue.splice(0)) this.giveUp(entry, 'network_error', true, false);
     this.queuedData = 0;
     this.queuedBytes = 0;

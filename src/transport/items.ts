@@ -1,5 +1,6 @@
 // What the transports do to envelopes: drop rate-limited items, and write client reports.
 // Framing and parsing are the envelope model's (src/envelope.ts).
+import { argRangeError, argTypeError } from '../args.js';
 import { type EnvelopeItem, isGzip, itemJson, parseEnvelope, serializeEnvelope } from '../envelope.js';
 import type { DataCategory, DroppedCount } from './types.js';
 
@@ -49,6 +50,19 @@ function unlinkProfile(item: EnvelopeItem): { header: EnvelopeItem['header']; pa
 
 /** A `client_report` envelope per Sentry's client-report format. */
 export function clientReportEnvelope(discarded: readonly DroppedCount[], dsn?: string, now = Date.now()): Uint8Array {
+  const call = 'clientReportEnvelope(discarded, dsn, now)';
+  if (!Array.isArray(discarded)) throw argTypeError(call, 'discarded', 'an array of { reason, category, quantity }', discarded);
+  discarded.forEach((d: unknown, i) => {
+    const c = d as Partial<DroppedCount> | null;
+    if (c === null || typeof c !== 'object' || typeof c.reason !== 'string' || typeof c.category !== 'string') {
+      throw argTypeError(call, `discarded[${i}]`, 'an object { reason: string, category: string, quantity: number }', d);
+    }
+    if (typeof c.quantity !== 'number' || !Number.isInteger(c.quantity) || c.quantity < 0) {
+      throw argRangeError(call, `discarded[${i}].quantity`, 'an integer ≥ 0', c.quantity);
+    }
+  });
+  if (dsn !== undefined && typeof dsn !== 'string') throw argTypeError(call, 'dsn', 'a DSN string or undefined', dsn);
+  if (typeof now !== 'number' || !Number.isFinite(now)) throw argTypeError(call, 'now', 'a finite number of Unix milliseconds', now);
   const header: Record<string, string> = { sent_at: new Date(now).toISOString() };
   if (dsn !== undefined) header.dsn = dsn;
   const payload = JSON.stringify({

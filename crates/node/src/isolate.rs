@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -84,7 +85,13 @@ pub struct IsolateProfiler {
     /// samples `prune_margin` (2 s) for windows it has not heard of yet, and rotations
     /// come every `rotationIntervalMs` (500 ms) even while JS never yields.
     unsent: Vec<WorkerMsg>,
+    /// Exit handling ran on this isolate: V8 sampling never starts again here.
+    shut_down: bool,
 }
+
+/// The main thread's exit handling ran: the process is going away, and no isolate
+/// may start V8 sampling again (V8's sampler thread must not outlive the runtime).
+static PROCESS_EXITING: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
     static SAMPLER: RefCell<Option<IsolateProfiler>> = const { RefCell::new(None) };
@@ -134,6 +141,7 @@ pub fn attach(
         idle_since: None,
         filter: SampleFilter::default(),
         unsent: Vec::new(),
+        shut_down: false,
     };
     let handle = sampler.handle.clone();
     SAMPLER.with(|cell| *cell.borrow_mut() = Some(sampler));
@@ -244,6 +252,12 @@ impl IsolateProfiler {
             return Ok(());
         }
         let rt = runtime();
+        if self.shut_down || PROCESS_EXITING.load(Ordering::Acquire) {
+            // After exit handling a start is a no-op, counted: a V8 profile started
+            // now would outlive the runtime's teardown (an abort in V8's sampler).
+            Stats::add(&rt.stats.sampler_starts_refused, 1);
+            return Ok(());
+        }
         self.ensure_profiler();
         if self.profiler.is_none() {
             return Err("no V8 isolate is entered on this thread".into());
@@ -545,6 +559,16 @@ impl IsolateProfiler {
     }
 
     /// Stops V8 profiling on this isolate and hands over the last samples.
+    /// Exit handling: stops sampling for good on this isolate (and, on the main
+    /// thread, on every isolate of the process). Later starts are counted no-ops.
+    pub fn shut_down(&mut self) {
+        self.shut_down = true;
+        if self.thread_id == 0 {
+            PROCESS_EXITING.store(true, Ordering::Release);
+        }
+        self.stop_now();
+    }
+
     pub fn stop_now(&mut self) {
         self.flush_unsent();
         let Some(id) = self.current.take() else {

@@ -318,13 +318,15 @@ pub fn follow_sampling(hz: f64) -> Result<()> {
     Ok(())
 }
 
-/// Stops V8 profiling on this isolate at once (no linger) and hands over its last
-/// samples. For `process.on('exit')`: V8's sampler thread must not outlive the
-/// isolate's teardown.
+/// Stops V8 profiling on this isolate at once (no linger), hands over its last
+/// samples, and makes it a state: later starts here (and on every isolate, when
+/// called on the main thread) are no-ops, counted as `samplerStartsRefused`. For
+/// `process.on('exit')`: V8's sampler thread must not outlive the runtime's teardown,
+/// whatever an exit listener that runs later does.
 #[napi(catch_unwind)]
 pub fn shutdown() {
     let _t = JsTimer::start(&runtime().stats);
-    with_isolate(|s| s.stop_now());
+    with_isolate(|s| s.shut_down());
 }
 
 /// The wall-clock anchor profiles are timed with: `[monotonicNs, unixNs]` read at
@@ -488,6 +490,9 @@ pub struct NativeStats {
     /// Rotations run from a V8 interrupt while JavaScript held the thread.
     pub rotations_by_interrupt: f64,
     pub v8_start_failures: f64,
+    /// Starts asked for after exit handling had run (`shutdown()`): no-ops, since a
+    /// V8 profile started then would outlive the runtime.
+    pub sampler_starts_refused: f64,
     /// Samples read out of V8 profiles.
     pub samples_copied: f64,
     /// Seen again in a rotation's overlap and dropped (not a loss).
@@ -561,6 +566,7 @@ pub fn get_stats() -> NativeStats {
         rotations: g(&s.rotations),
         rotations_by_interrupt: g(&s.rotations_by_interrupt),
         v8_start_failures: g(&s.v8_start_failures),
+        sampler_starts_refused: g(&s.sampler_starts_refused),
         samples_copied: a.copied as f64,
         samples_duplicate: a.duplicate as f64,
         samples_near_duplicate: a.near_duplicate as f64,

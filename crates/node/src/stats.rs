@@ -13,6 +13,8 @@ pub struct Stats {
     /// Rotations run from a V8 interrupt (the JS thread was busy in JavaScript).
     pub rotations_by_interrupt: AtomicU64,
     pub v8_start_failures: AtomicU64,
+    /// Starts asked for after exit handling had run (no-ops).
+    pub sampler_starts_refused: AtomicU64,
     pub windows_opened: AtomicU64,
     /// Windows forgotten before their open reached the engine (`withdrawWindow`).
     pub windows_withdrawn: AtomicU64,
