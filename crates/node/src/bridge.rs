@@ -95,6 +95,23 @@ unsafe extern "C" fn on_interrupt(_isolate: *mut c_void, data: *mut c_void) {
     let _ = std::panic::catch_unwind(|| crate::isolate::serve_interrupt(key));
 }
 
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+extern "C" {
+    fn malloc_trim(pad: usize) -> c_int;
+}
+
+/// Gives the memory glibc's allocator holds free back to the system. Encoding a chunk
+/// allocates buffers of megabytes; once one is freed, glibc raises its mmap threshold
+/// above that size, so the next ones come from (and stay in) its arenas: measured at
+/// 1001 Hz with 60 s chunks, RSS rose ~15 MB over a few minutes. A no-op elsewhere.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointer and is thread-safe (it locks each arena).
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
 /// Now, in the clock V8 stamps samples with (nanoseconds).
 pub fn monotonic_now_ns() -> u64 {
     // SAFETY: a pure clock read with no arguments and no shared state.

@@ -83,6 +83,11 @@ fn default_meta() -> ProfileMeta {
 const RESOURCE_PERIOD: Duration = Duration::from_millis(100);
 /// The engine thread's sleep while nothing is open or pending (a message wakes it).
 const IDLE_WAIT: Duration = Duration::from_secs(10);
+/// Encoded payload bytes after which freed memory is given back to the system.
+const TRIM_AFTER_BYTES: usize = 1024 * 1024;
+/// How long after those payloads were posted (their buffers are freed once the JS
+/// thread has taken them).
+const TRIM_DELAY: Duration = Duration::from_secs(2);
 /// Most messages handled before the engine is polled again.
 const DRAIN_LIMIT: usize = 4096;
 
@@ -90,6 +95,10 @@ struct Driver {
     engine: Engine<Reply>,
     resources: ResourceSampler,
     last_resource_read: Option<Instant>,
+    /// Payload bytes posted since freed memory was last given back to the system.
+    encoded_since_trim: usize,
+    /// When to give it back (see `bridge::release_free_memory`).
+    trim_at: Option<Instant>,
 }
 
 impl Driver {
@@ -103,6 +112,8 @@ impl Driver {
             ),
             resources: ResourceSampler::new(),
             last_resource_read: None,
+            encoded_since_trim: 0,
+            trim_at: None,
         }
     }
 
@@ -201,7 +212,19 @@ impl Driver {
         let deliveries = self
             .engine
             .poll(now, &|start, end| resources.window(start, end));
+        self.encoded_since_trim += deliveries.iter().map(|d| d.data.len()).sum::<usize>();
         post_all(deliveries);
+        // A megabyte of payloads later (a chunk at 1001 Hz is several), once the JS
+        // thread has taken them and their buffers are free: the trim walks the
+        // allocator's arenas on this thread, not a JS one.
+        if self.encoded_since_trim >= TRIM_AFTER_BYTES && self.trim_at.is_none() {
+            self.trim_at = Some(Instant::now() + TRIM_DELAY);
+        }
+        if self.trim_at.is_some_and(|at| Instant::now() >= at) {
+            self.encoded_since_trim = 0;
+            self.trim_at = None;
+            bridge::release_free_memory();
+        }
     }
 
     fn publish(&self) {
