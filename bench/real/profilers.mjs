@@ -14,14 +14,19 @@ export async function setup(profiler, hz, native) {
     case 'cpu-prof':
       return { wrap: syncWrap, stop: async () => null };
     case 'ferroprof':
-    case 'ferroprof-txn': {
+    case 'ferroprof-txn':
+    case 'ferroprof-tracing': {
+      // ferroprof-tracing: every unit a transaction, none profiled. It is the baseline
+      // of ferroprof-txn's profiling cost: both write every transaction (local mode
+      // writes and fsyncs one file per envelope), which the profilers without tracing
+      // do not do.
       const sdk = await import(new URL('index.js', dist).href);
       const continuous = profiler === 'ferroprof';
       // Local mode, as a user without a DSN runs it (writes envelopes under localDir).
       sdk.init({
         localDir: mkdtempSync(join(tmpdir(), 'ferroprof-bench-')),
         tracesSampleRate: continuous ? 0 : 1,
-        profilesSampleRate: continuous ? 0 : 1,
+        profilesSampleRate: profiler === 'ferroprof-txn' ? 1 : 0,
         _experiments: {
           profilerMode: continuous ? 'continuous' : 'thread',
           continuousProfilingAutoStart: false,

@@ -4,9 +4,10 @@
 //! threads it covers have rotated past its end, so while windows open and close the
 //! scheduler rotates every `fast` interval (500 ms). But each rotation also costs the
 //! profiled process: a V8 profile start and stop on the JS thread, a new profile tree,
-//! a sampler-thread restart when the pacer changes the interval. Measured on
-//! allocation-heavy third-party code (acorn on a 9 MB file), 5 s rotations cut the
-//! sampler's extra GC time by about half against 500 ms. When nothing waits for
+//! a sampler-thread restart when the pacer changes the interval. On allocation-heavy
+//! third-party code (acorn on a 9 MB file) the sampler's GC time was ×1.16 with 500 ms
+//! rotations and ×1.08 with 5 s ones (issue 24's measurement; BENCHMARKS.md has ours,
+//! which agrees in direction within its noise). When nothing waits for
 //! samples (a continuous session between chunk ends, a sampler held by `startSampling`),
 //! the scheduler therefore rotates only every `quiet` interval, which delays a 60 s
 //! chunk by at most that much.
