@@ -88,6 +88,8 @@ const TRIM_AFTER_BYTES: usize = 1024 * 1024;
 /// How long after those payloads were posted (their buffers are freed once the JS
 /// thread has taken them).
 const TRIM_DELAY: Duration = Duration::from_secs(2);
+/// Least time between two releases (a 60 s chunk at 1001 Hz is what needs one).
+const TRIM_MIN_PERIOD: Duration = Duration::from_secs(30);
 /// Most messages handled before the engine is polled again.
 const DRAIN_LIMIT: usize = 4096;
 
@@ -97,8 +99,9 @@ struct Driver {
     last_resource_read: Option<Instant>,
     /// Payload bytes posted since freed memory was last given back to the system.
     encoded_since_trim: usize,
-    /// When to give it back (see `bridge::release_free_memory`).
+    /// When to give it back (see `bridge::release_free_memory`), and when it last was.
     trim_at: Option<Instant>,
+    last_trim: Option<Instant>,
 }
 
 impl Driver {
@@ -114,6 +117,7 @@ impl Driver {
             last_resource_read: None,
             encoded_since_trim: 0,
             trim_at: None,
+            last_trim: None,
         }
     }
 
@@ -217,12 +221,20 @@ impl Driver {
         // A megabyte of payloads later (a chunk at 1001 Hz is several), once the JS
         // thread has taken them and their buffers are free: the trim walks the
         // allocator's arenas on this thread, not a JS one.
-        if self.encoded_since_trim >= TRIM_AFTER_BYTES && self.trim_at.is_none() {
+        // At most every `TRIM_MIN_PERIOD`: the trim holds each arena's lock while it
+        // returns pages, and a JS thread that allocates meanwhile waits for it.
+        if self.encoded_since_trim >= TRIM_AFTER_BYTES
+            && self.trim_at.is_none()
+            && self
+                .last_trim
+                .is_none_or(|t| t.elapsed() >= TRIM_MIN_PERIOD)
+        {
             self.trim_at = Some(Instant::now() + TRIM_DELAY);
         }
         if self.trim_at.is_some_and(|at| Instant::now() >= at) {
             self.encoded_since_trim = 0;
             self.trim_at = None;
+            self.last_trim = Some(Instant::now());
             bridge::release_free_memory();
         }
     }
