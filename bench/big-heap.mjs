@@ -23,15 +23,8 @@ if (process.env.HEAP_CHILD) {
     start = () => fp.startProfiler();
     stop = () => void fp.stopProfiler();
   } else if (profiler === 'sentry') {
-    const Sentry = await import('@sentry/node');
-    const { nodeProfilingIntegration } = await import('@sentry/profiling-node');
-    Sentry.init({
-      dsn: 'http://public@127.0.0.1:9/1',
-      profileSessionSampleRate: 1,
-      profileLifecycle: 'manual',
-      integrations: [nodeProfilingIntegration()],
-      transport: (options) => Sentry.createTransport(options, async () => ({ statusCode: 200 })),
-    });
+    const { initSentryManual } = await import('./lib/sentry-manual.mjs');
+    const Sentry = await initSentryManual();
     start = () => Sentry.profiler.startProfiler();
     stop = () => Sentry.profiler.stopProfiler();
   } else {

@@ -74,15 +74,8 @@ export async function setup(profiler, hz, native) {
       };
     }
     case 'sentry': {
-      const Sentry = await import('@sentry/node');
-      const { nodeProfilingIntegration } = await import('@sentry/profiling-node');
-      Sentry.init({
-        dsn: 'http://public@127.0.0.1:9/1',
-        profileSessionSampleRate: 1,
-        profileLifecycle: 'manual',
-        integrations: (defaults) => [...defaults.filter((i) => i.name !== 'Http' && i.name !== 'NodeFetch'), nodeProfilingIntegration()],
-        transport: (options) => Sentry.createTransport(options, async () => ({ statusCode: 200 })),
-      });
+      const { initSentryManual } = await import('../lib/sentry-manual.mjs');
+      const Sentry = await initSentryManual();
       Sentry.profiler.startProfiler();
       return {
         wrap: syncWrap,
