@@ -34,6 +34,9 @@ export default defineConfig({
   // ferroprof/sentry runs inside the application's own @sentry/node: its @sentry/core
   // (one global carrier per copy) must be the application's, never a bundled one.
   external: ['@sentry/core', '@sentry/node'],
+  // The source-map reader (the CLI's) is bundled: the package keeps no runtime
+  // dependency, so it installs offline from its two tarballs like any prebuilt.
+  noExternal: [/^@jridgewell\//],
   // The one source of the version: package.json (see src/sdk/version.ts).
   define: { __FERROPROF_VERSION__: JSON.stringify(packageVersion(root)) },
 });
