@@ -117,8 +117,9 @@ impl IsolateHandle {
         }
     }
 
-    /// On the JS thread: asks for rotations at every tick (while the sampler lingers
-    /// or holds window messages) or lets it fall back to the quiet interval.
+    /// On the JS thread: asks for rotations at every tick (while the sampler lingers,
+    /// so it stops on time; held window messages hurry every sampler instead) or lets
+    /// it fall back to the quiet interval.
     pub fn set_prompt(&self, prompt: bool) {
         self.prompt.store(prompt, Ordering::Relaxed);
     }
