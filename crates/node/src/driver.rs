@@ -81,7 +81,8 @@ fn default_meta() -> ProfileMeta {
 /// How often the engine thread reads CPU and memory of the process, and polls the engine
 /// for deadlines when no message arrives.
 const RESOURCE_PERIOD: Duration = Duration::from_millis(100);
-/// The engine thread's sleep while nothing is open or pending (a message wakes it).
+/// The engine thread's sleep while nothing samples and no window is open or pending
+/// (a message wakes it).
 const IDLE_WAIT: Duration = Duration::from_secs(10);
 /// Encoded payload bytes after which freed memory is given back to the system.
 const TRIM_AFTER_BYTES: usize = 1024 * 1024;
@@ -219,10 +220,9 @@ impl Driver {
         self.encoded_since_trim += deliveries.iter().map(|d| d.data.len()).sum::<usize>();
         post_all(deliveries);
         // A megabyte of payloads later (a chunk at 1001 Hz is several), once the JS
-        // thread has taken them and their buffers are free: the trim walks the
-        // allocator's arenas on this thread, not a JS one.
-        // At most every `TRIM_MIN_PERIOD`: the trim holds each arena's lock while it
-        // returns pages, and a JS thread that allocates meanwhile waits for it.
+        // thread has taken them and their buffers are free, and at most every
+        // `TRIM_MIN_PERIOD`: the trim runs on this thread, but it holds each arena's
+        // lock while it returns pages, and a JS thread that allocates meanwhile waits.
         if self.encoded_since_trim >= TRIM_AFTER_BYTES
             && self.trim_at.is_none()
             && self
