@@ -184,6 +184,14 @@ function newProject(name) {
   return dir;
 }
 
+// The samples of \`profile\` in which the hot function is on the stack. Frames carry the
+// line executing in them, so one function can be several frames (one per line).
+const HOT_IN_STACKS = `
+const hotFrames = new Set(profile.frames.flatMap((f, i) => (f.function === '${HOT}' ? [i] : [])));
+const hot = hotFrames.size > 0 ? [...hotFrames][0] : -1;
+const inStacks = profile.samples.filter((s) => profile.stacks[s.stackId]?.some((f) => hotFrames.has(f))).length;
+`;
+
 const PROFILE_PROGRAM = `
 import { readFileSync } from 'node:fs';
 import { openWindow, startSampling, stopSampling } from 'ferroprof/sampler';
@@ -193,8 +201,7 @@ const window = openWindow();
 ${HOT}(200);
 const profile = await window.close();
 stopSampling();
-const hot = profile.frames.findIndex((f) => f.function === '${HOT}');
-const inStacks = profile.samples.filter((s) => profile.stacks[s.stackId]?.includes(hot)).length;
+${HOT_IN_STACKS}
 const mapped = readFileSync('/proc/self/maps', 'utf8').split('\\n').find((l) => l.includes('ferroprof.'));
 console.log(JSON.stringify({ samples: profile.samples.length, hot, inStacks, mapped: mapped?.split(' ').pop() }));
 `;
@@ -234,8 +241,8 @@ const w = openWindow();
 ${HOT}(200);
 const profile = await w.close();
 stopSampling();
-const hot = profile.frames.findIndex((f) => f.function === '${HOT}');
-console.log('FALLBACK ' + JSON.stringify({ backend: profilerBackend().backend, inStacks: profile.samples.filter((s) => profile.stacks[s.stackId]?.includes(hot)).length }));
+${HOT_IN_STACKS}
+console.log('FALLBACK ' + JSON.stringify({ backend: profilerBackend().backend, inStacks }));
 `;
 
 // On a Node line with no binary: the low-level API, then the SDK in local mode with a
@@ -249,8 +256,7 @@ const w = openWindow();
 ${HOT}(200);
 const profile = await w.close();
 stopSampling();
-const hot = profile.frames.findIndex((f) => f.function === '${HOT}');
-const inStacks = profile.samples.filter((s) => profile.stacks[s.stackId]?.includes(hot)).length;
+${HOT_IN_STACKS}
 
 init({ tracesSampleRate: 1, profilesSampleRate: 1, localDir: 'txn-out' });
 const txn = startTransaction({ name: 'fallback-transaction', op: 'task' });
