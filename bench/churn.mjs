@@ -11,6 +11,8 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { rssGrowthPerMinute } from './lib/stats.mjs';
+
 const self = fileURLToPath(import.meta.url);
 
 if (process.argv[2] === '--child') {
@@ -124,14 +126,7 @@ async function parent() {
     const s = rows.startstop[i];
     if (p && (i % 2 === 1 || i === rows.none.length - 1)) lines.push(`| ${r.t} | ${f(r.rssMb)} | ${f(p.rssMb)} | ${f(p.rssMb - r.rssMb)} | ${f(p.heldMb, 2)} | ${f(s?.rssMb)} |`);
   });
-  const slope = (rs) => {
-    const half = rs.slice(Math.floor(rs.length / 2));
-    if (half.length < 2) return NaN;
-    const a = half[0];
-    const b = half[half.length - 1];
-    return ((b.rssMb - a.rssMb) / (b.t - a.t)) * 60;
-  };
-  lines.push('', `RSS growth over the second half: none ${f(slope(rows.none), 2)} MB/min, ferroprof ${f(slope(rows.ferroprof), 2)} MB/min, start/stop ${f(slope(rows.startstop), 2)} MB/min.`);
+  lines.push('', `RSS growth over the second half: none ${f(rssGrowthPerMinute(rows.none), 2)} MB/min, ferroprof ${f(rssGrowthPerMinute(rows.ferroprof), 2)} MB/min, start/stop ${f(rssGrowthPerMinute(rows.startstop), 2)} MB/min.`);
   const st = done.ferroprof?.stats;
   const costs = done.startstop?.costs ?? [];
   const stops = costs.filter((c) => c.op === 'stop').map((c) => c.ms).sort((a, b) => a - b);

@@ -17,6 +17,8 @@ import { parseArgs } from 'node:util';
 
 import autocannon from 'autocannon';
 
+import { median } from './lib/stats.mjs';
+
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
@@ -118,12 +120,6 @@ async function runOne(workload, v) {
 }
 
 // --- statistics ---------------------------------------------------------------------
-function median(xs) {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 /** Bootstrap 95 % interval of the median (2 000 resamples, seeded so reruns agree). */
 function bootstrap(xs) {
   let seed = 12345;

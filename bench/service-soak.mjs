@@ -11,6 +11,8 @@ import { parseArgs } from 'node:util';
 
 import autocannon from 'autocannon';
 
+import { rssGrowthPerMinute } from './lib/stats.mjs';
+
 const self = fileURLToPath(import.meta.url);
 
 if (process.argv[2] === '--child') {
@@ -79,11 +81,7 @@ if (process.argv[2] === '--child') {
     const cells = names.map((n) => (n === 'none' ? f(row.rssMb) : f(series[n][i]?.rssMb - row.rssMb)));
     lines.push(`| ${Math.round(row.t / 60)} | ${cells.join(' | ')} |`);
   });
-  const slope = (rs) => {
-    const half = rs.slice(Math.floor(rs.length / 2));
-    return half.length < 2 ? NaN : ((half[half.length - 1].rssMb - half[0].rssMb) / (half[half.length - 1].t - half[0].t)) * 60;
-  };
-  lines.push('', `RSS growth over the second half (MB/min): ${names.map((n) => `${n} ${f(slope(series[n]), 2)}`).join(', ')}.`);
+  lines.push('', `RSS growth over the second half (MB/min): ${names.map((n) => `${n} ${f(rssGrowthPerMinute(series[n]), 2)}`).join(', ')}.`);
   const last = (n) => series[n][series[n].length - 1];
   lines.push(
     `At the end, V8 heap / external / rest of RSS (MB): ${names.map((n) => `${n} ${f(last(n)?.heapMb)} / ${f(last(n)?.externalMb)} / ${f(last(n)?.rssMb - last(n)?.heapMb - last(n)?.externalMb)}`).join('; ')}.`,

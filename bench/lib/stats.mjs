@@ -24,3 +24,12 @@ export function summarize(values) {
     max: values.length ? Math.max(...values) : NaN,
   };
 }
+
+/** RSS growth in MB per minute over the second half of `{ t (s), rssMb }` readings; NaN with fewer than two. */
+export function rssGrowthPerMinute(readings) {
+  const half = readings.slice(Math.floor(readings.length / 2));
+  if (half.length < 2) return NaN;
+  const a = half[0];
+  const b = half[half.length - 1];
+  return ((b.rssMb - a.rssMb) / (b.t - a.t)) * 60;
+}
