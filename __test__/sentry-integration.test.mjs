@@ -306,6 +306,7 @@ test.serial('10.x: the legacy continuous API: a second start() ends the running 
   const [first, second] = [...chunks].sort((a, b) => a.profile.samples[0].timestamp - b.profile.samples[0].timestamp);
   t.true(samplesIn(first, 'busyManualFunction') >= 2 && samplesIn(first, 'busyRootA') === 0, 'the first chunk ends at the second start()');
   t.true(samplesIn(second, 'busyRootA') >= 2);
+  t.not(first.profiler_id, second.profiler_id, 'each start() begins a new profiler_id, as the incumbent\'s legacy API');
 });
 
 for (const v of variants.slice(1)) {

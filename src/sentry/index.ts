@@ -277,6 +277,8 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
         sampled: this.sessionSampled,
         onChunk: (outcome, profilerId) => this.sendChunk(outcome, profilerId),
         onStartFailed: () => warn('continuous profiling could not start (see the line above)'),
+        // The incumbent's legacy start() begins a new profiler_id each time.
+        newIdPerStart: this.legacyContinuous,
       });
     } else if (this.options.workerThreads !== false) {
       this.session = new SessionClient();
@@ -334,8 +336,9 @@ class FerroprofProfilerImpl implements FerroprofProfiler {
     if (!this.sessionSampled) debugLog('[Profiling] Profile session not sampled, no-op.');
     else if (this.session.runningProfilerId !== undefined) {
       if (!this.legacyContinuous) debugLog('[Profiling] Profile session already running, no-op.');
-      // The legacy API: a second start() ends the running chunk and starts the next.
-      else this.track(this.session.cutChunk(), 'profile_chunk');
+      // The legacy API: a second start() ends the running session (its last chunk) and
+      // starts the next, with a new profiler_id.
+      else this.track(this.session.restart(), 'profile_chunk');
     }
     this.session.want('manual', true);
   }

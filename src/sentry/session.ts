@@ -9,12 +9,14 @@ import { uuid4 } from '../sdk/ids.js';
  * the `profiler_id`, cuts the chunks (each holds the samples of every profiled thread)
  * and sends them through its client. A worker's integration asks the host over a
  * `BroadcastChannel` to keep the session running (manual start/stop, or while the
- * worker has sampled root spans) and learns the `profiler_id` and the session's
- * intervals from it, to link its spans to the same chunks.
+ * worker has sampled root spans) and learns the session's intervals, each with its
+ * `profiler_id`, from it, to link its spans to the same chunks.
  */
 export interface ProcessSession {
   /** Asks for the session to run (`on`) or withdraws that ask, under `key`. */
   want(key: string, on: boolean): void;
+  /** Ends the running session and starts the next at once (the host; a no-op elsewhere). */
+  restart(): Promise<void>;
   /** The `profiler_id` of a session that ran during [startSec, endSec], if any. */
   profilerIdDuring(startSec: number, endSec: number): string | undefined;
   /** The running session's `profiler_id`. */
@@ -30,6 +32,8 @@ export interface ProcessSession {
 interface Interval {
   start: number;
   end: number | undefined;
+  /** The `profiler_id` of the session that ran in it. */
+  profilerId?: string;
 }
 
 type Message =
@@ -47,8 +51,21 @@ function nowSec(): number {
   return Date.now() / 1000;
 }
 
+function overlaps(i: Interval, startSec: number, endSec: number): boolean {
+  return i.start <= endSec && (i.end ?? Number.POSITIVE_INFINITY) >= startSec;
+}
+
 function during(intervals: readonly Interval[], startSec: number, endSec: number): boolean {
-  return intervals.some((i) => i.start <= endSec && (i.end ?? Number.POSITIVE_INFINITY) >= startSec);
+  return intervals.some((i) => overlaps(i, startSec, endSec));
+}
+
+/** The latest interval that overlaps [startSec, endSec]: a span is linked to the session current when it ended. */
+function latestDuring(intervals: readonly Interval[], startSec: number, endSec: number): Interval | undefined {
+  for (let k = intervals.length - 1; k >= 0; k--) {
+    const i = intervals[k];
+    if (i && overlaps(i, startSec, endSec)) return i;
+  }
+  return undefined;
 }
 
 /** What the host needs from its integration. */
@@ -59,12 +76,17 @@ export interface HostOptions {
   sampled: boolean;
   onChunk(outcome: ChunkOutcome, profilerId: string): void;
   onStartFailed(): void;
+  /**
+   * A new `profiler_id` at every start, as `@sentry/profiling-node` 10.x's legacy
+   * `start()`; otherwise one for the host's lifetime, as its current API.
+   */
+  newIdPerStart?: boolean;
 }
 
 /** The process's session, hosted on this (main) thread. */
 export class SessionHost implements ProcessSession {
-  /** One `profiler_id` for the host's lifetime: chunks of every run share it. */
-  readonly profilerId = uuid4();
+  /** The current `profiler_id`: the host's lifetime's, or this run's (`newIdPerStart`). */
+  private profilerId = uuid4();
   private readonly asks = new Set<string>();
   private readonly intervals: Interval[] = [];
   private session: ContinuousSession | undefined;
@@ -99,7 +121,14 @@ export class SessionHost implements ProcessSession {
   }
 
   profilerIdDuring(startSec: number, endSec: number): string | undefined {
-    return during(this.intervals, startSec, endSec) ? this.profilerId : undefined;
+    return latestDuring(this.intervals, startSec, endSec)?.profilerId;
+  }
+
+  restart(): Promise<void> {
+    if (!this.session?.running) return Promise.resolve();
+    const last = this.stop();
+    this.start();
+    return last;
   }
 
   settled(): Promise<void> {
@@ -135,30 +164,33 @@ export class SessionHost implements ProcessSession {
   }
 
   private start(): void {
+    if (this.options.newIdPerStart) this.profilerId = uuid4();
+    const profilerId = this.profilerId;
     const session = new ContinuousSession({
       frequency: this.options.frequency,
       chunkDurationMs: this.options.chunkDurationMs,
-      profilerId: this.profilerId,
-      onChunk: (outcome) => this.options.onChunk(outcome, this.profilerId),
+      profilerId,
+      onChunk: (outcome) => this.options.onChunk(outcome, profilerId),
     });
     if (!session.start()) {
       this.options.onStartFailed();
       return;
     }
     this.session = session;
-    this.intervals.push({ start: nowSec(), end: undefined });
+    this.intervals.push({ start: nowSec(), end: undefined, profilerId });
     if (this.intervals.length > MAX_INTERVALS) this.intervals.shift();
     this.broadcast();
   }
 
-  private stop(): void {
+  private stop(): Promise<void> {
     const session = this.session;
-    if (!session) return;
+    if (!session) return Promise.resolve();
     this.session = undefined;
     const last = this.intervals[this.intervals.length - 1];
     if (last && last.end === undefined) last.end = nowSec();
-    this.track(session.stop());
+    const work = this.track(session.stop());
     this.broadcast();
+    return work;
   }
 
   private track(work: Promise<void>): Promise<void> {
@@ -284,9 +316,14 @@ export class SessionClient implements ProcessSession {
     this.post({ t: 'demand', from: threadId, seq: this.sent, key, on });
   }
 
+  restart(): Promise<void> {
+    return Promise.resolve();
+  }
+
   profilerIdDuring(startSec: number, endSec: number): string | undefined {
     if (!this.profilerId) return undefined;
-    if (during(this.intervals, startSec, endSec)) return this.profilerId;
+    const ran = latestDuring(this.intervals, startSec, endSec);
+    if (ran) return ran.profilerId ?? this.profilerId;
     // Asked during the span, and the host's session is sampled: it runs from the ask on.
     return this.hostSampled && during(this.askIntervals, startSec, endSec) ? this.profilerId : undefined;
   }

@@ -65,6 +65,8 @@ pub struct IsolateProfiler {
     interval_us: i32,
     /// The interval the running V8 profile was started with (the pacer's request).
     running_request_us: i32,
+    /// When V8 sampling last started on this isolate (monotonic ns, whole µs; 0: never).
+    run_started_ns: u64,
     /// Keeps the delivered rate at the configured one (see `ferroprof_core::pacing`).
     pacer: Option<Pacer>,
     /// `startSampling` calls not yet matched by `stopSampling`.
@@ -134,6 +136,7 @@ pub fn attach(
         current: None,
         interval_us: 0,
         running_request_us: 0,
+        run_started_ns: 0,
         pacer: None,
         explicit_refs: 0,
         follow_ref: false,
@@ -275,6 +278,9 @@ impl IsolateProfiler {
         // (1 ms by default: 101 Hz would become 100): the pacer's quantum, so the
         // intervals it requests are taken exactly.
         profiler.set_sampling_interval(pacer.quantum_us());
+        // Whole µs, as V8 stamps samples: its sample of the stack at the start is not
+        // before this (see `open_window`).
+        let started_ns = bridge::monotonic_now_ns() / 1_000 * 1_000;
         let id = profiler
             .start(request_us, max_samples_for(request_us), caller_lines())
             .map_err(|e| {
@@ -284,6 +290,7 @@ impl IsolateProfiler {
         self.current = Some(id);
         self.interval_us = interval_us;
         self.running_request_us = request_us;
+        self.run_started_ns = started_ns;
         self.pacer = Some(pacer);
         Stats::add(&rt.stats.sampler_starts, 1);
         self.post(Message::ThreadStarted {
@@ -337,6 +344,7 @@ impl IsolateProfiler {
         let rt = runtime();
         let id = rt.next_window_id();
         self.open_windows.insert(id);
+        let start_ns = self.window_start_ns(bridge::monotonic_now_ns());
         // The engine must hear of the window before it prunes the window's first samples.
         rt.hurry();
         Stats::add(&rt.stats.windows_opened, 1);
@@ -344,7 +352,7 @@ impl IsolateProfiler {
         let chunked = chunks.is_some();
         self.unsent.push(Message::OpenWindow {
             id,
-            start_ns: bridge::monotonic_now_ns(),
+            start_ns,
             chunks: chunks.map(|(period, profiler_id)| ChunkPlan {
                 period_ns: period.as_nanos() as u64,
                 profiler_id,
@@ -361,6 +369,21 @@ impl IsolateProfiler {
             self.flush_unsent();
         }
         Ok(id)
+    }
+
+    /// Where a window opened at `now_ns` starts. V8 takes a sample of the stack as it
+    /// starts sampling and the next one a whole interval later: a window opened by the
+    /// start that started V8 (within its first interval) begins at that start, so it
+    /// holds that first sample, as a profile started with the window would (the first
+    /// 100 ms after a start then hold as many samples as `@sentry/profiling-node`'s).
+    fn window_start_ns(&self, now_ns: u64) -> u64 {
+        let first_interval_ns = u64::try_from(self.running_request_us).unwrap_or(0) * 1_000;
+        match self.current {
+            Some(_) if now_ns.saturating_sub(self.run_started_ns) < first_interval_ns => {
+                self.run_started_ns.min(now_ns)
+            }
+            _ => now_ns,
+        }
     }
 
     /// Forgets window `id` if its open is still held back here; see
