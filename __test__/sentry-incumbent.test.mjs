@@ -249,39 +249,26 @@ test.serial('10.x: transactions one after another in one async function: ferropr
   t.false(profiled(runs.incumbent).some(([txn]) => txn === 'only-waits'), JSON.stringify(profiled(runs.incumbent)));
 });
 
+/** Two runs of the legacy API: `first` only in the first chunk, `second` in the second, two ids. */
+function twoRuns(run, first, second) {
+  const chunks = chunksOf(run);
+  return {
+    chunks: chunks.length,
+    first: chunks.length === 2 && samplesIn(chunks[0], first) >= 2 && samplesIn(chunks[0], second) === 0,
+    second: chunks.length === 2 && samplesIn(chunks[1], second) >= 2,
+    profilerIds: new Set(chunks.map((c) => c.profiler_id)).size,
+  };
+}
+const TWO_RUNS = { chunks: 2, first: true, second: true, profilerIds: 2 };
+
 test.serial('10.x: the legacy API: a second start() ends the chunk and starts a new profiler_id, side by side', async (t) => {
   const runs = await both(t, 10, 'legacyRestart');
-  sameAs(
-    t,
-    runs,
-    (run) => {
-      const chunks = chunksOf(run);
-      return {
-        chunks: chunks.length,
-        first: chunks.length === 2 && samplesIn(chunks[0], 'busyManualFunction') >= 2 && samplesIn(chunks[0], 'busyRootA') === 0,
-        second: chunks.length === 2 && samplesIn(chunks[1], 'busyRootA') >= 2,
-        profilerIds: new Set(chunks.map((c) => c.profiler_id)).size,
-      };
-    },
-    { chunks: 2, first: true, second: true, profilerIds: 2 },
-  );
+  sameAs(t, runs, (run) => twoRuns(run, 'busyManualFunction', 'busyRootA'), TWO_RUNS);
 });
 
 test.serial('10.x: the legacy API: stop() then start() begins a new profiler_id, side by side', async (t) => {
   const runs = await both(t, 10, 'legacyStopStart');
-  sameAs(
-    t,
-    runs,
-    (run) => {
-      const chunks = chunksOf(run);
-      return {
-        chunks: chunks.length,
-        profilerIds: new Set(chunks.map((c) => c.profiler_id)).size,
-        busy: chunkWith(chunks, 'busyRootA') !== undefined && chunkWith(chunks, 'busyRootB') !== undefined,
-      };
-    },
-    { chunks: 2, profilerIds: 2, busy: true },
-  );
+  sameAs(t, runs, (run) => twoRuns(run, 'busyRootA', 'busyRootB'), TWO_RUNS);
   const links = (run) => {
     const chunks = chunksOf(run);
     const txn = transactions(run);
