@@ -47,12 +47,15 @@ const MAX_INTERVALS = 32;
 /** How long a worker waits for the main thread's host to answer before it says there is none. */
 const HOST_ANSWER_MS = 1000;
 
+/** Seconds on the clock Sentry stamps spans with (sub-millisecond, so a span that ended
+ * just before a start, or began just after a stop, is not counted in that run). */
 function nowSec(): number {
-  return Date.now() / 1000;
+  return (performance.timeOrigin + performance.now()) / 1000;
 }
 
+/** Whether [startSec, endSec] and the run share time (touching at an end is not enough). */
 function overlaps(i: Interval, startSec: number, endSec: number): boolean {
-  return i.start <= endSec && (i.end ?? Number.POSITIVE_INFINITY) >= startSec;
+  return i.start < endSec && (i.end ?? Number.POSITIVE_INFINITY) > startSec;
 }
 
 function during(intervals: readonly Interval[], startSec: number, endSec: number): boolean {
