@@ -140,7 +140,19 @@ test.serial('continuous chunks pass the rules and are contiguous', async (t) => 
   }
 });
 
-test.serial('local mode writes envelopes that pass the rules', async (t) => {
+// One engine: the fallback's `validateEnvelope` is crates/core's validator compiled to
+// WebAssembly, and says what the native one says of good and bad envelopes. (That its
+// payloads are the native engine's, byte for byte, is __test__/wasm-engine.test.mjs.)
+test.serial('local mode writes envelopes that pass the rules, by the native and the fallback validator', async (t) => {
+  const { validateEnvelope } = await import('../dist/testing.js');
+  // As JSON: the addon's objects may carry `undefined` fields the module leaves out.
+  const outcome = (fn) => {
+    try {
+      return { ok: JSON.parse(JSON.stringify(fn())) };
+    } catch (err) {
+      return { error: err.message };
+    }
+  };
   const dir = mkdtempSync(join(tmpdir(), 'ferroprof-inspector-local-'));
   init({ tracesSampleRate: 1, profilesSampleRate: 1, localDir: dir });
   const txn = startTransaction({ name: 'inspector-local', op: 'task' });
@@ -151,10 +163,16 @@ test.serial('local mode writes envelopes that pass the rules', async (t) => {
   t.true(files.length >= 1, `files: ${readdirSync(dir).join(', ')}`);
   let profiles = 0;
   for (const f of files) {
-    const summary = nativeValidate(readFileSync(join(dir, f)), false);
+    const bytes = readFileSync(join(dir, f));
+    const summary = nativeValidate(bytes, false);
     profiles += summary.items.filter((i) => i.itemType === 'profile').length;
+    t.deepEqual(outcome(() => validateEnvelope(bytes, false)), outcome(() => summary), f);
   }
   t.is(profiles, 1);
+  const bad = Buffer.from('{}\n{"type":"profile","length":2}\n{}\n');
+  const fromFallback = outcome(() => validateEnvelope(bad, false));
+  t.truthy(fromFallback.error, 'a bad envelope is refused');
+  t.deepEqual(fromFallback, outcome(() => nativeValidate(bad, false)));
 });
 
 test.serial('two copies of the package (ESM and CJS) share one inspector backend and get every window', (t) => {
@@ -170,36 +188,4 @@ test.serial('two copies of the package (ESM and CJS) share one inspector backend
   // Counts, not rates (idle: ~30 each): a loaded machine may deliver far fewer.
   for (const [a, b] of results) t.true(a >= 2 && b >= 2, `samples ${a} / ${b}`);
   t.is(child.stderr.split('\n').filter((l) => l.includes('inspector backend')).length, 1, child.stderr);
-});
-
-// One engine: the fallback's `validateEnvelope` is crates/core's validator compiled to
-// WebAssembly; it says what the native one says of good and bad envelopes. (That its
-// payloads are the native engine's, byte for byte, is __test__/wasm-engine.test.mjs.)
-test.serial('validateEnvelope works in the fallback and agrees with the native addon', async (t) => {
-  const { validateEnvelope } = await import('../dist/testing.js');
-  const dir = mkdtempSync(join(tmpdir(), 'ferroprof-inspector-validate-'));
-  init({ tracesSampleRate: 1, profilesSampleRate: 1, localDir: dir });
-  const txn = startTransaction({ name: 'inspector-validate', op: 'task' });
-  inspectorHotFunction(150);
-  txn.finish();
-  t.true(await close(5000));
-  const files = readdirSync(dir).filter((f) => f.endsWith('.envelope'));
-  t.true(files.length >= 1);
-  for (const f of files) {
-    const bytes = readFileSync(join(dir, f));
-    // As JSON: the addon's objects may carry `undefined` fields the module leaves out.
-    const asJson = (v) => JSON.parse(JSON.stringify(v));
-    t.deepEqual(asJson(validateEnvelope(bytes, false)), asJson(nativeValidate(bytes, false)), f);
-  }
-  const outcome = (fn) => {
-    try {
-      return { ok: fn() };
-    } catch (err) {
-      return { error: err.message };
-    }
-  };
-  const bad = Buffer.from('{}\n{"type":"profile","length":2}\n{}\n');
-  const fromFallback = outcome(() => validateEnvelope(bad, false));
-  t.truthy(fromFallback.error, 'a bad envelope is refused');
-  t.deepEqual(fromFallback, outcome(() => nativeValidate(bad, false)));
 });
