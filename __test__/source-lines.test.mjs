@@ -1,9 +1,10 @@
 // Source-level profiles, end to end on what ships: a TypeScript program compiled by tsc,
-// and bundled by esbuild with minified identifiers, profiled by `ferroprof run`. Every
-// output names the .ts files, the original function names, the two call sites of a
-// caller and the two hot lines of a leaf in the proportion of the work done there.
+// and bundled by esbuild with minified identifiers, and its JavaScript twin bundled by
+// webpack and rollup, profiled by `ferroprof run`. Every output names the original
+// files, the original function names, the two call sites of a caller and the two hot
+// lines of a leaf in the proportion of the work done there.
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,17 +33,55 @@ const L = {
   callA: lineOf('app.ts', 'CALL-A'),
   callB: lineOf('app.ts', 'CALL-B'),
   other: lineOf('other.ts', 'OTHER-HOT'),
+  computeStart: lineOf('app.ts', 'export function compute'),
+  otherStart: lineOf('other.ts', 'export function compute'),
 };
 
+/** The original files of the TypeScript fixture, as frames name them (suffixes). */
+const TS_FILES = { app: '/source-lines/app.ts', other: '/source-lines/other.ts' };
+
+/** Each build returns the script to run and the original files its frames must name. */
 const builds = {
   tsc: async (dir) => {
     await run(bin('tsc'), ['-p', join(fixture, 'tsconfig.json'), '--outDir', dir], { timeout: 100_000 });
-    return join(dir, 'app.js');
+    return { script: join(dir, 'app.js'), files: TS_FILES };
   },
   'esbuild --minify-identifiers': async (dir) => {
     const out = join(dir, 'bundle.js');
     await run(bin('esbuild'), [join(fixture, 'app.ts'), '--bundle', '--minify-identifiers', '--sourcemap', '--platform=node', `--outfile=${out}`]);
-    return out;
+    return { script: out, files: TS_FILES };
+  },
+  // A project folder with its sources in src/ and the bundle in dist/: the map names
+  // `webpack://<project>/./src/app.js`, which must come back as the real path.
+  'webpack (webpack:// sources)': async (dir) => {
+    const project = join(dir, 'project');
+    mkdirSync(join(project, 'src'), { recursive: true });
+    for (const f of ['app.js', 'other.js']) cpSync(join(fixture, 'js', f), join(project, 'src', f));
+    const { default: webpack } = await import('webpack');
+    const config = {
+      mode: 'development',
+      devtool: 'source-map',
+      target: 'node',
+      context: project,
+      entry: './src/app.js',
+      output: { path: join(project, 'dist'), filename: 'bundle.js' },
+    };
+    await new Promise((done, fail) =>
+      webpack(config, (err, stats) => (err || stats.hasErrors() ? fail(err ?? new Error(stats.toString())) : done())),
+    );
+    const map = JSON.parse(readFileSync(join(project, 'dist', 'bundle.js.map'), 'utf8'));
+    if (!map.sources.some((s) => s.startsWith('webpack://') && s.endsWith('/src/app.js'))) throw new Error(`unexpected sources ${map.sources}`);
+    return { script: join(project, 'dist', 'bundle.js'), files: { app: join(project, 'src', 'app.js'), other: join(project, 'src', 'other.js') } };
+  },
+  // rollup renames other.js's `compute` (two in one scope): the map's names undo it.
+  rollup: async (dir) => {
+    const { rollup } = await import('rollup');
+    const bundle = await rollup({ input: join(fixture, 'js', 'app.js') });
+    const out = join(dir, 'bundle.mjs');
+    await bundle.write({ file: out, format: 'es', sourcemap: true });
+    await bundle.close();
+    if (!/function compute\$1\b/.test(readFileSync(out, 'utf8'))) throw new Error('rollup did not rename the second compute');
+    return { script: out, files: { app: '/source-lines/js/app.js', other: '/source-lines/js/other.js' } };
   },
 };
 
@@ -77,46 +116,48 @@ async function generatedLines(script) {
   return lines;
 }
 
-const at = (name, file, line) => (f) => f.name === name && f.file?.endsWith(`/source-lines/${file}`) && f.line === line;
+const at = (name, file, line) => (f) => f.name === name && f.file?.endsWith(file.startsWith('/') ? file : `/source-lines/${file}`) && f.line === line;
 
 for (const [kind, build] of Object.entries(builds)) {
-  test(`${kind}: frames name the .ts files, original functions, call sites and hot lines`, async (t) => {
+  test(`${kind}: frames name the original files, functions, call sites and hot lines`, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'ferroprof-lines-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const script = await build(dir);
+    const { script, files } = await build(dir);
     const { speedscope, stderr, out } = await profile(script);
     const total = weightOf(speedscope, () => true, false);
     t.true(total > 0);
 
     // The leaf's two hot lines: 3n and n iterations of the same statement.
-    const hotA = weightOf(speedscope, at('compute', 'app.ts', L.hotA), true);
-    const hotB = weightOf(speedscope, at('compute', 'app.ts', L.hotB), true);
+    const hotA = weightOf(speedscope, at('compute', files.app, L.hotA), true);
+    const hotB = weightOf(speedscope, at('compute', files.app, L.hotB), true);
     t.log(`${kind}: compute@${L.hotA} ${hotA}, compute@${L.hotB} ${hotB}, ratio ${(hotA / hotB).toFixed(2)} (work 3:1)`);
     t.true(hotB > 0 && hotA / hotB > 1.8 && hotA / hotB < 5, `hot lines ${hotA}:${hotB}`);
 
     // The caller's two call sites: compute(3n) and compute(n).
-    const callA = weightOf(speedscope, at('dispatch', 'app.ts', L.callA), false);
-    const callB = weightOf(speedscope, at('dispatch', 'app.ts', L.callB), false);
+    const callA = weightOf(speedscope, at('dispatch', files.app, L.callA), false);
+    const callB = weightOf(speedscope, at('dispatch', files.app, L.callB), false);
     t.log(`${kind}: dispatch@${L.callA} ${callA}, dispatch@${L.callB} ${callB}, ratio ${(callA / callB).toFixed(2)} (work 3:1)`);
     t.true(callB > 0 && callA / callB > 1.8 && callA / callB < 5, `call sites ${callA}:${callB}`);
 
     // The other file's `compute` stays apart from app.ts's.
-    const other = weightOf(speedscope, at('compute', 'other.ts', L.other), true);
-    t.true(other > 0, 'other.ts compute has its own frames');
+    const other = weightOf(speedscope, at('compute', files.other, L.other), true);
+    t.true(other > 0, "the other file's compute has its own frames");
 
-    // `top` (printed by run) names the .ts file and the original function names.
-    t.regex(stderr, new RegExp(`compute\\s.*app\\.ts:${L.hotA}`));
-    t.regex(stderr, /other\.ts/);
-    // The flame page names them too.
+    // `top` (printed by run) names the original file, the original function names and
+    // the line where each function starts (its rows add up all its lines).
+    const appName = files.app.split('/').pop().replace('.', '\\.');
+    t.regex(stderr, new RegExp(`compute\\s.*${appName}:${L.computeStart}\\)`));
+    t.regex(stderr, new RegExp(`compute\\s.*${files.other.split('/').pop().replace('.', '\\.')}:${L.otherStart}\\)`));
+    // The flame page names the lines.
     const html = readFileSync(join(out, 'profile.html'), 'utf8');
-    t.true(html.includes(`source-lines/app.ts:${L.hotA}`) && html.includes(`source-lines/other.ts:${L.other}`));
+    t.true(html.includes(`${files.app}:${L.hotA}`) && html.includes(`${files.other}:${L.other}`));
 
     // A row may name the generated file only where its map has no mapping: the
     // bundler's or compiler's own code (esbuild's export helpers, tsc's prologue),
     // which a sample on a loaded machine can catch. Those rows hold a sliver of the time.
     const generated = await generatedLines(script);
     const rows = stderr.split('\n').filter((l) => l.includes('%'));
-    const named = rows.filter((r) => /[\\/](bundle|app)\.js:\d+\)$/.test(r));
+    const named = rows.filter((r) => r.includes(script) && /:\d+\)$/.test(r));
     for (const r of named) {
       const line = Number(/:(\d+)\)$/.exec(r)[1]);
       t.false(generated.has(line), `${r.trim()}: line ${line} of the generated file has a mapping`);
@@ -151,7 +192,7 @@ testWithTool(
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'ferroprof-lines-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const { out } = await profile(await builds['esbuild --minify-identifiers'](dir));
+    const { out } = await profile((await builds['esbuild --minify-identifiers'](dir)).script);
     const { stdout: text } = await run('go', ['tool', 'pprof', '-lines', '-top', '-nodecount=200', join(out, 'profile.pb.gz')], { timeout: 110_000 });
     const flat = (line) => {
       const row = text.split('\n').find((r) => r.includes(`compute`) && r.includes(`app.ts:${line}`));
