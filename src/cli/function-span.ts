@@ -281,7 +281,7 @@ function bodyEndLine(src: SourceText, offset: number): number | undefined {
     for (;;) {
       c.skipBlank();
       if (c.done) return undefined;
-      const ch = c.ch;
+      const ch = c.at(0);
       if (ch === '{' && /[\w$)\]}>]/.test(prev)) break;
       if (ch === '{' || ch === '(' || ch === '[') {
         if (!c.skipBalanced()) return undefined;
