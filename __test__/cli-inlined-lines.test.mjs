@@ -24,9 +24,9 @@ const BUSY = { start: lineOf('export function busy'), loop: lineOf('while (perfo
 /** V8's column for busy: where its parameter list begins (1-based). */
 const BUSY_COL = text[BUSY.start - 1].indexOf('(') + 1;
 
-/** A raw window profile of `ferroprof run` whose samples of busy carry `lines`, one sample each. */
-function windowWith(lines) {
-  const frames = lines.map((lineno) => ({ function: 'busy', abs_path: script, filename: script, lineno, colno: BUSY_COL, in_app: true }));
+/** A raw window profile of `ferroprof run` whose samples of `fn` carry `lines`, one sample each. */
+function windowWith(lines, fn = { name: 'busy', file: script, col: BUSY_COL }) {
+  const frames = lines.map((lineno) => ({ function: fn.name, abs_path: fn.file, filename: fn.file, lineno, colno: fn.col, in_app: true }));
   return {
     id: 1,
     complete: true,
@@ -61,6 +61,24 @@ test('a line outside its function (V8 inlining) is shown at the function line; t
   const fnRows = byFunction.stdout.split('\n').filter((l) => l.includes('busy ('));
   t.is(fnRows.length, 2, 'one row in each table');
   t.true(fnRows.every((r) => r.trim().split(/\s+/)[1] === '100.0%' && r.endsWith(`inlined.mjs:${BUSY.start})`)), byFunction.stdout);
+});
+
+test("a function's end is found past brackets in strings, templates, regular expressions, comments and a return type", (t) => {
+  const file = join(root, '__test__', 'fixtures', 'source-lines', 'spans.ts');
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const at = (marker) => lines.findIndex((l) => l.includes(marker)) + 1;
+  const start = at('export function strings');
+  const last = at('STRINGS-LAST');
+  const dir = mkdtempSync(join(tmpdir(), 'ferroprof-spans-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const fn = { name: 'strings', file, col: lines[start - 1].indexOf('(') + 1 };
+  // Its own lines stay; a line of `after` is not one of its lines.
+  writeFileSync(join(dir, 'window-1.json'), JSON.stringify(windowWith([start + 1, start + 2, last, at('AFTER-BODY')], fn)));
+  const r = spawnSync(process.execPath, [cli, 'top', '--lines', dir], { encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  const rows = r.stdout.split('\n').filter((l) => l.includes('strings ('));
+  const shown = new Set(rows.map((row) => Number(/:(\d+)\)$/.exec(row)[1])));
+  t.deepEqual([...shown].sort((a, b) => a - b), [start, start + 1, start + 2, last], r.stdout);
 });
 
 test('a profiled loop around performance.now(): every line of busy lies within busy', async (t) => {

@@ -4,7 +4,7 @@
 // files, the original function names, the two call sites of a caller and the two hot
 // lines of a leaf in the proportion of the work done there.
 import { execFile, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,30 +12,14 @@ import { promisify } from 'node:util';
 
 import test from 'ava';
 
+import { L, fixture, lineOf, weightOf, writeJsTwin } from './helpers/source-lines.mjs';
 import { testWithTool } from './helpers/tools.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const fixture = join(root, '__test__', 'fixtures', 'source-lines');
 const cli = join(root, 'dist', 'cli.js');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 // Asynchronous, so ava hears from each test while the others' children run.
 const run = promisify(execFile);
-
-/** 1-based line of the line of `file` that contains `marker`. */
-function lineOf(file, marker) {
-  const i = readFileSync(join(fixture, file), 'utf8').split('\n').findIndex((l) => l.includes(marker));
-  if (i < 0) throw new Error(`${marker} not in ${file}`);
-  return i + 1;
-}
-const L = {
-  hotA: lineOf('app.ts', 'HOT-A'),
-  hotB: lineOf('app.ts', 'HOT-B'),
-  callA: lineOf('app.ts', 'CALL-A'),
-  callB: lineOf('app.ts', 'CALL-B'),
-  other: lineOf('other.ts', 'OTHER-HOT'),
-  computeStart: lineOf('app.ts', 'export function compute'),
-  otherStart: lineOf('other.ts', 'export function compute'),
-};
 
 /** The original files of the TypeScript fixture, as frames name them (suffixes). */
 const TS_FILES = { app: '/source-lines/app.ts', other: '/source-lines/other.ts' };
@@ -56,7 +40,7 @@ const builds = {
   'webpack (webpack:// sources)': async (dir) => {
     const project = join(dir, 'project');
     mkdirSync(join(project, 'src'), { recursive: true });
-    for (const f of ['app.js', 'other.js']) cpSync(join(fixture, 'js', f), join(project, 'src', f));
+    const files = writeJsTwin(join(project, 'src'));
     const { default: webpack } = await import('webpack');
     const config = {
       mode: 'development',
@@ -71,17 +55,19 @@ const builds = {
     );
     const map = JSON.parse(readFileSync(join(project, 'dist', 'bundle.js.map'), 'utf8'));
     if (!map.sources.some((s) => s.startsWith('webpack://') && s.endsWith('/src/app.js'))) throw new Error(`unexpected sources ${map.sources}`);
-    return { script: join(project, 'dist', 'bundle.js'), files: { app: join(project, 'src', 'app.js'), other: join(project, 'src', 'other.js') } };
+    return { script: join(project, 'dist', 'bundle.js'), files };
   },
   // rollup renames other.js's `compute` (two in one scope): the map's names undo it.
   rollup: async (dir) => {
     const { rollup } = await import('rollup');
-    const bundle = await rollup({ input: join(fixture, 'js', 'app.js') });
+    mkdirSync(join(dir, 'src'));
+    const files = writeJsTwin(join(dir, 'src'));
+    const bundle = await rollup({ input: files.app });
     const out = join(dir, 'bundle.mjs');
     await bundle.write({ file: out, format: 'es', sourcemap: true });
     await bundle.close();
     if (!/function compute\$1\b/.test(readFileSync(out, 'utf8'))) throw new Error('rollup did not rename the second compute');
-    return { script: out, files: { app: '/source-lines/js/app.js', other: '/source-lines/js/other.js' } };
+    return { script: out, files };
   },
 };
 
@@ -90,19 +76,6 @@ async function profile(script) {
   const out = join(dirname(script), 'out');
   const r = await run(process.execPath, [cli, 'run', '--hz', '499', '--out', out, '--format', 'speedscope,pprof,html', script, '2500'], { timeout: 90_000 });
   return { out, stderr: r.stderr, speedscope: JSON.parse(readFileSync(join(out, 'profile.speedscope.json'), 'utf8')) };
-}
-
-/** Weight of samples whose stack holds a frame matching `pick` (at `leaf` only, or anywhere). */
-function weightOf(speedscope, pick, leafOnly) {
-  const frames = speedscope.shared.frames;
-  let w = 0;
-  for (const p of speedscope.profiles) {
-    p.samples.forEach((stack, i) => {
-      const hit = leafOnly ? pick(frames[stack[stack.length - 1]]) : stack.some((f) => pick(frames[f]));
-      if (hit) w += p.weights[i];
-    });
-  }
-  return w;
 }
 
 /** The 1-based lines of the generated `script` that its source map maps. */
@@ -146,8 +119,8 @@ for (const [kind, build] of Object.entries(builds)) {
     // `top` (printed by run) names the original file, the original function names and
     // the line where each function starts (its rows add up all its lines).
     const appName = files.app.split('/').pop().replace('.', '\\.');
-    t.regex(stderr, new RegExp(`compute\\s.*${appName}:${L.computeStart}\\)`));
-    t.regex(stderr, new RegExp(`compute\\s.*${files.other.split('/').pop().replace('.', '\\.')}:${L.otherStart}\\)`));
+    t.regex(stderr, new RegExp(`compute\\s.*${appName}:${L.compute}\\)`));
+    t.regex(stderr, new RegExp(`compute\\s.*${files.other.split('/').pop().replace('.', '\\.')}:${L.otherCompute}\\)`));
     // The flame page names the lines.
     const html = readFileSync(join(out, 'profile.html'), 'utf8');
     t.true(html.includes(`${files.app}:${L.hotA}`) && html.includes(`${files.other}:${L.other}`));

@@ -16,40 +16,12 @@ import { promisify } from 'node:util';
 import test from 'ava';
 
 import { ensureNodeDist } from '../scripts/node-dists.mjs';
+import { L, fixture, weightOf } from './helpers/source-lines.mjs';
 import { testWithTool } from './helpers/tools.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const fixture = join(root, '__test__', 'fixtures', 'source-lines');
 const cli = join(root, 'dist', 'cli.js');
 const run = promisify(execFile);
-
-/** 1-based line of the line of `file` that contains `marker`. */
-function lineOf(file, marker) {
-  const i = readFileSync(join(fixture, file), 'utf8').split('\n').findIndex((l) => l.includes(marker));
-  if (i < 0) throw new Error(`${marker} not in ${file}`);
-  return i + 1;
-}
-const L = {
-  hotA: lineOf('app.ts', 'HOT-A'),
-  hotB: lineOf('app.ts', 'HOT-B'),
-  compute: lineOf('app.ts', 'export function compute'),
-  dispatch: lineOf('app.ts', 'export function dispatch'),
-  otherCompute: lineOf('other.ts', 'export function compute'),
-  other: lineOf('other.ts', 'OTHER-HOT'),
-};
-
-/** Weight of samples whose stack holds a frame matching `pick` (at the leaf only, or anywhere). */
-function weightOf(speedscope, pick, leafOnly) {
-  const frames = speedscope.shared.frames;
-  let w = 0;
-  for (const p of speedscope.profiles) {
-    p.samples.forEach((stack, i) => {
-      const hit = leafOnly ? pick(frames[stack[stack.length - 1]]) : stack.some((f) => pick(frames[f]));
-      if (hit) w += p.weights[i];
-    });
-  }
-  return w;
-}
 
 const at = (name, file, line) => (f) => f.name === name && f.file === file && f.line === line;
 
