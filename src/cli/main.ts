@@ -40,6 +40,9 @@ A second Ctrl-C ends the script at once. The script's exit code is passed throug
 
 TypeScript (.ts, .mts, .cts): run with tsx or ts-node when one is installed, else with
 Node's own type stripping (Node >= 22.6); --import/--require choose a loader yourself.
+Frames are mapped back to the .ts files; tsx compiles each file to one line, so its
+frames name functions, not the lines within them: for lines, run with
+NODE_OPTIONS=--experimental-strip-types (Node >= 22.6), which keeps every line.
 
 Options:
   --hz N              sampling frequency, 1–10000 Hz (default 101)
