@@ -24,6 +24,24 @@ const run = promisify(execFile);
 /** The original files of the TypeScript fixture, as frames name them (suffixes). */
 const TS_FILES = { app: '/source-lines/app.ts', other: '/source-lines/other.ts' };
 
+/**
+ * webpack in a project folder with its sources in src/ and the bundle in dist/: the map
+ * names `webpack:///./src/app.js`, which must come back as the real path.
+ */
+async function webpackBuild(dir, mode) {
+  const project = join(dir, 'project');
+  mkdirSync(join(project, 'src'), { recursive: true });
+  const files = writeJsTwin(join(project, 'src'));
+  const { default: webpack } = await import('webpack');
+  const config = { mode, devtool: 'source-map', target: 'node', context: project, entry: './src/app.js', output: { path: join(project, 'dist'), filename: 'bundle.js' } };
+  await new Promise((done, fail) =>
+    webpack(config, (err, stats) => (err || stats.hasErrors() ? fail(err ?? new Error(stats.toString())) : done())),
+  );
+  const map = JSON.parse(readFileSync(join(project, 'dist', 'bundle.js.map'), 'utf8'));
+  if (!map.sources.some((s) => s.startsWith('webpack://') && s.endsWith('/src/app.js'))) throw new Error(`unexpected sources ${map.sources}`);
+  return { script: join(project, 'dist', 'bundle.js'), files };
+}
+
 /** Each build returns the script to run and the original files its frames must name. */
 const builds = {
   tsc: async (dir) => {
@@ -37,26 +55,7 @@ const builds = {
   },
   // A project folder with its sources in src/ and the bundle in dist/: the map names
   // `webpack://<project>/./src/app.js`, which must come back as the real path.
-  'webpack (webpack:// sources)': async (dir) => {
-    const project = join(dir, 'project');
-    mkdirSync(join(project, 'src'), { recursive: true });
-    const files = writeJsTwin(join(project, 'src'));
-    const { default: webpack } = await import('webpack');
-    const config = {
-      mode: 'development',
-      devtool: 'source-map',
-      target: 'node',
-      context: project,
-      entry: './src/app.js',
-      output: { path: join(project, 'dist'), filename: 'bundle.js' },
-    };
-    await new Promise((done, fail) =>
-      webpack(config, (err, stats) => (err || stats.hasErrors() ? fail(err ?? new Error(stats.toString())) : done())),
-    );
-    const map = JSON.parse(readFileSync(join(project, 'dist', 'bundle.js.map'), 'utf8'));
-    if (!map.sources.some((s) => s.startsWith('webpack://') && s.endsWith('/src/app.js'))) throw new Error(`unexpected sources ${map.sources}`);
-    return { script: join(project, 'dist', 'bundle.js'), files };
-  },
+  'webpack (webpack:// sources)': (dir) => webpackBuild(dir, 'development'),
   // rollup renames other.js's `compute` (two in one scope): the map's names undo it.
   rollup: async (dir) => {
     const { rollup } = await import('rollup');
@@ -156,6 +155,24 @@ test('esbuild --minify (one line, inline map): original files, names and functio
   t.log(`one line: compute app.ts ${app}, compute other.ts ${other}, dispatch ${dispatch}`);
   t.true(app > 0 && other > 0 && dispatch >= app + other);
   t.true(app / other > 1 && app / other < 6, 'app.ts compute runs 16n iterations, other.ts 8n');
+});
+
+// webpack's production build: terser renames every function without recording most
+// names in the map, inlines other.js's compute as an anonymous function expression, and
+// prints one line. The original names come from the original source, where the map
+// puts each function's name token.
+test('webpack production (terser, one line): original files and names, of an inlined function too', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferroprof-lines-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { script, files } = await webpackBuild(dir, 'production');
+  t.is(readFileSync(script, 'utf8').trim().split('\n').length, 2, 'code on one line, then the map comment');
+  const { speedscope } = await profile(script);
+  const app = weightOf(speedscope, at('compute', files.app, L.compute), true);
+  const other = weightOf(speedscope, at('compute', files.other, L.otherCompute), true);
+  const dispatch = weightOf(speedscope, at('dispatch', files.app, L.dispatch), false);
+  t.log(`webpack production: compute app.js ${app}, compute other.js ${other}, dispatch ${dispatch}`);
+  t.true(app > 0 && other > 0 && dispatch >= app + other);
+  t.true(app / other > 1 && app / other < 6, 'app.js compute runs 16n iterations, other.js 8n');
 });
 
 const goAvailable = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;

@@ -17,9 +17,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { GREATEST_LOWER_BOUND, LEAST_UPPER_BOUND, TraceMap, originalPositionFor, sourceContentFor } from '@jridgewell/trace-mapping';
+import { GREATEST_LOWER_BOUND, LEAST_UPPER_BOUND, TraceMap, originalPositionFor, sourceContentFor, traceSegment } from '@jridgewell/trace-mapping';
 
-import { SourceText, findFunction, lineInSpan } from './function-span.js';
+import { type FunctionSpan, SourceText, findFunction, lineInSpan } from './function-span.js';
 import type { Frame } from './model.js';
 
 /** A file V8 ran: its text, and its parsed map when it has one. */
@@ -90,6 +90,23 @@ function mapLine(map: TraceMap, line: number, column: number) {
   return up.source !== null && up.line !== null ? up : undefined;
 }
 
+/** A declaration's name at the start of a text: `name`, `function name`, `async function* name`. */
+const DECLARED_NAME = /^(?:async\s+)?(?:function\b\s*\*?\s*)?([A-Za-z_$][\w$]*)/;
+const NOT_NAMES = new Set(['function', 'async', 'class', 'get', 'set', 'static', 'new', 'return', 'await', 'yield']);
+
+/**
+ * The name a function has in the original source at `line`/`column` (1-based line,
+ * 0-based column), where a map put its generated name token. For minifiers that
+ * rename a function without recording the name in the map's `names` (terser), or
+ * that turned it into an anonymous function expression (inlined by the bundler).
+ */
+function originalName(lines: string[] | undefined, line: number, column: number): string | undefined {
+  const text = lines?.[line - 1];
+  if (text === undefined) return undefined;
+  const m = DECLARED_NAME.exec(text.slice(column));
+  return m && !NOT_NAMES.has(m[1]!) ? m[1] : undefined;
+}
+
 /** A bundler's source URL (`webpack://app/./src/a.ts`): the path after its scheme and namespace. */
 const BUNDLER_URL = /^[a-z][\w+.-]*:\/\/[^/]*\/(.+)$/i;
 
@@ -129,6 +146,8 @@ export class SourceMapper {
   private readonly originals = new Map<string, { map: TraceMap; source: string }>();
   /** Resolved paths of map sources. */
   private readonly paths = new Map<string, string>();
+  /** Lines of original files, for names the maps leave out. */
+  private readonly originalLines = new Map<string, string[] | undefined>();
 
   constructor(private readonly generated: ReadonlyMap<string, string> = new Map()) {}
 
@@ -182,7 +201,7 @@ export class SourceMapper {
     const start = startPos && startPos.source === pos.source ? startPos : undefined;
     const out: Frame = {
       ...frame,
-      function: start?.name ?? frame.function,
+      function: start?.name ?? this.renamed(frame, script, span, path, start) ?? frame.function,
       abs_path: path,
       filename: path,
       lineno: pos.line,
@@ -193,6 +212,21 @@ export class SourceMapper {
     else delete out.colno;
     if (frame.in_app !== undefined) out.in_app = frame.in_app && !/[\\/]node_modules[\\/]/.test(path);
     return out;
+  }
+
+  /**
+   * The original name of a function the map renames without saying so: read from the
+   * original source, where a segment starting exactly at the generated name token
+   * points; only when it differs from V8's name (a minified one, or none).
+   */
+  private renamed(frame: Frame, script: Script, span: FunctionSpan | undefined, path: string, start: { line: number | null; column: number | null } | undefined): string | undefined {
+    if (!span || !script.map || start?.line == null || start.column == null) return undefined;
+    const segment = traceSegment(script.map, span.line - 1, span.column);
+    if (!segment || segment[0] !== span.column) return undefined;
+    if (!this.originalLines.has(path)) this.originalLines.set(path, this.sourceOf(path)?.split(/\r?\n/));
+    const name = originalName(this.originalLines.get(path), start.line, start.column);
+    const v8 = (frame.function ?? '').split('.').pop();
+    return name && name !== v8 ? name : undefined;
   }
 
   /** The original text of a mapped file: the map's `sourcesContent`, else the file. */
