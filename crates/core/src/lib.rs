@@ -14,6 +14,7 @@ pub mod clock;
 pub mod engine;
 pub mod frame;
 pub mod pacing;
+pub mod readings;
 pub mod sentry;
 pub mod slice;
 pub mod stack_table;
