@@ -4,7 +4,7 @@
  * (crates/core/src/sentry/v1.rs, v2.rs, check.rs, normalize.rs), so the SDK cannot tell
  * which backend produced them. Internal.
  */
-import type { ProfileFrame, VmState } from '../sampler.js';
+import type { ProfileFrame, VmState } from '../native-types.js';
 
 /** A window's samples, frames and stacks (stacks leaf first, compacted to what it uses). */
 export interface Slice {

@@ -3,7 +3,7 @@
  * `(root)` is no frame, `(program)`/`(idle)` make a sample idle, `(garbage collector)`
  * stays a frame with `in_app: false`, anonymous functions are `<anonymous>`. Internal.
  */
-import type { ProfileFrame } from '../sampler.js';
+import type { ProfileFrame } from '../native-types.js';
 
 /** `Runtime.CallFrame` of the inspector protocol (0-based line and column, -1 for none). */
 export interface CallFrame {

@@ -29,19 +29,21 @@ import { Session, console as inspectorConsole } from 'node:inspector';
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 
+import { DEFAULT_FREQUENCY_HZ, DEFAULT_MAX_STACK_DEPTH, MAX_FREQUENCY_HZ, MIN_FREQUENCY_HZ } from '../limits.generated.js';
 import type {
   CloseOptions,
   NativeBinding,
   NativeConfig,
   NativeStats,
   OpenOptions,
-  ResultKind,
+  ProfileMetadata,
+  RejectionReason,
   ValidatedEnvelope,
   WindowResult,
 } from '../native-types.js';
-import type { ProfileFrame, VmState } from '../sampler.js';
+import type { ProfileFrame, VmState } from '../native-types.js';
 import type { Anchor, ChunkJson, ProfileMetaJson, Series, Slice, TransactionJson } from './encode.js';
-import { DEFAULT_MAX_STACK_DEPTH, Rejection, encodeV1, encodeV2 } from './encode.js';
+import { Rejection, encodeV1, encodeV2 } from './encode.js';
 import type { CallFrame } from './frames.js';
 import { nodeRole } from './frames.js';
 import type { PositionTick } from './lines.js';
@@ -96,21 +98,15 @@ function randomHex32(): string {
   return randomUUID().replaceAll('-', '');
 }
 
-function parseMeta<T>(what: string, json: string | undefined | null, fields: string[]): T {
-  if (json == null) throw new Error('ferroprof: this encoding needs its metadata');
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = JSON.parse(json) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`ferroprof: invalid ${what} metadata: ${err instanceof Error ? err.message : String(err)}`);
-  }
+function required<T extends object>(call: string, what: string, value: T | undefined | null, fields: (keyof T & string)[]): T {
+  if (value == null) throw new Error(`ferroprof: ${call}: options.${what} is required with this encoding`);
   for (const f of fields) {
-    if (typeof parsed?.[f] !== 'string') throw new Error(`ferroprof: invalid ${what} metadata: missing field \`${f}\``);
+    if (typeof value[f] !== 'string') throw new Error(`ferroprof: ${call}: options.${what}.${f} must be a string`);
   }
-  return parsed as T;
+  return value;
 }
 
-const MAX_HZ = 10_000;
+const MAX_HZ = MAX_FREQUENCY_HZ;
 const RANGES: Record<string, [number, number]> = {
   rotationIntervalMs: [10, 60_000],
   quietRotationIntervalMs: [10, 600_000],
@@ -185,6 +181,10 @@ const SAMPLE_BYTES = 48;
 
 /** The inspector backend of one isolate; implements the native addon's operations. */
 export class InspectorBinding implements NativeBinding {
+  readonly MIN_FREQUENCY_HZ = MIN_FREQUENCY_HZ;
+  readonly MAX_FREQUENCY_HZ = MAX_FREQUENCY_HZ;
+  readonly DEFAULT_FREQUENCY_HZ = DEFAULT_FREQUENCY_HZ;
+  readonly DEFAULT_MAX_STACK_DEPTH = DEFAULT_MAX_STACK_DEPTH;
   private readonly session: Session;
   /** Number of the running profile (its title is `ferroprof-<n>`); -1 when stopped. */
   private active = -1;
@@ -226,7 +226,7 @@ export class InspectorBinding implements NativeBinding {
     rotationIntervalMs: 500,
     quietRotationIntervalMs: 5000,
     lingerMs: 2000,
-    defaultHz: 101,
+    defaultHz: DEFAULT_FREQUENCY_HZ,
     maxWindowWaitMs: 5000,
     maxStackDepth: DEFAULT_MAX_STACK_DEPTH,
     maxSamples: 250_000,
@@ -560,10 +560,11 @@ export class InspectorBinding implements NativeBinding {
     if (w.chunk) return { kind: 'v2', chunk: { profilerId: w.chunk.profilerId, chunkId: randomHex32() } };
     const name = options?.encoding ?? 'raw';
     if (name === 'raw') return { kind: 'raw' };
+    const call = 'closeWindow(id, options)';
     if (name === 'v1') {
-      return { kind: 'v1', txn: parseMeta<TransactionJson>('transaction', options?.meta, ['profileId', 'id', 'name', 'traceId']) };
+      return { kind: 'v1', txn: required(call, 'transaction', options?.transaction, ['profileId', 'id', 'name', 'traceId']) };
     }
-    if (name === 'v2') return { kind: 'v2', chunk: parseMeta<ChunkJson>('chunk', options?.meta, ['profilerId', 'chunkId']) };
+    if (name === 'v2') return { kind: 'v2', chunk: required(call, 'chunk', options?.chunk, ['profilerId', 'chunkId']) };
     throw new Error(`ferroprof: encoding must be 'raw', 'v1' or 'v2', got '${String(name)}'`);
   }
 
@@ -612,7 +613,7 @@ export class InspectorBinding implements NativeBinding {
     return out;
   }
 
-  /** The native fault-injection hook: this backend has no worker thread to fault. */
+  /** The native fault-injection hook: this backend has no engine thread to fault. */
   injectFault(): void {
     throw new Error('ferroprof: injectFault needs the native addon; this process runs the inspector backend');
   }
@@ -737,11 +738,11 @@ export class InspectorBinding implements NativeBinding {
       truncated: w.truncated,
       ...(w.encoding.kind === 'v2' ? { chunkId: w.encoding.chunk.chunkId } : {}),
     };
-    const done = (kind: ResultKind, data: string): WindowResult => ({ ...base, kind, data });
     if (w.encoding.kind === 'raw') {
-      return done(
-        'raw',
-        JSON.stringify({
+      return {
+        ...base,
+        kind: 'raw',
+        profile: {
           id: w.id,
           complete: true,
           activeThreadId: this.threadId,
@@ -752,41 +753,41 @@ export class InspectorBinding implements NativeBinding {
           stacks: slice.stacks,
           samples: slice.samples,
           threadNames: { [String(this.threadId)]: this.threadName },
-        }),
-      );
+        },
+      };
     }
     try {
       const meta = this.meta;
       if (!meta) throw new Rejection('invalid_field', 'no profile metadata was set (setProfileMeta)');
-      const data =
+      const payload =
         w.encoding.kind === 'v1'
           ? encodeV1(slice, meta, w.encoding.txn, this.threadId, this.anchor, this.measurements(w))
           : encodeV2(slice, meta, w.encoding.chunk, this.anchor, this.measurements(w));
-      return done('encoded', data);
+      return { ...base, kind: 'encoded', payload };
     } catch (err) {
       if (!(err instanceof Rejection)) {
         this.stats.windowsFailed += 1;
-        return done('failed', JSON.stringify({ message: err instanceof Error ? err.message : String(err) }));
+        return { ...base, kind: 'failed', message: err instanceof Error ? err.message : String(err) };
       }
-      return done('rejected', JSON.stringify({ reason: err.reason, message: err.message, samples: slice.samples.length }));
+      return { ...base, kind: 'rejected', reason: err.reason as RejectionReason, message: err.message };
     }
   }
 
   // --- the rest of the binding -----------------------------------------------------
 
-  setProfileMeta(json: string): void {
-    let parsed: ProfileMetaJson;
-    try {
-      parsed = JSON.parse(json) as ProfileMetaJson;
-    } catch (err) {
-      throw new Error(`invalid profile metadata: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    for (const field of ['sdk', 'runtime', 'os', 'device'] as const) {
-      if (typeof parsed[field] !== 'object' || parsed[field] === null) {
-        throw new Error(`invalid profile metadata: missing field \`${field}\``);
-      }
-    }
-    this.meta = parsed;
+  setProfileMeta(meta: ProfileMetadata): void {
+    const { os, device } = meta;
+    this.meta = {
+      ...meta,
+      os: { name: os.name, version: os.version, build_number: os.buildNumber },
+      device: {
+        architecture: device.architecture,
+        model: device.model,
+        manufacturer: device.manufacturer,
+        locale: device.locale,
+        is_emulator: device.isEmulator,
+      },
+    };
   }
 
   shutdown(): void {

@@ -13,6 +13,7 @@ pub mod cadence;
 pub mod clock;
 pub mod engine;
 pub mod frame;
+pub mod limits;
 pub mod pacing;
 pub mod sentry;
 pub mod slice;
