@@ -6,7 +6,10 @@
 // gives RSS over time, the growth rate over the second half, and the JS-thread time of
 // ferroprof's rotations beside a V8 profile start/stop (what `--cpu-prof` pays once).
 //
-//   node --expose-gc bench/churn.mjs [--minutes 30] [--hz 1001] [--rate 40000]
+//   node --expose-gc bench/churn.mjs [--minutes 30] [--hz 1001] [--rate 40000] [--busy 0.8]
+//
+// `--busy` is the share of time each process works (20 ms slices, then idle): 0.8 is a
+// saturated service, 0.25 one at a quarter of a core.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -68,7 +71,7 @@ async function child(cfg) {
   while (Date.now() - start < cfg.minutes * 60_000) {
     const end = performance.now() + 20;
     while (performance.now() < end) churnSlice(cfg.rate, state);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, (20 * (1 - cfg.busy)) / cfg.busy));
     if (Date.now() - start >= nextReport) {
       nextReport += 30_000;
       globalThis.gc?.();
@@ -76,6 +79,9 @@ async function child(cfg) {
       process.send({
         t: Math.round((Date.now() - start) / 1000),
         rssMb: process.memoryUsage().rss / 2 ** 20,
+        // What is not V8's heap or external memory is native: V8's code map, malloc.
+        heapMb: process.memoryUsage().heapTotal / 2 ** 20,
+        externalMb: process.memoryUsage().external / 2 ** 20,
         heldMb: s ? s.bytesHeld / 2 ** 20 : null,
         jsNsMax: s?.jsNsMax ?? null,
         jsNsP99: s?.jsNsP99 ?? null,
@@ -91,9 +97,15 @@ async function child(cfg) {
 
 async function parent() {
   const { values } = parseArgs({
-    options: { minutes: { type: 'string', default: '30' }, hz: { type: 'string', default: '1001' }, rate: { type: 'string', default: '40000' } },
+    options: {
+      minutes: { type: 'string', default: '30' },
+      hz: { type: 'string', default: '1001' },
+      rate: { type: 'string', default: '40000' },
+      busy: { type: 'string', default: '0.8' },
+    },
   });
-  const cfg = { minutes: Number(values.minutes), hz: Number(values.hz), rate: Number(values.rate) };
+  const cfg = { minutes: Number(values.minutes), hz: Number(values.hz), rate: Number(values.rate), busy: Number(values.busy) };
+  if (!(cfg.busy > 0 && cfg.busy <= 1)) throw new Error('--busy takes a share of time in (0, 1]');
   const profilers = ['none', 'ferroprof', 'startstop'];
   const rows = {};
   const done = {};
@@ -107,7 +119,9 @@ async function parent() {
             if (m.done) done[profiler] = m;
             else {
               rows[profiler].push(m);
-              console.error(`${profiler} t=${m.t}s rss ${m.rssMb.toFixed(1)} MB${m.heldMb !== null ? ` held ${m.heldMb.toFixed(2)} MB` : ''}`);
+              console.error(
+                `${profiler} t=${m.t}s rss ${m.rssMb.toFixed(1)} MB heap ${m.heapMb.toFixed(1)} MB external ${m.externalMb.toFixed(1)} MB${m.heldMb !== null ? ` held ${m.heldMb.toFixed(2)} MB` : ''}`,
+              );
             }
           });
           c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${profiler} exited ${code}`))));
@@ -116,7 +130,7 @@ async function parent() {
   );
   const f = (x, d = 1) => (x === null || x === undefined ? '–' : x.toFixed(d));
   const lines = [
-    `Function churn: ${cfg.rate} new functions/s, ${cfg.minutes} min, ferroprof continuous at ${cfg.hz} Hz, all three processes at once (node --expose-gc bench/churn.mjs --minutes ${cfg.minutes} --hz ${cfg.hz} --rate ${cfg.rate})`,
+    `Function churn: ${cfg.rate} new functions/s while busy (${cfg.busy * 100} % of the time), ${cfg.minutes} min, ferroprof continuous at ${cfg.hz} Hz, all three processes at once (node --expose-gc bench/churn.mjs --minutes ${cfg.minutes} --hz ${cfg.hz} --rate ${cfg.rate} --busy ${cfg.busy}); ${rows.none.at(-1)?.functions ?? '?'} functions compiled by the no-profiler process`,
     '',
     '| t (s) | RSS none (MB) | RSS ferroprof (MB) | Δ (MB) | ferroprof store (MB) | RSS start/stop profiler (MB) |',
     '|---|---|---|---|---|---|',

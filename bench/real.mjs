@@ -1,13 +1,16 @@
 // Real-workload overhead suite: third-party code (acorn, the TypeScript compiler, prettier,
 // a fastify service under autocannon load) with no profiler, `node --cpu-prof`, ferroprof
 // (SDK continuous, SDK transaction profiling at profilesSampleRate 1, ferroprof/sampler),
-// @sentry/profiling-node and @datadog/pprof, at 101 and 1001 Hz. Every run is a fresh
+// @sentry/profiling-node and @datadog/pprof, at 101 and 1001 Hz. `http` drives the service
+// as hard as it goes (throughput); `http-latency` sends a fixed rate in an open loop and
+// reports latency percentiles in µs (bench/lib/fixed-rate.mjs). Every run is a fresh
 // process; variants are interleaved round-robin with the order rotated every round; each
 // figure is the median over rounds of the ratio to the same round's no-profiler run, with a
 // bootstrap 95 % interval of that median.
 //
-//   node bench/real.mjs [--workloads acorn,tsc,prettier,http] [--profilers ...]
-//                       [--hz 101,1001] [--rounds 6] [--http-seconds 8] [--scale 1]
+//   node bench/real.mjs [--workloads acorn,tsc,prettier,http,http-latency] [--profilers ...]
+//                       [--hz 101,1001] [--rounds 6] [--http-seconds 8] [--http-rate 1000]
+//                       [--scale 1]
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,16 +20,18 @@ import { parseArgs } from 'node:util';
 
 import autocannon from 'autocannon';
 
+import { fixedRate } from './lib/fixed-rate.mjs';
 import { median } from './lib/stats.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
-    workloads: { type: 'string', default: 'acorn,tsc,prettier,http' },
+    workloads: { type: 'string', default: 'acorn,tsc,prettier,http,http-latency' },
     profilers: { type: 'string', default: 'cpu-prof,ferroprof,ferroprof-txn,ferroprof-sampler,sentry,datadog' },
     hz: { type: 'string', default: '101,1001' },
     rounds: { type: 'string', default: '6' },
     'http-seconds': { type: 'string', default: '8' },
+    'http-rate': { type: 'string', default: '1000' },
     scale: { type: 'string', default: '1' },
     out: { type: 'string', default: join(here, 'results') },
     // Explicit variants instead of --profilers/--hz, for ablations: `profiler@hz`, with
@@ -40,6 +45,7 @@ const { values: args } = parseArgs({
 const workloads = args.workloads.split(',');
 const rounds = Number(args.rounds);
 const httpSeconds = Number(args['http-seconds']);
+const httpRate = Number(args['http-rate']);
 const scale = Number(args.scale);
 const rates = args.hz.split(',').map(Number);
 
@@ -102,8 +108,26 @@ function load(port, seconds) {
   return autocannon({ url: `http://127.0.0.1:${port}/items?n=200`, connections: 8, duration: seconds });
 }
 
+/** The service at a fixed rate: 1 s of warm-up at that rate, then the measured seconds. */
+async function runLatency(cfg) {
+  let lat;
+  const result = await runChild(cfg, async (port, child) => {
+    const url = `http://127.0.0.1:${port}/items?n=200`;
+    await fixedRate(url, { rate: httpRate, seconds: 1 });
+    await new Promise((r) => {
+      child.once('message', r);
+      child.send('measure');
+    });
+    lat = await fixedRate(url, { rate: httpRate, seconds: httpSeconds });
+    child.send('stop');
+    if (lat.errors) throw new Error(`${lat.errors} of ${lat.requests} requests failed`);
+  });
+  return { ...result, ...lat, cpuPerReqUs: (result.cpuMs * 1000) / lat.requests };
+}
+
 async function runOne(workload, v) {
   const cfg = { workload, ...v, scale };
+  if (workload === 'http-latency') return runLatency(cfg);
   if (workload !== 'http') return runChild(cfg);
   let http;
   const result = await runChild(cfg, async (port, child) => {
@@ -151,10 +175,17 @@ const METRICS = {
     ['GC', (r) => r.gcMs / r.requests, 'ratio'],
     ['peak RSS', (r) => r.maxRssMb, 'delta'],
   ],
+  'http-latency': [
+    ['p50 µs', (r) => r.p50, 'ratio'],
+    ['p99 µs', (r) => r.p99, 'ratio'],
+    ['p99.9 µs', (r) => r.p999, 'ratio'],
+    ['CPU/req', (r) => r.cpuPerReqUs, 'ratio'],
+    ['peak RSS', (r) => r.maxRssMb, 'delta'],
+  ],
 };
 
 function table(workload, runs, vs) {
-  const metrics = METRICS[workload === 'http' ? 'http' : 'batch'];
+  const metrics = METRICS[workload] ?? METRICS.batch;
   const base = runs.map((r) => r.none);
   const lines = [];
   const head = ['variant', ...metrics.map(([m, , kind]) => (kind === 'delta' ? `${m} Δ MB` : kind === 'inverse' ? `${m} cost (none÷this)` : `${m} ×`)), 'vs --cpu-prof (wall or p99)'];
@@ -178,7 +209,7 @@ function table(workload, runs, vs) {
     let vsCpu = '';
     const cp = `cpu-prof@${v.hz}`;
     if (v.profiler.startsWith('ferroprof')) {
-      const get = workload === 'http' ? (r) => r.p99 : (r) => r.wallMs;
+      const get = workload.startsWith('http') ? (r) => r.p99 : (r) => r.wallMs;
       const xs = runs.filter((r) => r[n] && r[cp]).map((r) => get(r[n]) / get(r[cp]));
       vsCpu = ratioCell(xs);
     }

@@ -37,7 +37,7 @@ async function measureEnd(m) {
 
 async function main() {
   const prof = await setup(cfg.profiler, cfg.hz, cfg.native);
-  if (cfg.workload === 'http') {
+  if (cfg.workload.startsWith('http')) {
     const server = await httpService(prof.wrap);
     let m;
     process.on('message', async (msg) => {

@@ -119,6 +119,9 @@ pub struct SampleStore {
     pruned: u64,
     dropped: DropCounts,
     compactions: u64,
+    /// Stack nodes the table kept at its last compaction: the next one waits until
+    /// the table has grown to twice that, so compaction stays amortized O(1) per node.
+    live_nodes: usize,
     anchor: ClockAnchor,
 }
 
@@ -133,6 +136,7 @@ impl SampleStore {
             pruned: 0,
             dropped: DropCounts::default(),
             compactions: 0,
+            live_nodes: 0,
             anchor,
         }
     }
@@ -308,12 +312,14 @@ impl SampleStore {
         self.threads
             .retain(|_, t| t.active || !t.samples.is_empty());
         // Stacks and frames seen long ago stay in the table until compacted; compact
-        // when the table is large and mostly dead, so that code created forever (new
-        // functions every second) costs what the held samples reference, not what was
-        // ever seen. Each live sample keeps at most its stack's nodes alive, and a
-        // compaction costs O(live), so a factor of 2 keeps the work amortized.
+        // when the table is large and has doubled since the last compaction kept what
+        // the held samples reference, so that code created forever (new functions every
+        // second) costs what the held samples reference, not what was ever seen. A
+        // compaction costs O(nodes), so waiting for the table to double keeps the work
+        // amortized; counting against held samples instead (a sample keeps its whole
+        // stack alive, dozens of nodes in a deep one) compacted at every prune.
         if self.table.heap_bytes() > COMPACT_MIN_BYTES
-            && self.table.stack_count() > 2 * (self.len + 64)
+            && self.table.stack_count() > 2 * self.live_nodes.max(self.len + 64)
         {
             self.compact();
         }
@@ -329,11 +335,12 @@ impl SampleStore {
         let mapping = self.table.compact(live);
         for t in self.threads.values_mut() {
             for s in t.samples.iter_mut() {
-                if !s.stack.is_empty() {
-                    s.stack = mapping[&s.stack];
-                }
+                s.stack = mapping
+                    .get(s.stack)
+                    .expect("every held sample's stack is live");
             }
         }
+        self.live_nodes = self.table.stack_count();
         self.compactions += 1;
     }
 
@@ -459,6 +466,53 @@ mod tests {
             "peak {peak} B against {at_hold} B after the first window"
         );
         assert!(s.table().frame_count() < 3 * (hold as usize + 164));
+    }
+
+    /// A compiler's deep, ever-different stacks (40 frames, the upper half new in
+    /// every sample): each held sample keeps dozens of nodes alive, so the table is
+    /// mostly live. It must not be rebuilt at every prune (it was, when compaction was
+    /// judged against the number of held samples), yet stays bounded.
+    #[test]
+    fn deep_live_stacks_are_not_compacted_at_every_prune() {
+        let mut s = store(usize::MAX);
+        let hold = 2_000u64;
+        let mut prunes = 0u64;
+        let mut peak_nodes = 0usize;
+        for i in 0..20_000u64 {
+            let frames: Vec<crate::stack_table::FrameId> = (0..40u64)
+                .map(|d| {
+                    // The outer 20 frames are shared; the inner 20 differ per sample.
+                    let name = if d >= 20 {
+                        format!("f{d}")
+                    } else {
+                        format!("g{d}_{i}")
+                    };
+                    s.table_mut().intern_frame(Frame {
+                        function: Some(name),
+                        ..Frame::default()
+                    })
+                })
+                .collect();
+            let st = s.table_mut().intern_stack(&frames);
+            s.push(0, sample(i + 1, st));
+            if i % 100 == 99 {
+                s.prune_before((i + 1).saturating_sub(hold));
+                prunes += 1;
+            }
+            peak_nodes = peak_nodes.max(s.table().stack_count());
+        }
+        assert!(s.compactions() > 0, "the dead stacks were released");
+        assert!(
+            s.compactions() * 10 < prunes,
+            "{} compactions in {prunes} prunes",
+            s.compactions()
+        );
+        // About 20 live nodes per held sample; the table stays within a few times that.
+        let live = (hold as usize + 100) * 20;
+        assert!(
+            peak_nodes < 5 * live,
+            "peak {peak_nodes} nodes, {live} live"
+        );
     }
 
     #[test]

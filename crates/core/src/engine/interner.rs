@@ -9,7 +9,7 @@
 //! mode) stores on the callee's node; the leaf's frame carries the line its sample
 //! executed, dealt out from the node's line ticks (see [`super::lines`]).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::frame::NodeRole;
 use crate::stack_table::{FrameId, StackId, StackTable};
@@ -62,9 +62,9 @@ impl<'a> BatchInterner<'a> {
             nodes: nodes.iter().map(|n| (n.key, n)).collect(),
             app_root,
             max_depth: max_depth.max(1),
-            memo: HashMap::new(),
-            kinds: HashMap::new(),
-            leaf_lines: HashMap::new(),
+            memo: HashMap::default(),
+            kinds: HashMap::default(),
+            leaf_lines: HashMap::default(),
         }
     }
 
