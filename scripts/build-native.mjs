@@ -15,7 +15,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { abiFromHeaders } from './node-dists.mjs';
@@ -107,19 +107,25 @@ function syncBoundaryTypes(generated) {
     console.error('ferroprof: napi-rs wrote no type definitions');
     process.exit(1);
   }
+  syncCommitted(committed, fresh, 'the Rust exports');
+}
+
+/** Writes `fresh` to the committed file `path` if it differs; in CI, fails instead. */
+function syncCommitted(path, fresh, from) {
   let current = '';
   try {
-    current = readFileSync(committed, 'utf8');
+    current = readFileSync(path, 'utf8');
   } catch {
     // First build: written below.
   }
   if (current === fresh) return;
+  const name = relative(root, path);
   if (process.env.CI === 'true') {
-    console.error('ferroprof: src/native-binding.d.ts is stale: run `npm run build:native` and commit it');
+    console.error(`ferroprof: ${name} is stale: run \`npm run build:native\` and commit it`);
     process.exit(1);
   }
-  writeFileSync(committed, fresh);
-  console.log('ferroprof: updated src/native-binding.d.ts from the Rust exports');
+  writeFileSync(path, fresh);
+  console.log(`ferroprof: updated ${name} from ${from}`);
 }
 
 // The bounds and defaults TypeScript needs before (or without) the addon, such as
@@ -149,18 +155,5 @@ function syncLimits(addon) {
     ...names.flatMap((name, i) => [`/** ${docs[name]} */`, `export const ${name} = ${values[i]};`]),
     '',
   ].join('\n');
-  const committed = join(root, 'src', 'limits.generated.ts');
-  let current = '';
-  try {
-    current = readFileSync(committed, 'utf8');
-  } catch {
-    // First build: written below.
-  }
-  if (current === fresh) return;
-  if (process.env.CI === 'true') {
-    console.error('ferroprof: src/limits.generated.ts is stale: run `npm run build:native` and commit it');
-    process.exit(1);
-  }
-  writeFileSync(committed, fresh);
-  console.log('ferroprof: updated src/limits.generated.ts from the addon\'s constants');
+  syncCommitted(join(root, 'src', 'limits.generated.ts'), fresh, "the addon's constants");
 }
