@@ -62,6 +62,8 @@ testWithTool('the flame graph page shows the hot function widest, zooms on click
   await page.mouse.move(box.x + hot.x + hot.w / 2, box.y + hot.y + hot.h / 2);
   await page.waitForSelector('#tip', { state: 'visible' });
   t.regex(await page.textContent('#tip'), /hotLoop[\s\S]*cpu-hot\.mjs:8[\s\S]*self/);
+  // Where the function starts, with its column (the frame's line is the one executing).
+  t.regex(await page.textContent('#tip'), /function starts at \S*cpu-hot\.mjs:6:\d+/);
   await page.mouse.click(box.x + hot.x + hot.w / 2, box.y + hot.y + hot.h / 2);
   t.is((await page.evaluate(() => window.__ferroprof.state())).zoom, 'hotLoop');
   const zoomed = await page.evaluate(() => window.__ferroprof.bars());

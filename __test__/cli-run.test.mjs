@@ -30,8 +30,13 @@ test('run profiles the example, writes every format and ranks its hot function f
   t.regex(r.stderr, /duration \d/);
   t.regex(r.stderr, /\d+ samples, 1 thread/);
   t.is(firstRow(r.stderr, 'top 10 by self time'), 'hotLoop');
-  // The line that burns: the loop in hotLoop, not the line where it starts.
-  t.regex(r.stderr, /hotLoop \(.*cpu-hot\.mjs:8\)/);
+  // A function's row adds up all its lines and names the line where it starts; with
+  // --lines, the line that burns has its own row: the loop in hotLoop.
+  t.regex(r.stderr, /hotLoop \(.*cpu-hot\.mjs:6\)/);
+  const byLine = ferroprof(['top', '--lines', out], dir);
+  t.is(byLine.status, 0, byLine.stderr);
+  t.regex(byLine.stdout, /top 10 lines by self time/);
+  t.regex(byLine.stdout, /hotLoop \(.*cpu-hot\.mjs:8\)/);
   for (const f of ['profile.html', 'profile.speedscope.json', 'profile.pb.gz', 'profile.envelope']) {
     t.true(existsSync(join(out, f)), f);
     t.true(r.stderr.includes(join(out, f)), `summary names ${f}`);

@@ -58,7 +58,8 @@ test('the staged package depends optionally on every platform package and runs t
     t.true(Object.values(staged.optionalDependencies).every((v) => v === rootPkg.version));
     t.is(staged.scripts.postinstall, 'node scripts/postinstall.mjs');
     t.is(staged.devDependencies, undefined);
-    for (const f of ['dist/index.js', 'dist/internal.js', 'scripts/postinstall.mjs', 'Cargo.lock', 'crates/node/build.rs']) {
+    // The fallback's engine ships in the main package: every platform without a binary runs it.
+    for (const f of ['dist/index.js', 'dist/internal.js', 'wasm/ferroprof.wasm', 'scripts/postinstall.mjs', 'Cargo.lock', 'crates/node/build.rs', 'crates/wasm/src/abi.rs']) {
       t.true(existsSync(join(dir, f)), f);
     }
     t.false(existsSync(join(dir, 'npm')), 'binaries travel in the platform packages only');

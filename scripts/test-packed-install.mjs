@@ -122,7 +122,7 @@ platformTgzOf.set(host.tag, join(work, hostPack.filename));
 
 check(`packed ${rootPack.filename}`, () => {
   const rootFiles = rootPack.files.map((f) => f.path);
-  for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/internal.js', 'scripts/postinstall.mjs', 'crates/node/src/shim.cc']) {
+  for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/internal.js', 'wasm/ferroprof.wasm', 'scripts/postinstall.mjs', 'crates/node/src/shim.cc']) {
     if (!rootFiles.includes(f)) throw new Error(`${f} is not in ${rootPack.filename}`);
   }
   if (rootFiles.some((f) => f.endsWith('.node'))) throw new Error('the root tarball carries a binary');

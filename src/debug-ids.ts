@@ -25,7 +25,7 @@ let cached: Readonly<DebugIdMap> = Object.freeze({});
 const FRAME = /^\s*at (?:.*? \()?(.+?):\d+:\d+\)?\s*$/;
 
 /** The path a frame of this location has in profiles (as crates/core/src/frame.rs). */
-function profilePath(location: string): string {
+export function profilePath(location: string): string {
   const path = location.startsWith('file://') ? location.slice(7) : location;
   if (!path.includes('%')) return path;
   try {

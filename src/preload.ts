@@ -5,7 +5,8 @@
  * collects the samples of all of them.
  *
  * Reads `FERROPROF_RUN_DIR` (where the raw profile goes, `window-<pid>.json`, which
- * `ferroprof view`/`top` read) and `FERROPROF_RUN_HZ`; does nothing without
+ * `ferroprof view`/`top` read, and beside it `window-<pid>.sources.json`, the code V8
+ * ran of files a loader compiled in memory, for the CLI's source maps) and `FERROPROF_RUN_HZ`; does nothing without
  * `FERROPROF_RUN_DIR`. With `FERROPROF_RUN_CHUNKS_DIR` (for `--format envelope`) the
  * main thread also runs the SDK's continuous profiler in local mode, which writes
  * Sentry `profile_chunk` envelopes to that folder. With `FERROPROF_RUN_SIGNAL_FD`, the
@@ -19,10 +20,11 @@
  * @packageDocumentation
  */
 import { writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 
 import * as sampler from './binding.js';
+import { generatedSources } from './generated-sources.js';
 import { init } from './sdk/api.js';
 import type { WindowProfile } from './binding.js';
 
@@ -45,6 +47,15 @@ function write(profile: WindowProfile): void {
     writeFileSync(join(dir!, `window-${process.pid}.json`), JSON.stringify(profile));
   } catch (err) {
     warn(`could not write the profile: ${err instanceof Error ? err.message : String(err)}`);
+    return;
+  }
+  // After the profile, so a failure here costs only the mapping of in-memory code.
+  try {
+    const paths = new Set(profile.frames.map((f) => f.abs_path).filter((p): p is string => p !== undefined && isAbsolute(p)));
+    const sources = generatedSources(paths);
+    if (Object.keys(sources).length > 0) writeFileSync(join(dir!, `window-${process.pid}.sources.json`), JSON.stringify({ sources }));
+  } catch (err) {
+    warn(`could not write the code of in-memory modules: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

@@ -10,7 +10,10 @@ import type { WindowProfile } from './binding.js';
 /** One function's share of a profile. */
 export interface FunctionCost {
   function: string;
-  /** `file:line` of the function, or `(native)`. */
+  /**
+   * `file:line` of the function (its lines add up in one row; the line is the first it
+   * was sampled at), or `(native)`.
+   */
   location: string;
   /** Samples where the function was the leaf. */
   self: number;

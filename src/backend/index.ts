@@ -23,7 +23,7 @@ export interface BackendChoice {
 
 let chosen: BackendChoice | undefined;
 
-const SHARED_PROTOCOL = 1;
+const SHARED_PROTOCOL = 2;
 
 /**
  * The inspector backend of this isolate, shared through `globalThis` by every copy of

@@ -1,29 +1,35 @@
 /**
  * The fallback backend: the operations of the native addon (see `NativeBinding`) on
  * top of `node:inspector`'s `Profiler` domain, for platforms and Node ABIs that have
- * no native binary. Internal.
+ * no native binary. The engine is the native one compiled to WebAssembly (`./wasm.ts`):
+ * this adapter only runs the inspector, turns its profiles into batches
+ * (`./profile.ts`), and feeds the engine with them, the windows and the clock.
+ * Internal.
  *
  * Sampling is gapless across rotations: the isolate's one in-process inspector session
  * runs V8 profiles named by title (`console.profile(title)` of `node:inspector`'s
  * console, which goes to the inspector only), and a rotation starts the next profile
  * before it ends the running one. Both are profiles of one V8 `CpuProfiler`, which
  * therefore stays alive with its code map: a rotation costs a fraction of a millisecond
- * and never walks the heap again (a profiler created anew per rotation would, and would
- * lose the names of code compiled before it started). Samples of the new profile up to
- * the last sample taken from the old one are dropped as duplicates. Rotations happen
- * when closed windows wait for their samples (batched, at most every 50 ms), on
- * `flush()`, at `closeWindowSync`, and every `quietRotationIntervalMs` (5 s by default)
- * so that V8's running profile stays small.
+ * and never walks the heap again. The engine drops the overlap of two profiles and
+ * V8's start-of-profile extras, as the native one does. Rotations happen when closed
+ * windows wait for their samples (batched, at most every 50 ms), when a chunk of a
+ * chunked window is due, on `flush()`, at `closeWindowSync`, and every
+ * `quietRotationIntervalMs` (5 s by default) so that V8's running profile stays small.
  *
- * Chunked windows (continuous profiling) are cut on the samples' clock at exact
- * multiples of their period, by a timer on the JS thread: a synchronous stretch delays
- * the cut (the chunks keep their length, they arrive when the thread yields).
+ * Everything runs on the JS thread: the engine's work is that of the native engine
+ * thread, done at rotations. A chunk is cut on the samples' clock at exact multiples
+ * of its period; a synchronous stretch of the application delays its delivery (the
+ * chunks keep their length, they arrive when the thread yields).
+ *
+ * Faults: if the WebAssembly module cannot start, profiling is off (said once on
+ * stderr) and every window closes with a failed result; a trap in the engine is
+ * counted (`enginePanics`), pending windows fail, and a fresh engine goes on.
  *
  * Limits against the native backend: a window holds the samples of the isolate that
  * opened it only (each worker that loads ferroprof profiles itself; `followSampling`
- * does not reach other threads), there is no VM state but `js`, `gc`, `idle` and `other`
- * (`(program)`), and
- * `validateEnvelope` needs the native addon.
+ * does not reach other threads), and there is no VM state but `js`, `gc`, `idle` and
+ * `other` (`(program)`).
  */
 import { Session, console as inspectorConsole } from 'node:inspector';
 import { randomUUID } from 'node:crypto';
@@ -37,86 +43,49 @@ import type {
   NativeStats,
   OpenOptions,
   ProfileMetadata,
-  RejectionReason,
+  ResultKind,
   ValidatedEnvelope,
+  WindowProfile,
   WindowResult,
 } from '../native-types.js';
-import type { ProfileFrame, VmState } from '../native-types.js';
-import type { Anchor, ChunkJson, ProfileMetaJson, Series, Slice, TransactionJson } from './encode.js';
-import { Rejection, encodeV1, encodeV2 } from './encode.js';
-import type { CallFrame } from './frames.js';
-import { nodeRole } from './frames.js';
-import type { PositionTick } from './lines.js';
-import { LineSpread } from './lines.js';
+import type { CpuProfile } from './profile.js';
+import { batchOf } from './profile.js';
+import { WasmEngine, isTrap, splitData } from './wasm.js';
 
-interface ProfileNode {
-  id: number;
-  callFrame: CallFrame;
-  children?: number[];
-  positionTicks?: PositionTick[];
+/** `EngineStats` of crates/core, as the engine serialises them. */
+interface EngineStats {
+  samples_ingested: number;
+  samples_held: number;
+  samples_pruned: number;
+  samples_dropped_capacity: number;
+  samples_out_of_order: number;
+  samples_lost_reset: number;
+  stacks_truncated: number;
+  bytes_held: number;
+  threads: number;
+  store_compactions: number;
+  windows_closed: number;
+  chunks_cut: number;
+  windows_timed_out: number;
+  windows_failed: number;
 }
 
-interface CpuProfile {
-  nodes: ProfileNode[];
-  startTime: number;
-  endTime: number;
-  samples?: number[];
-  timeDeltas?: number[];
+interface StatsReply {
+  engine: EngineStats;
+  filter: { copied: number; duplicate: number; nearDuplicate: number };
 }
 
-interface Sample {
-  tsNs: number;
-  stackId: number;
-  state: VmState;
-}
+type ResultHeader = Omit<WindowResult, 'data' | 'chunkId'> & { chunkId: string | null; dataLen: number };
 
+/** The `open` command of a window still open, to open it again in a fresh engine. */
 interface OpenWindow {
-  startNs: number;
-  /** A chunked window: cut every `periodNs` into `profile_chunk`s of `profilerId`. */
-  chunk?: { periodNs: number; profilerId: string };
-  /** `maxDurationMs`: the window ends this long after its start at the latest. */
-  maxNs?: number;
-}
-
-type Encoding =
-  | { kind: 'raw' }
-  | { kind: 'v1'; txn: TransactionJson }
-  | { kind: 'v2'; chunk: ChunkJson };
-
-interface ClosedWindow {
   id: number;
-  /** The `closeWindow` call this answers; 0 for a chunk cut on its period. */
-  ticket: number;
   startNs: number;
-  endNs: number;
-  encoding: Encoding;
-  /** Closed after its `maxDurationMs`: it ends there. */
-  truncated: boolean;
+  chunk?: { periodNs: number; profilerId: string; waitNs: number };
+  limit?: { maxNs: number; waitNs: number };
+  /** A chunked window's next cut (the end of its running chunk). */
+  nextCutNs?: number;
 }
-
-function randomHex32(): string {
-  return randomUUID().replaceAll('-', '');
-}
-
-function required<T extends object>(call: string, what: string, value: T | undefined | null, fields: (keyof T & string)[]): T {
-  if (value == null) throw new Error(`ferroprof: ${call}: options.${what} is required with this encoding`);
-  for (const f of fields) {
-    if (typeof value[f] !== 'string') throw new Error(`ferroprof: ${call}: options.${what}.${f} must be a string`);
-  }
-  return value;
-}
-
-const MAX_HZ = MAX_FREQUENCY_HZ;
-const RANGES: Record<string, [number, number]> = {
-  rotationIntervalMs: [10, 60_000],
-  quietRotationIntervalMs: [10, 600_000],
-  lingerMs: [0, 3_600_000],
-  defaultHz: [1, MAX_HZ],
-  maxWindowWaitMs: [1, 600_000],
-  maxStackDepth: [1, 4096],
-  maxSamples: [1, 100_000_000],
-  maxBytes: [1024, 16 * 1024 * 1024 * 1024],
-};
 
 /** Posts a command on an in-process session: the reply arrives synchronously. */
 function post<T>(session: Session, method: string, params?: object): T {
@@ -134,50 +103,21 @@ function nowNs(): number {
   return Number(process.hrtime.bigint());
 }
 
-function emptyStats(): NativeStats {
-  return {
-    samplerStarts: 0,
-    samplerStops: 0,
-    rotations: 0,
-    rotationsByInterrupt: 0,
-    v8StartFailures: 0,
-    samplerStartsRefused: 0,
-    samplesCopied: 0,
-    samplesDuplicate: 0,
-    samplesNearDuplicate: 0,
-    samplesDroppedQueue: 0,
-    samplesInFlight: 0,
-    samplesIngested: 0,
-    samplesHeld: 0,
-    samplesPruned: 0,
-    samplesDroppedCapacity: 0,
-    samplesOutOfOrder: 0,
-    samplesLostReset: 0,
-    stacksTruncated: 0,
-    bytesHeld: 0,
-    threads: 1,
-    storeCompactions: 0,
-    windowsOpened: 0,
-    windowsWithdrawn: 0,
-    windowsClosed: 0,
-    chunksCut: 0,
-    windowsDelivered: 0,
-    windowsTimedOut: 0,
-    windowsFailed: 0,
-    windowsDropped: 0,
-    enginePanics: 0,
-    jsCalls: 0,
-    jsNsTotal: 0,
-    jsNsMax: 0,
-    jsNsP50: 0,
-    jsNsP99: 0,
-    samplingHz: 0,
-    deliveredHz: 0,
-  };
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
-/** Bytes a held sample is counted as (its record plus its share of the tables). */
-const SAMPLE_BYTES = 48;
+const MAX_HZ = 10_000;
+const RANGES: Record<string, [number, number]> = {
+  rotationIntervalMs: [10, 60_000],
+  quietRotationIntervalMs: [10, 600_000],
+  lingerMs: [0, 3_600_000],
+  defaultHz: [1, MAX_HZ],
+  maxWindowWaitMs: [1, 600_000],
+  maxStackDepth: [1, 4096],
+  maxSamples: [1, 100_000_000],
+  maxBytes: [1024, 16 * 1024 * 1024 * 1024],
+};
 
 /** The inspector backend of one isolate; implements the native addon's operations. */
 export class InspectorBinding implements NativeBinding {
@@ -194,44 +134,51 @@ export class InspectorBinding implements NativeBinding {
   private finished: CpuProfile | undefined;
   private rotationTimer: NodeJS.Timeout | undefined;
   private resourceTimer: NodeJS.Timeout | undefined;
+  private chunkTimer: NodeJS.Timeout | undefined;
+  private deliverTimer: NodeJS.Timeout | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private hz = 0;
   private consumers = 0;
-  private lingerTimer: NodeJS.Timeout | undefined;
-  private rotateTimer: NodeJS.Timeout | undefined;
-  private lastTakenNs = -Infinity;
   private onReady: (() => void) | undefined;
-  private readonly instance = `inspector-${randomHex32()}`;
+  private readonly instance = `inspector-${randomUUID().replaceAll('-', '')}`;
   private results: WindowResult[] = [];
   private readyPending = false;
   private nextTicket = 1;
-  private chunkTimer: NodeJS.Timeout | undefined;
   private threadId = 0;
   private threadName = 'main';
   private nextId = 1;
   private readonly open = new Map<number, OpenWindow>();
-  private closed: ClosedWindow[] = [];
-  private samples: Sample[] = [];
-  private readonly frames: ProfileFrame[] = [];
-  private readonly frameIds = new Map<string, number>();
-  private readonly stacks: number[][] = [];
-  private readonly stackIds = new Map<string, number>();
-  private meta: ProfileMetaJson | undefined;
-  private readonly anchor: Anchor;
-  private readonly appRoot = process.cwd();
-  private readonly cpu: Series = { unit: 'percent', values: [] };
-  private readonly memory: Series = { unit: 'byte', values: [] };
+  /** Closes not yet answered, ticket → window id. */
+  private readonly waiting = new Map<number, number>();
+  private metaJson: string | undefined;
+  private readonly anchor: { mono: bigint; unix: bigint };
   private lastCpu: { ns: number; usage: NodeJS.CpuUsage } | undefined;
-  private readonly stats = emptyStats();
+  /** `[time ns, samples kept so far]` at recent rotations, for `deliveredHz`. */
+  private readonly kept: [number, number][] = [];
+  private keptTotal = 0;
+  private readonly own = {
+    samplerStarts: 0,
+    samplerStops: 0,
+    rotations: 0,
+    v8StartFailures: 0,
+    samplerStartsRefused: 0,
+    windowsOpened: 0,
+    windowsDelivered: 0,
+    enginePanics: 0,
+  };
   private readonly config = {
     rotationIntervalMs: 500,
     quietRotationIntervalMs: 5000,
     lingerMs: 2000,
-    defaultHz: DEFAULT_FREQUENCY_HZ,
+    defaultHz: 101,
     maxWindowWaitMs: 5000,
-    maxStackDepth: DEFAULT_MAX_STACK_DEPTH,
+    maxStackDepth: 128,
     maxSamples: 250_000,
     maxBytes: 64 * 1024 * 1024,
   };
+  /** The engine; undefined when it could not start (`off` says why). */
+  private engine: WasmEngine | undefined;
+  private off: string | undefined;
 
   constructor() {
     this.session = new Session();
@@ -240,9 +187,114 @@ export class InspectorBinding implements NativeBinding {
     this.session.on('Profiler.consoleProfileFinished', (m: { params: { title?: string; profile: CpuProfile } }) => {
       if (m.params.title === `ferroprof-${this.active}`) this.finished = m.params.profile;
     });
+    // Samples and windows are on V8's monotonic clock (`process.hrtime`).
     const mono = process.hrtime.bigint();
     const unix = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n;
     this.anchor = { mono, unix };
+    this.engine = this.startEngine();
+  }
+
+  // --- the engine -----------------------------------------------------------------
+
+  /** A fresh engine with this backend's settings; undefined (profiling off) if none starts. */
+  private startEngine(): WasmEngine | undefined {
+    try {
+      const engine = new WasmEngine();
+      engine.call({
+        op: 'init',
+        anchor: { monoNs: String(this.anchor.mono), unixNs: String(this.anchor.unix) },
+        appRoot: process.cwd(),
+      });
+      engine.call({ op: 'configure', ...this.engineConfig() });
+      if (this.metaJson !== undefined) engine.call({ op: 'profileMeta', json: this.metaJson });
+      // A thread is waited for only while it samples (see `ensureRunning`, `stopNow`).
+      if (this.active >= 0) engine.call({ op: 'threadStarted', threadId: this.threadId, name: this.threadName });
+      return engine;
+    } catch (err) {
+      this.off = message(err);
+      process.stderr.write(
+        `ferroprof: profiling is off: the inspector backend's WebAssembly engine could not start: ${this.off}\n`,
+      );
+      return undefined;
+    }
+  }
+
+  private engineConfig(): object {
+    return {
+      maxStackDepth: this.config.maxStackDepth,
+      maxSamples: this.config.maxSamples,
+      maxBytes: this.config.maxBytes,
+      // Samples of windows opened just before a rotation must survive pruning.
+      pruneMarginNs: Math.max(4 * this.config.rotationIntervalMs, 2000) * 1e6,
+    };
+  }
+
+  /**
+   * Runs `f` on the engine. A trap (a panic in the engine) is counted, every waiting
+   * close fails, and a fresh engine takes the open windows on from now; a command the
+   * engine refuses (bad metadata) throws to the caller, as the native addon does.
+   */
+  private withEngine<T>(f: (engine: WasmEngine) => T, fallback: T): T {
+    const engine = this.engine;
+    if (!engine) return fallback;
+    try {
+      return f(engine);
+    } catch (err) {
+      if (!isTrap(err)) throw err;
+      this.recover(err as Error);
+      return fallback;
+    }
+  }
+
+  private recover(err: Error): void {
+    this.own.enginePanics += 1;
+    if (this.own.enginePanics === 1) {
+      process.stderr.write(`ferroprof: the inspector backend's engine failed and was restarted: ${err.message}\n`);
+    }
+    for (const [ticket, id] of this.waiting) this.results.push(this.failed(id, ticket, 'the profiler recovered from an internal fault'));
+    this.waiting.clear();
+    this.engine = this.startEngine();
+    // No engine: no sampling either (windows close with failed results).
+    if (!this.engine) this.stopNow();
+    const now = nowNs();
+    for (const w of this.open.values()) {
+      w.startNs = now;
+      if (w.chunk) w.nextCutNs = now + w.chunk.periodNs;
+      this.engine?.call({ op: 'open', id: w.id, startNs: w.startNs, chunk: w.chunk, limit: w.limit });
+    }
+    this.wake();
+  }
+
+  private failed(id: number, ticket: number, why: string): WindowResult {
+    this.own.windowsDelivered += 1;
+    const now = nowNs();
+    return {
+      id,
+      ticket,
+      kind: 'failed',
+      message: why,
+      complete: false,
+      samples: 0,
+      startNs: now,
+      endNs: now,
+      truncated: false,
+    };
+  }
+
+  /** Every delivery the engine has due now, as window results. */
+  private poll(): WindowResult[] {
+    return this.withEngine((engine) => {
+      const { json, data } = engine.call<{ results: ResultHeader[] }>({ op: 'poll', nowNs: nowNs() });
+      const bodies = splitData(
+        data,
+        json.results.map((r) => r.dataLen),
+      );
+      return json.results.map(({ dataLen: _, chunkId, ...r }, i) => {
+        this.waiting.delete(r.ticket);
+        this.own.windowsDelivered += 1;
+        return { ...r, ...(chunkId === null ? {} : { chunkId }), ...typedResult(r.kind, bodies[i]!) };
+      });
+    }, []);
   }
 
   attach(onReady: () => void, threadId: number, threadName: string): void {
@@ -266,38 +318,46 @@ export class InspectorBinding implements NativeBinding {
     return profile;
   }
 
+  private intervalUs(): number {
+    return Math.max(1, Math.round(1e6 / (this.hz || this.config.defaultHz)));
+  }
+
   private ensureRunning(hz: number): void {
     this.cancelLinger();
-    if (this.active >= 0) return;
+    if (this.active >= 0 || !this.engine) return;
     if (this.shutDown) {
       // After exit handling a start is a counted no-op (see the native `shutdown`).
-      this.stats.samplerStartsRefused += 1;
+      this.own.samplerStartsRefused += 1;
       return;
     }
     this.hz = hz;
     try {
       // Takes effect when the first profile creates the CpuProfiler.
-      post(this.session, 'Profiler.setSamplingInterval', { interval: Math.max(1, Math.round(1e6 / this.hz)) });
+      post(this.session, 'Profiler.setSamplingInterval', { interval: this.intervalUs() });
       const n = this.nextProfile++;
       inspectorConsole.profile(`ferroprof-${n}`);
       this.active = n;
     } catch (err) {
-      this.stats.v8StartFailures += 1;
+      this.own.v8StartFailures += 1;
       throw err;
     }
-    this.stats.samplerStarts += 1;
+    this.own.samplerStarts += 1;
+    this.withEngine((e) => e.call({ op: 'threadStarted', threadId: this.threadId, name: this.threadName }), undefined);
     this.readResources();
-    this.rotationTimer = setInterval(() => {
-      this.rotate();
-      this.prune();
-    }, Math.max(this.config.quietRotationIntervalMs, this.config.rotationIntervalMs));
+    this.rotationTimer = setInterval(
+      () => {
+        this.rotate();
+        this.deliver();
+      },
+      Math.max(this.config.quietRotationIntervalMs, this.config.rotationIntervalMs),
+    );
     this.rotationTimer.unref();
-    // CPU and memory at 10 Hz, as the native worker reads them.
+    // CPU and memory at 10 Hz, as the native engine thread reads them.
     this.resourceTimer = setInterval(() => this.readResources(), 100);
     this.resourceTimer.unref();
   }
 
-  /** Starts the next profile, then ends the running one: no gap. Returns the samples taken. */
+  /** Starts the next profile, then ends the running one (no gap); feeds its samples. */
   private rotate(): number {
     if (this.active < 0) return 0;
     const old = this.active;
@@ -305,176 +365,50 @@ export class InspectorBinding implements NativeBinding {
     inspectorConsole.profile(`ferroprof-${next}`);
     const profile = this.endProfile(old);
     this.active = next;
-    this.stats.rotations += 1;
+    this.own.rotations += 1;
     this.readResources();
-    return this.ingest(profile);
+    return this.feed(profile);
   }
 
   private stopNow(): void {
     if (this.active < 0) return;
     const profile = this.endProfile(this.active);
     this.active = -1;
-    if (this.rotationTimer) clearInterval(this.rotationTimer);
+    for (const timer of [this.rotationTimer, this.resourceTimer]) clearInterval(timer);
     this.rotationTimer = undefined;
-    if (this.resourceTimer) clearInterval(this.resourceTimer);
     this.resourceTimer = undefined;
-    this.stats.samplerStops += 1;
-    this.ingest(profile);
+    this.own.samplerStops += 1;
+    this.feed(profile);
+    // Nothing waits for this thread's samples any more.
+    this.withEngine((e) => e.call({ op: 'threadEnded', threadId: this.threadId }), undefined);
     this.hz = 0;
-    this.readResources();
+    this.kept.length = 0;
   }
 
-  private ingest(profile: CpuProfile): number {
-    const byId = new Map<number, ProfileNode>();
-    const parent = new Map<number, number>();
-    for (const n of profile.nodes) {
-      byId.set(n.id, n);
-      for (const c of n.children ?? []) parent.set(c, n.id);
-    }
-    // The leaf's frame carries the line its sample executed (from the node's position
-    // ticks); callers carry their function's first line: the inspector profiles one node
-    // per function, so it has no call sites.
-    const spreads = new Map<number, LineSpread>();
-    const leafLine = (nodeId: number): number | undefined => {
-      let spread = spreads.get(nodeId);
-      if (!spread) {
-        spread = new LineSpread(byId.get(nodeId)?.positionTicks);
-        spreads.set(nodeId, spread);
-      }
-      return spread.next();
-    };
-    const memo = new Map<string, { stackId: number; state: VmState }>();
-    const resolve = (nodeId: number, line: number | undefined): { stackId: number; state: VmState } => {
-      const key = `${nodeId}:${line ?? 0}`;
-      const known = memo.get(key);
-      if (known) return known;
-      const path: number[] = [];
-      let idle = false;
-      let program = false;
-      let gc = false;
-      for (let id: number | undefined = nodeId; id !== undefined; id = parent.get(id)) {
-        const node = byId.get(id);
-        if (!node) break;
-        const role = nodeRole(node.callFrame, this.appRoot);
-        if (role.kind === 'root') continue;
-        if (role.kind === 'idle') {
-          idle = true;
-          program = role.program;
-          break;
-        }
-        if (id === nodeId && role.gc) gc = true;
-        const frame = id === nodeId && line !== undefined && role.frame.abs_path !== undefined ? { ...role.frame, lineno: line } : role.frame;
-        path.push(this.internFrame(frame));
-      }
-      const frames = idle ? [] : path;
-      if (frames.length > this.config.maxStackDepth) {
-        frames.length = this.config.maxStackDepth;
-        this.stats.stacksTruncated += 1;
-      }
-      // `(program)` is native work outside JavaScript, not waiting: V8's `other` state.
-      const state: VmState = idle ? (program ? 'other' : 'idle') : gc ? 'gc' : 'js';
-      const result = { stackId: this.internStack(frames), state };
-      memo.set(key, result);
-      return result;
-    };
-    const ids = profile.samples ?? [];
-    const deltas = profile.timeDeltas ?? [];
-    let tUs = profile.startTime;
-    let taken = 0;
-    const minGapNs = 1e9 / Math.max(1, this.hz || this.config.defaultHz) / 4;
-    for (let i = 0; i < ids.length; i++) {
-      tUs += deltas[i] ?? 0;
-      const tsNs = Math.round(tUs * 1000);
-      this.stats.samplesCopied += 1;
-      if (tsNs <= this.lastTakenNs) {
-        this.stats.samplesDuplicate += 1;
-        continue;
-      }
-      // V8 adds samples of the current stack when a profile starts, a fraction of an
-      // interval apart (a burst of them on some Node lines while the new profiler logs
-      // the heap's code); as in the native backend, they are dropped so the delivered
-      // rate is the configured one.
-      if (tsNs - this.lastTakenNs < minGapNs) {
-        this.stats.samplesNearDuplicate += 1;
-        continue;
-      }
-      this.lastTakenNs = tsNs;
-      const { stackId, state } = resolve(ids[i]!, leafLine(ids[i]!));
-      this.samples.push({ tsNs, stackId, state });
-      this.stats.samplesIngested += 1;
-      taken += 1;
-    }
-    this.enforceLimits();
-    return taken;
-  }
-
-  private internFrame(frame: ProfileFrame): number {
-    const key = `${frame.function}\u0000${frame.abs_path ?? ''}\u0000${frame.lineno ?? 0}\u0000${frame.colno ?? 0}`;
-    let id = this.frameIds.get(key);
-    if (id === undefined) {
-      id = this.frames.length;
-      this.frames.push(frame);
-      this.frameIds.set(key, id);
-    }
-    return id;
-  }
-
-  private internStack(frames: number[]): number {
-    const key = frames.join(',');
-    let id = this.stackIds.get(key);
-    if (id === undefined) {
-      id = this.stacks.length;
-      this.stacks.push(frames);
-      this.stackIds.set(key, id);
-    }
-    return id;
-  }
-
-  private enforceLimits(): void {
-    const max = Math.max(1, Math.min(this.config.maxSamples, Math.floor(this.config.maxBytes / SAMPLE_BYTES)));
-    if (this.samples.length > max) {
-      const drop = this.samples.length - max;
-      this.samples.splice(0, drop);
-      this.stats.samplesDroppedCapacity += drop;
-    }
-  }
-
-  /** Forgets samples no open or closed window needs; resets the tables when none is held. */
-  private prune(): void {
-    const needed = Math.min(...[...this.open.values()].map((w) => w.startNs), ...this.closed.map((w) => w.startNs));
-    if (!Number.isFinite(needed)) {
-      this.stats.samplesPruned += this.samples.length;
-      this.samples = [];
-    } else {
-      const first = this.samples.findIndex((s) => s.tsNs >= needed);
-      this.stats.samplesPruned += this.samples.splice(0, first < 0 ? this.samples.length : first).length;
-    }
-    if (this.samples.length === 0 && this.open.size === 0 && this.closed.length === 0 && this.frames.length > 50_000) {
-      this.frames.length = 0;
-      this.frameIds.clear();
-      this.stacks.length = 0;
-      this.stackIds.clear();
-    }
-    const horizon = needed === Infinity ? nowNs() : needed;
-    for (const series of [this.cpu, this.memory]) {
-      const keepFrom = series.values.findIndex((p) => p.monoNs >= horizon - 1e9);
-      series.values.splice(0, keepFrom < 0 ? Math.max(0, series.values.length - 1) : keepFrom);
-    }
+  /** Feeds a finished profile to the engine; returns the samples it kept. */
+  private feed(profile: CpuProfile): number {
+    const batch = batchOf(profile, this.threadId, this.intervalUs());
+    const kept = this.withEngine((e) => e.call<{ kept: number }>(batch).json.kept, 0);
+    this.keptTotal += kept;
+    this.kept.push([profile.endTime * 1000, this.keptTotal]);
+    if (this.kept.length > 4) this.kept.shift();
+    return kept;
   }
 
   private readResources(): void {
     const ns = nowNs();
     const usage = process.cpuUsage();
+    let cpu: number | undefined;
     if (this.lastCpu) {
       const wallUs = (ns - this.lastCpu.ns) / 1000;
       if (wallUs > 0) {
         const used = usage.user - this.lastCpu.usage.user + (usage.system - this.lastCpu.usage.system);
-        const cores = availableParallelism();
-        this.cpu.values.push({ monoNs: ns, value: Math.min(100, Math.max(0, (100 * used) / wallUs / cores)) });
+        // Percent of the whole machine, as Sentry's SDKs report it.
+        cpu = (100 * used) / wallUs / availableParallelism();
       }
     }
     this.lastCpu = { ns, usage };
-    this.memory.values.push({ monoNs: ns, value: process.memoryUsage.rss() });
+    this.withEngine((e) => e.call({ op: 'reading', monoNs: ns, cpu, rss: process.memoryUsage.rss() }), undefined);
   }
 
   private cancelLinger(): void {
@@ -483,14 +417,11 @@ export class InspectorBinding implements NativeBinding {
   }
 
   private releaseIfUnused(): void {
-    if (this.active < 0 || this.consumers > 0 || this.open.size > 0 || this.closed.length > 0) return;
+    if (this.active < 0 || this.consumers > 0 || this.open.size > 0 || this.waiting.size > 0) return;
     this.cancelLinger();
     this.lingerTimer = setTimeout(() => {
       this.lingerTimer = undefined;
-      if (this.consumers === 0 && this.open.size === 0 && this.closed.length === 0) {
-        this.stopNow();
-        this.prune();
-      }
+      if (this.consumers === 0 && this.open.size === 0 && this.waiting.size === 0) this.stopNow();
     }, this.config.lingerMs);
     this.lingerTimer.unref();
   }
@@ -499,7 +430,7 @@ export class InspectorBinding implements NativeBinding {
     if (!(hz >= 1 && hz <= MAX_HZ)) throw new RangeError(`ferroprof: sampling frequency must be between 1 and ${MAX_HZ} Hz`);
     this.ensureRunning(hz);
     this.consumers += 1;
-    return this.hz;
+    return this.hz || hz;
   }
 
   stopSampling(): boolean {
@@ -520,6 +451,7 @@ export class InspectorBinding implements NativeBinding {
   // --- windows --------------------------------------------------------------------
 
   openWindow(options?: OpenOptions | null): number {
+    const waitNs = this.config.maxWindowWaitMs * 1e6;
     let chunk: OpenWindow['chunk'];
     if (options?.chunkPeriodMs != null) {
       const ms = options.chunkPeriodMs;
@@ -528,20 +460,24 @@ export class InspectorBinding implements NativeBinding {
       if (typeof profilerId !== 'string' || !/^[0-9a-fA-F]{32}$/.test(profilerId)) {
         throw new Error('ferroprof: profilerId must be 32 hex digits');
       }
-      chunk = { periodNs: Math.round(ms * 1e6), profilerId };
+      chunk = { periodNs: Math.round(ms * 1e6), profilerId, waitNs };
     }
-    let maxNs: number | undefined;
+    let limit: OpenWindow['limit'];
     if (options?.maxDurationMs != null && !chunk) {
       const ms = options.maxDurationMs;
       if (!(ms >= 1 && ms <= 86_400_000)) throw new Error(`ferroprof: maxDurationMs must be between 1 and 86400000, got ${ms}`);
-      maxNs = Math.round(ms * 1e6);
+      limit = { maxNs: Math.round(ms * 1e6), waitNs };
     }
     this.ensureRunning(this.hz || this.config.defaultHz);
     const id = this.nextId++;
-    this.open.set(id, { startNs: nowNs(), chunk, maxNs });
+    const startNs = nowNs();
+    const w: OpenWindow = { id, startNs, chunk, limit };
+    if (chunk) w.nextCutNs = startNs + chunk.periodNs;
+    this.open.set(id, w);
+    this.withEngine((e) => e.call({ op: 'open', id, startNs, chunk, limit }), undefined);
     // CPU and memory readings at the window's edges, besides the 10 Hz ones.
     this.readResources();
-    this.stats.windowsOpened += 1;
+    this.own.windowsOpened += 1;
     if (chunk) this.ensureChunkTimer();
     return id;
   }
@@ -556,55 +492,71 @@ export class InspectorBinding implements NativeBinding {
     return false;
   }
 
-  private encodingOf(w: OpenWindow, options: CloseOptions | undefined | null): Encoding {
-    if (w.chunk) return { kind: 'v2', chunk: { profilerId: w.chunk.profilerId, chunkId: randomHex32() } };
-    const name = options?.encoding ?? 'raw';
-    if (name === 'raw') return { kind: 'raw' };
-    const call = 'closeWindow(id, options)';
-    if (name === 'v1') {
-      return { kind: 'v1', txn: required(call, 'transaction', options?.transaction, ['profileId', 'id', 'name', 'traceId']) };
-    }
-    if (name === 'v2') return { kind: 'v2', chunk: required(call, 'chunk', options?.chunk, ['profilerId', 'chunkId']) };
-    throw new Error(`ferroprof: encoding must be 'raw', 'v1' or 'v2', got '${String(name)}'`);
-  }
-
-  private takeClose(id: number, options: CloseOptions | undefined | null, ticket: number): ClosedWindow | null {
+  /** Sends the close to the engine; returns its ticket, or null for a window not open. */
+  private close(id: number, options: CloseOptions | undefined | null): number | null {
     const w = this.open.get(id);
     if (!w) return null;
-    const encoding = this.encodingOf(w, options);
+    const ticket = this.nextTicket;
     this.readResources();
     const now = nowNs();
-    const cap = w.maxNs === undefined ? now : w.startNs + w.maxNs;
-    const endNs = Math.min(now, cap);
-    const closed: ClosedWindow = { id, ticket, startNs: w.startNs, endNs, encoding, truncated: now > cap };
+    // Throws (before anything changed) when the engine refuses the metadata.
+    const sent = this.withEngine(
+      (e) => {
+        e.call({
+            op: 'close',
+            id,
+            endNs: now,
+            nowNs: now,
+            activeThreadId: this.threadId,
+            ticket,
+            encoding: options?.encoding ?? 'raw',
+            // The module's protocol is JSON (crates/wasm/src/meta_json.rs).
+            meta: metaJsonOf(options),
+            reopen: options?.reopen ?? false,
+            waitNs: this.config.maxWindowWaitMs * 1e6,
+        });
+        return true;
+      },
+      false,
+    );
+    this.nextTicket += 1;
+    if (sent) {
+      this.waiting.set(ticket, id);
+    } else {
+      const why = this.engine ? 'the profiler recovered from an internal fault' : `profiling is off: ${this.off}`;
+      this.results.push(this.failed(id, ticket, why));
+      this.wake();
+    }
     if (options?.reopen) {
-      // The next window starts right after this one: no sample belongs to both.
-      w.startNs = endNs + 1;
+      // The next part starts right after this one: no sample belongs to both.
+      w.startNs = now + 1;
+      if (w.chunk) w.nextCutNs = w.startNs + w.chunk.periodNs;
     } else {
       this.open.delete(id);
     }
-    this.stats.windowsClosed += 1;
-    return closed;
+    return ticket;
   }
 
   closeWindow(id: number, options?: CloseOptions | null): number | null {
-    const closed = this.takeClose(id, options, this.nextTicket);
-    if (!closed) return null;
-    this.nextTicket += 1;
-    this.closed.push(closed);
-    this.scheduleRotation();
-    return closed.ticket;
+    const ticket = this.close(id, options);
+    if (ticket === null) return null;
+    this.scheduleDelivery();
+    return ticket;
   }
 
   closeWindowSync(id: number, options?: CloseOptions | null, _timeoutMs?: number | null): WindowResult | null {
-    const closed = this.takeClose(id, options, this.nextTicket);
-    if (!closed) return null;
-    this.nextTicket += 1;
+    const ticket = this.close(id, options);
+    if (ticket === null) return null;
     this.rotate();
-    const result = this.result(closed);
-    this.stats.windowsDelivered += 1;
+    const ready = [...this.results.splice(0), ...this.poll()];
+    const own = ready.find((r) => r.ticket === ticket);
+    this.results.push(...ready.filter((r) => r !== own));
     this.afterDelivery();
-    return result;
+    if (this.results.length > 0) this.wake();
+    if (own) return own;
+    // Not deliverable yet (the engine waits for samples): answered later, like a close.
+    this.scheduleDelivery();
+    return null;
   }
 
   takeResults(): WindowResult[] {
@@ -622,28 +574,23 @@ export class InspectorBinding implements NativeBinding {
     return this.instance;
   }
 
-  /** Cuts every chunked window whose period has passed, at its exact boundaries. */
-  private cutChunks(): void {
+  /** Rotates when a chunked window's chunk has ended, so the engine can cut it. */
+  private checkChunks(): void {
     const now = nowNs();
-    let cut = false;
-    for (const [id, w] of this.open) {
-      if (!w.chunk) continue;
-      while (now >= w.startNs + w.chunk.periodNs) {
-        const endNs = w.startNs + w.chunk.periodNs;
-        this.closed.push({
-          id,
-          ticket: 0,
-          startNs: w.startNs,
-          endNs,
-          encoding: { kind: 'v2', chunk: { profilerId: w.chunk.profilerId, chunkId: randomHex32() } },
-          truncated: false,
-        });
-        this.stats.chunksCut += 1;
-        w.startNs = endNs + 1;
-        cut = true;
+    // Samples up to a cut are in once the profile after it ends: a few intervals later.
+    const margin = 3 * this.intervalUs() * 1000;
+    let due = false;
+    for (const w of this.open.values()) {
+      if (!w.chunk || w.nextCutNs === undefined) continue;
+      if (now >= w.nextCutNs + margin) {
+        due = true;
+        while (w.nextCutNs <= now) w.nextCutNs += w.chunk.periodNs;
       }
     }
-    if (cut) this.scheduleRotation();
+    if (due) {
+      this.rotate();
+      this.deliver();
+    }
     if (![...this.open.values()].some((w) => w.chunk) && this.chunkTimer) {
       clearInterval(this.chunkTimer);
       this.chunkTimer = undefined;
@@ -652,132 +599,50 @@ export class InspectorBinding implements NativeBinding {
 
   private ensureChunkTimer(): void {
     if (this.chunkTimer) return;
-    this.chunkTimer = setInterval(() => this.cutChunks(), 50);
+    this.chunkTimer = setInterval(() => this.checkChunks(), 50);
     this.chunkTimer.unref();
   }
 
-  private scheduleRotation(): void {
-    if (this.rotateTimer) return;
-    this.rotateTimer = setTimeout(() => {
-      this.rotateTimer = undefined;
-      this.deliverClosed();
-    }, Math.min(this.config.rotationIntervalMs, 50));
+  private scheduleDelivery(): void {
+    if (this.deliverTimer) return;
+    this.deliverTimer = setTimeout(
+      () => {
+        this.deliverTimer = undefined;
+        this.rotate();
+        this.deliver();
+        // Closed windows still waiting (for samples of a later rotation) try again.
+        if (this.waiting.size > 0) this.scheduleDelivery();
+      },
+      Math.min(this.config.rotationIntervalMs, 50),
+    );
   }
 
-  /** Rotates once and delivers every closed window, in close order. */
-  private deliverClosed(): void {
-    this.rotate();
-    const ready = this.closed;
-    this.closed = [];
-    for (const w of ready) {
-      this.results.push(this.result(w));
-      this.stats.windowsDelivered += 1;
-    }
+  /** Takes what the engine has due and wakes the dispatcher for it. */
+  private deliver(): void {
+    const ready = this.poll();
+    this.results.push(...ready);
     this.afterDelivery();
-    if (ready.length > 0 && !this.readyPending) {
-      this.readyPending = true;
-      setImmediate(() => {
-        this.readyPending = false;
-        this.onReady?.();
-      });
-    }
+    if (this.results.length > 0) this.wake();
+  }
+
+  private wake(): void {
+    if (this.readyPending) return;
+    this.readyPending = true;
+    setImmediate(() => {
+      this.readyPending = false;
+      this.onReady?.();
+    });
   }
 
   private afterDelivery(): void {
-    this.prune();
     this.releaseIfUnused();
-  }
-
-  private slice(w: ClosedWindow): Slice {
-    const frames: ProfileFrame[] = [];
-    const frameMap = new Map<number, number>();
-    const stacks: number[][] = [];
-    const stackMap = new Map<number, number>();
-    const samples: Slice['samples'] = [];
-    for (const s of this.samples) {
-      if (s.tsNs < w.startNs || s.tsNs > w.endNs) continue;
-      let stackId = stackMap.get(s.stackId);
-      if (stackId === undefined) {
-        stackId = stacks.length;
-        stackMap.set(s.stackId, stackId);
-        stacks.push(
-          this.stacks[s.stackId]!.map((f) => {
-            let fid = frameMap.get(f);
-            if (fid === undefined) {
-              fid = frames.length;
-              frameMap.set(f, fid);
-              frames.push(this.frames[f]!);
-            }
-            return fid;
-          }),
-        );
-      }
-      samples.push({ tsNs: s.tsNs, threadId: this.threadId, stackId, state: s.state });
-    }
-    return { startNs: w.startNs, endNs: w.endNs, frames, stacks, samples, threadNames: new Map([[this.threadId, this.threadName]]) };
-  }
-
-  private measurements(w: ClosedWindow): Record<string, Series> {
-    const out: Record<string, Series> = {};
-    for (const [name, series] of [['cpu_usage', this.cpu], ['memory_footprint', this.memory]] as const) {
-      const values = series.values.filter((p) => p.monoNs >= w.startNs && p.monoNs <= w.endNs);
-      if (values.length > 0) out[name] = { unit: series.unit, values };
-    }
-    return out;
-  }
-
-  private result(w: ClosedWindow): WindowResult {
-    const slice = this.slice(w);
-    const base = {
-      id: w.id,
-      ticket: w.ticket,
-      complete: true,
-      samples: slice.samples.length,
-      startNs: w.startNs,
-      endNs: w.endNs,
-      truncated: w.truncated,
-      ...(w.encoding.kind === 'v2' ? { chunkId: w.encoding.chunk.chunkId } : {}),
-    };
-    if (w.encoding.kind === 'raw') {
-      return {
-        ...base,
-        kind: 'raw',
-        profile: {
-          id: w.id,
-          complete: true,
-          activeThreadId: this.threadId,
-          startNs: w.startNs,
-          endNs: w.endNs,
-          startUnixMs: Number(this.anchor.unix + (BigInt(w.startNs) - this.anchor.mono)) / 1e6,
-          frames: slice.frames,
-          stacks: slice.stacks,
-          samples: slice.samples,
-          threadNames: { [String(this.threadId)]: this.threadName },
-        },
-      };
-    }
-    try {
-      const meta = this.meta;
-      if (!meta) throw new Rejection('invalid_field', 'no profile metadata was set (setProfileMeta)');
-      const payload =
-        w.encoding.kind === 'v1'
-          ? encodeV1(slice, meta, w.encoding.txn, this.threadId, this.anchor, this.measurements(w))
-          : encodeV2(slice, meta, w.encoding.chunk, this.anchor, this.measurements(w));
-      return { ...base, kind: 'encoded', payload };
-    } catch (err) {
-      if (!(err instanceof Rejection)) {
-        this.stats.windowsFailed += 1;
-        return { ...base, kind: 'failed', message: err instanceof Error ? err.message : String(err) };
-      }
-      return { ...base, kind: 'rejected', reason: err.reason as RejectionReason, message: err.message };
-    }
   }
 
   // --- the rest of the binding -----------------------------------------------------
 
   setProfileMeta(meta: ProfileMetadata): void {
     const { os, device } = meta;
-    this.meta = {
+    const json = JSON.stringify({
       ...meta,
       os: { name: os.name, version: os.version, build_number: os.buildNumber },
       device: {
@@ -787,27 +652,26 @@ export class InspectorBinding implements NativeBinding {
         locale: device.locale,
         is_emulator: device.isEmulator,
       },
-    };
+    });
+    this.withEngine((e) => e.call({ op: 'profileMeta', json }), undefined);
+    this.metaJson = json;
   }
 
   shutdown(): void {
     this.shutDown = true;
     this.cancelLinger();
-    if (this.chunkTimer) clearInterval(this.chunkTimer);
-    this.chunkTimer = undefined;
-    if (this.rotateTimer) clearTimeout(this.rotateTimer);
-    this.rotateTimer = undefined;
-    if (this.rotationTimer) clearInterval(this.rotationTimer);
-    this.rotationTimer = undefined;
-    if (this.resourceTimer) clearInterval(this.resourceTimer);
-    this.resourceTimer = undefined;
+    for (const timer of [this.chunkTimer, this.rotationTimer, this.resourceTimer]) clearInterval(timer);
+    clearTimeout(this.deliverTimer);
+    this.chunkTimer = this.rotationTimer = this.resourceTimer = this.deliverTimer = undefined;
     if (this.active >= 0) {
       try {
-        this.endProfile(this.active);
+        // Windows closed at exit still get the samples taken so far.
+        this.feed(this.endProfile(this.active));
       } catch {
         // Exiting.
       }
       this.active = -1;
+      this.withEngine((e) => e.call({ op: 'threadEnded', threadId: this.threadId }), undefined);
     }
   }
 
@@ -815,12 +679,15 @@ export class InspectorBinding implements NativeBinding {
     return [Number(this.anchor.mono), Number(this.anchor.unix)];
   }
 
-  validateEnvelope(_bytes: Uint8Array, _gzip?: boolean | null): ValidatedEnvelope {
-    throw new Error('ferroprof: validateEnvelope needs the native addon; this process runs the inspector backend');
+  validateEnvelope(bytes: Uint8Array, gzip?: boolean | null): ValidatedEnvelope {
+    if (!this.engine) throw new Error(`ferroprof: validateEnvelope needs the engine, which could not start: ${this.off}`);
+    return this.engine.validate<ValidatedEnvelope>(bytes, gzip ?? false);
   }
 
   flush(): number {
-    return this.rotate();
+    const kept = this.rotate();
+    this.deliver();
+    return kept;
   }
 
   monotonicNowNs(): number {
@@ -842,24 +709,71 @@ export class InspectorBinding implements NativeBinding {
       }
     }
     Object.assign(this.config, Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'eagerLogging')));
+    this.withEngine((e) => e.call({ op: 'configure', ...this.engineConfig() }), undefined);
   }
 
-  /** Samples per second over the last few seconds of held samples (0 with fewer than 10). */
+  /** Samples kept per second over the last few rotations (0 when not sampling). */
   private deliveredHz(): number {
-    if (this.active < 0) return 0;
-    const recent = this.samples.slice(-200);
-    if (recent.length < 10) return 0;
-    const span = recent[recent.length - 1]!.tsNs - recent[0]!.tsNs;
-    return span > 0 ? ((recent.length - 1) * 1e9) / span : 0;
+    if (this.active < 0 || this.kept.length < 2) return 0;
+    const [t0, n0] = this.kept[0]!;
+    const [t1, n1] = this.kept[this.kept.length - 1]!;
+    return t1 > t0 ? ((n1 - n0) * 1e9) / (t1 - t0) : 0;
   }
 
   getStats(): NativeStats {
+    const s = this.withEngine((e) => e.call<StatsReply>({ op: 'stats' }).json, undefined);
+    const e = s?.engine;
+    const f = s?.filter;
     return {
-      ...this.stats,
-      deliveredHz: this.deliveredHz(),
-      samplesHeld: this.samples.length,
-      bytesHeld: this.samples.length * SAMPLE_BYTES,
+      ...this.own,
+      rotationsByInterrupt: 0,
+      samplesCopied: f?.copied ?? 0,
+      samplesDuplicate: f?.duplicate ?? 0,
+      samplesNearDuplicate: f?.nearDuplicate ?? 0,
+      samplesDroppedQueue: 0,
+      samplesInFlight: 0,
+      samplesIngested: e?.samples_ingested ?? 0,
+      samplesHeld: e?.samples_held ?? 0,
+      samplesPruned: e?.samples_pruned ?? 0,
+      samplesDroppedCapacity: e?.samples_dropped_capacity ?? 0,
+      samplesOutOfOrder: e?.samples_out_of_order ?? 0,
+      samplesLostReset: e?.samples_lost_reset ?? 0,
+      stacksTruncated: e?.stacks_truncated ?? 0,
+      bytesHeld: e?.bytes_held ?? 0,
+      threads: e?.threads ?? 1,
+      storeCompactions: e?.store_compactions ?? 0,
+      windowsWithdrawn: 0,
+      windowsClosed: e?.windows_closed ?? 0,
+      chunksCut: e?.chunks_cut ?? 0,
+      windowsTimedOut: e?.windows_timed_out ?? 0,
+      windowsFailed: e?.windows_failed ?? 0,
+      windowsDropped: 0,
+      jsCalls: 0,
+      jsNsTotal: 0,
+      jsNsMax: 0,
+      jsNsP50: 0,
+      jsNsP99: 0,
       samplingHz: this.active >= 0 ? this.hz : 0,
+      deliveredHz: this.deliveredHz(),
     };
+  }
+}
+
+/** The JSON metadata the WebAssembly engine reads for a `v1` or `v2` close. */
+function metaJsonOf(options: CloseOptions | undefined | null): string | undefined {
+  if (options?.encoding === 'v1' && options.transaction) return JSON.stringify(options.transaction);
+  if (options?.encoding === 'v2' && options.chunk) return JSON.stringify(options.chunk);
+  return undefined;
+}
+
+/** A result's typed fields from the WebAssembly engine's text for it. */
+function typedResult(kind: ResultKind, text: string): Partial<WindowResult> {
+  if (kind === 'encoded') return { payload: text };
+  try {
+    const parsed = JSON.parse(text) as Partial<WindowProfile> & { reason?: WindowResult['reason']; message?: string };
+    if (kind === 'raw') return { profile: parsed as WindowProfile };
+    return { reason: parsed.reason, message: parsed.message ?? kind };
+  } catch {
+    return { kind: 'failed', message: `unreadable ${kind} result` };
   }
 }

@@ -311,6 +311,7 @@ const UI_JS = String.raw`
     var p = prepare(state.thread);
     var key = fkey(b.f);
     var lines = [fname(b.f), floc(b.f) + ' \u00b7 ' + fpkg(b.f)];
+    if (DATA.frames[b.f][5]) lines.push('function starts at ' + DATA.frames[b.f][5]);
     if (b.node) lines.push('here: total ' + fmtMs(b.node.total) + ' (' + pct(b.node.total, p.busy) + '), self ' + fmtMs(b.node.self));
     lines.push('function: self ' + fmtMs(p.fnSelf.get(key) || 0) + ' (' + pct(p.fnSelf.get(key) || 0, p.busy) +
       '), total ' + fmtMs(p.fnTotal.get(key) || 0) + ' (' + pct(p.fnTotal.get(key) || 0, p.busy) + ')');

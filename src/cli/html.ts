@@ -11,8 +11,12 @@ export interface PageData {
   title: string;
   startUnixNs: number;
   durationNs: number;
-  /** `[name, file:line, in_app ? 1 : 0, package, ferroprof's own ? 1 : 0]`; see {@link packageOf}. */
-  frames: [string, string, number, string, number][];
+  /**
+   * `[name, file:line, in_app ? 1 : 0, package, ferroprof's own ? 1 : 0, start]`, where
+   * `start` is `file:line:column` of the function's start when known, else `''`; see
+   * {@link packageOf}.
+   */
+  frames: [string, string, number, string, number, string][];
   threads: {
     id: string;
     name: string;
@@ -29,12 +33,13 @@ export interface PageData {
 /** The compact form of the model that the page draws from. */
 export function pageData(model: ProfileModel, title: string): PageData {
   const own = ownFrames(model);
-  const frames = model.frames.map((f, i): [string, string, number, string, number] => [
+  const frames = model.frames.map((f, i): [string, string, number, string, number, string] => [
     frameName(f),
     frameLocation(f),
     f.in_app === false ? 0 : 1,
     own.has(i) ? 'ferroprof' : packageOf(f),
     own.has(i) ? 1 : 0,
+    f.function_lineno ? `${frameLocation({ ...f, lineno: f.function_lineno })}${f.colno ? `:${f.colno}` : ''}` : '',
   ]);
   const threads = model.threads.map((t) => {
     const stackIds = new Map<string, number>();

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export type { Frame, ModelSample, ModelThread, ProfileModel } from './model.js';
-export { ModelBuilder, frameLocation, frameName, sampleCount, samplePeriodNs } from './model.js';
+export { ModelBuilder, frameLocation, frameName, functionKey, sampleCount, samplePeriodNs } from './model.js';
 export { CliError } from './errors.js';
 export { addProfileChunk, addTransactionProfile, addWindowProfile, payloadKind } from './convert.js';
 export { EnvelopeError, isGzip, itemJson, itemText, itemsOfType, parseEnvelope, serializeEnvelope } from '../envelope.js';
@@ -16,7 +16,7 @@ export type { Selection } from './load.js';
 export { addPprof, addSpeedscope, isSpeedscope } from './read-foreign.js';
 export { isOwnFile, ownFrames } from './own-frames.js';
 export { computeTop, formatThreadTime, formatTop, formatDuration, sampleSpans } from './top.js';
-export type { FunctionTime, ThreadTime, TopReport } from './top.js';
+export type { FunctionTime, ThreadTime, TopOptions, TopReport } from './top.js';
 export { toSpeedscope } from './speedscope.js';
 export type { SpeedscopeFile, SpeedscopeFrame, SpeedscopeSampledProfile } from './speedscope.js';
 export { toPprof } from './pprof.js';

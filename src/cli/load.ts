@@ -44,18 +44,29 @@ export interface Selection {
 // folder, ferroprof's own outputs are skipped: `<out>/raw` holds the same samples.
 const INPUT = /\.(envelope|json|pb|pprof)(\.gz)?$/i;
 const OWN_OUTPUT = /(^profile\.(speedscope\.json|pb\.gz|envelope)$)|\.speedscope\.json$/i;
+/** Beside a raw profile of `run`: the code V8 ran of modules compiled in memory (see preload). */
+const GENERATED = /^window-\d+\.sources\.json$/;
 
 /** The input files under `path`: the file itself, or profile files in a folder (3 levels deep). */
 export function listInputs(path: string): string[] {
+  return scanInputs(path).inputs;
+}
+
+/** The inputs under `path`, and the generated-code files written beside them. */
+function scanInputs(path: string): { inputs: string[]; generated: string[] } {
   let st: Stats;
   try {
     st = statSync(path);
   } catch {
     throw new CliError(`cannot read ${path}: no such file or folder`);
   }
-  if (st.isFile()) return [path];
+  if (st.isFile()) {
+    const beside = path.replace(/\.json$/, '.sources.json');
+    return { inputs: [path], generated: beside !== path && GENERATED.test(basename(beside)) && statSync(beside, { throwIfNoEntry: false })?.isFile() ? [beside] : [] };
+  }
   const out: string[] = [];
   const own: string[] = [];
+  const generated: string[] = [];
   const walk = (dir: string, depth: number) => {
     let names: string[];
     try {
@@ -67,6 +78,7 @@ export function listInputs(path: string): string[] {
       const full = join(dir, name);
       const s = statSync(full, { throwIfNoEntry: false });
       if (s?.isDirectory() && depth < 3) walk(full, depth + 1);
+      else if (s?.isFile() && GENERATED.test(name)) generated.push(full);
       else if (s?.isFile() && INPUT.test(name)) (OWN_OUTPUT.test(name) ? own : out).push(full);
     }
   };
@@ -77,6 +89,20 @@ export function listInputs(path: string): string[] {
     out.push(own.sort((a, b) => rank(a) - rank(b))[0]!);
   }
   if (out.length === 0) throw new CliError(`${path}: no envelope or profile files in this folder`);
+  return { inputs: out, generated };
+}
+
+/** The code of in-memory modules, by path, from `window-<pid>.sources.json` files; unreadable ones are skipped. */
+function readGenerated(files: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const file of files) {
+    try {
+      const { sources } = JSON.parse(readFileSync(file, 'utf8')) as { sources?: Record<string, unknown> };
+      for (const [path, text] of Object.entries(sources ?? {})) if (typeof text === 'string') out.set(path, text);
+    } catch {
+      // Only the mapping of in-memory modules is lost; the profile itself is intact.
+    }
+  }
   return out;
 }
 
@@ -146,7 +172,7 @@ export function payloadsOfFile(file: string, bytes: Buffer): Payload[] {
  * threads. Transaction profiles join the threads they sampled (duplicate instants drop).
  */
 export function loadProfile(path: string, progress?: Progress, selection: Selection = {}): ProfileModel {
-  const files = listInputs(path);
+  const { inputs: files, generated } = scanInputs(path);
   const payloads: Payload[] = [];
   let bytesRead = 0;
   files.forEach((file, i) => {
@@ -162,7 +188,7 @@ export function loadProfile(path: string, progress?: Progress, selection: Select
     progress?.(`reading ${i + 1}/${files.length} files, ${(bytesRead / 1e6).toFixed(1)} MB`);
   });
   if (payloads.length === 0) throw new CliError(`${path}: no profile or profile_chunk items found`);
-  return selectThread(buildModel(select(payloads, selection), progress), selection.thread);
+  return selectThread(buildModel(select(payloads, selection), progress, readGenerated(generated)), selection.thread);
 }
 
 /** A transaction profile's name and id (`transaction.name`/`id`, or the legacy fields). */
@@ -259,9 +285,9 @@ export function chunkEnvelope(path: string, sdk: { name: string; version: string
   return serializeEnvelope({ event_id: randomUUID().replace(/-/g, ''), sent_at: new Date().toISOString(), sdk }, items);
 }
 
-function buildModel(payloads: Payload[], progress?: Progress): ProfileModel {
+function buildModel(payloads: Payload[], progress?: Progress, generated?: Map<string, string>): ProfileModel {
   // Generated code is shown as written: through its source maps, each file read once.
-  const mapper = new SourceMapper();
+  const mapper = new SourceMapper(generated);
   const builder = new ModelBuilder(mapper.map);
   const profilers = new Set(
     payloads.filter((p) => p.kind === 'profile_chunk').map((p) => String(p.value.profiler_id ?? '')),

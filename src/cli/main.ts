@@ -40,6 +40,9 @@ A second Ctrl-C ends the script at once. The script's exit code is passed throug
 
 TypeScript (.ts, .mts, .cts): run with tsx or ts-node when one is installed, else with
 Node's own type stripping (Node >= 22.6); --import/--require choose a loader yourself.
+Frames are mapped back to the .ts files; tsx compiles each file to one line, so its
+frames name functions, not the lines within them: for lines, run with
+NODE_OPTIONS=--experimental-strip-types (Node >= 22.6), which keeps every line.
 
 Options:
   --hz N              sampling frequency, 1–10000 Hz (default 101)
@@ -72,10 +75,13 @@ ${SELECT_HELP}
   top: `Usage: ferroprof top [options] PATH
 
 Prints duration (busy + idle + not sampled), samples, threads and the top 10
-functions by self and total time of PATH (any input 'view' reads).
+functions by self and total time of PATH (any input 'view' reads). A function's
+row adds up all its lines; --lines gives each line that ran its own row.
 
 Options:
   -n N            rows per table (default 10)
+  --lines         one row per function and line (the line executing: a caller's
+                  call site, the hot line of a leaf)
 ${SELECT_HELP}
   -h, --help      show this help`,
 };
@@ -86,6 +92,7 @@ interface Options {
   formats: OutputFormat[];
   help: boolean;
   list: boolean;
+  lines: boolean;
   rows: number;
   nodeFlags: string[];
   selection: Selection;
@@ -97,7 +104,7 @@ const SELECT = ['transaction', 'profiler', 'thread', 'list'];
 /** Parses options up to the first positional argument (the rest belong to the script). */
 function parseArgs(args: string[], allowed: string[]): Options {
   const opts: Options = {
-    hz: 101, out: 'ferroprof-out', formats: DEFAULT_FORMATS, help: false, list: false, rows: 10, nodeFlags: [], selection: {}, positional: [],
+    hz: 101, out: 'ferroprof-out', formats: DEFAULT_FORMATS, help: false, list: false, lines: false, rows: 10, nodeFlags: [], selection: {}, positional: [],
   };
   let i = 0;
   for (; i < args.length; i++) {
@@ -115,8 +122,8 @@ function parseArgs(args: string[], allowed: string[]): Options {
     const short: Record<string, string> = { '-r': 'require', '-n': 'n' };
     const name = short[arg] ?? (eq > 0 ? arg.slice(2, eq) : arg.slice(2));
     if (!(arg.startsWith('--') || short[arg]) || !allowed.includes(name)) throw new CliError(`unknown option ${arg} (see --help)`);
-    if (name === 'list') {
-      opts.list = true;
+    if (name === 'list' || name === 'lines') {
+      opts[name] = true;
       continue;
     }
     const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
@@ -165,7 +172,7 @@ function inputPath(opts: Options, command: string, out: (s: string) => void): st
 }
 
 function cmdTop(args: string[], out: (s: string) => void): number {
-  const opts = parseArgs(args, ['n', ...SELECT]);
+  const opts = parseArgs(args, ['n', 'lines', ...SELECT]);
   if (opts.help) {
     out(USAGE.top!);
     return 0;
@@ -175,7 +182,7 @@ function cmdTop(args: string[], out: (s: string) => void): number {
   const progress = new ProgressLine();
   const model = loadProfile(path, progress.update, opts.selection);
   progress.done();
-  out(formatTop(model, opts.rows));
+  out(formatTop(model, opts.rows, { lines: opts.lines }));
   return 0;
 }
 

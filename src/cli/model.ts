@@ -1,7 +1,10 @@
 import type { ProfileFrame } from '../native-types.js';
 
-/** A frame, in the field names of Sentry's profile formats. */
-export type Frame = ProfileFrame;
+/**
+ * A frame, in the field names of Sentry's profile formats, plus the line where its
+ * function starts when the CLI found it in the source (`lineno` is the executing line).
+ */
+export type Frame = ProfileFrame & { function_lineno?: number };
 
 /** One sample of one thread. */
 export interface ModelSample {
@@ -42,6 +45,14 @@ export function frameLocation(frame: Frame | undefined): string {
   const file = frame?.abs_path || frame?.filename;
   if (!file) return '(native)';
   return frame?.lineno ? `${file}:${frame.lineno}` : file;
+}
+
+/**
+ * The function a frame runs in: its name, file and start (`function_lineno` where the
+ * CLI found it, and the start column), the same for each of its executing lines.
+ */
+export function functionKey(frame: Frame | undefined): string {
+  return `${frameName(frame)}\u0000${frame?.abs_path || frame?.filename || ''}\u0000${frame?.function_lineno ?? ''}\u0000${frame?.colno ?? 0}`;
 }
 
 /**
@@ -90,12 +101,12 @@ export class ModelBuilder {
   /** Interns a frame; returns its index in the model. */
   frame(generated: Frame): number {
     const frame = this.mapFrame(generated);
-    const key = JSON.stringify([frame.function, frame.abs_path, frame.filename, frame.module, frame.lineno, frame.colno, frame.in_app]);
+    const key = JSON.stringify([frame.function, frame.abs_path, frame.filename, frame.module, frame.lineno, frame.colno, frame.in_app, frame.function_lineno]);
     let id = this.frameIds.get(key);
     if (id === undefined) {
       id = this.frames.length;
       const copy: Frame = {};
-      for (const k of ['function', 'abs_path', 'filename', 'module', 'lineno', 'colno', 'in_app'] as const) {
+      for (const k of ['function', 'abs_path', 'filename', 'module', 'lineno', 'colno', 'in_app', 'function_lineno'] as const) {
         if (frame[k] !== undefined) (copy as Record<string, unknown>)[k] = frame[k];
       }
       this.frames.push(copy);

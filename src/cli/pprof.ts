@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 
 import type { ProfileModel } from './model.js';
-import { frameName, samplePeriodNs, sampleWeight } from './model.js';
+import { frameName, functionKey, samplePeriodNs, sampleWeight } from './model.js';
 import { ProtoWriter } from './protobuf.js';
 
 // Field numbers of github.com/google/pprof/proto/profile.proto.
@@ -32,11 +32,11 @@ export function toPprof(model: ProfileModel): Buffer {
   const locationFunction = model.frames.map((f) => {
     const name = frameName(f);
     const file = f.abs_path || f.filename || '';
-    const key = `${name}\u0000${file}\u0000${f.colno ?? 0}`;
+    const key = functionKey(f);
     let id = functionIds.get(key);
     if (id === undefined) {
       id = functions.length + 1;
-      functions.push({ id, name: str(name), file: str(file), line: 0 });
+      functions.push({ id, name: str(name), file: str(file), line: f.function_lineno ?? 0 });
       functionIds.set(key, id);
     }
     return id;

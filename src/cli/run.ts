@@ -43,7 +43,7 @@ export function prepareRawDir(outDir: string): string {
   const raw = join(outDir, 'raw');
   try {
     if (existsSync(raw)) {
-      for (const name of readdirSync(raw)) if (/^window-\d+\.json$/.test(name)) rmSync(join(raw, name), { force: true });
+      for (const name of readdirSync(raw)) if (/^window-\d+(\.sources)?\.json$/.test(name)) rmSync(join(raw, name), { force: true });
     }
     mkdirSync(raw, { recursive: true });
   } catch (err) {

@@ -1,11 +1,14 @@
 import type { Frame, ModelThread, ProfileModel } from './model.js';
-import { frameLocation, frameName, sampleCount, samplePeriodNs } from './model.js';
+import { frameLocation, frameName, functionKey, sampleCount, samplePeriodNs } from './model.js';
 import { ownFrames } from './own-frames.js';
 
-/** One function's cost over all threads. */
+/** One function's (or, by line, one line's) cost over all threads. */
 export interface FunctionTime {
   function: string;
-  /** `file:line` where the function starts, `(native)` without a file. */
+  /**
+   * `file:line`: where the function starts (the first line it was sampled at when the
+   * start is not known), or by line the line; `(native)` without a file.
+   */
   location: string;
   /** Time with the function as the leaf frame. */
   selfNs: number;
@@ -44,7 +47,33 @@ export interface TopReport {
   ownNs: number;
 }
 
-const keyOf = (f: Frame | undefined) => `${frameName(f)}\u0000${f?.abs_path ?? f?.filename ?? ''}\u0000${f?.lineno ?? ''}`;
+/** How {@link computeTop} groups frames. */
+export interface TopOptions {
+  /** One row per function and executing line, instead of one per function. */
+  lines?: boolean;
+}
+
+const lineKey = (f: Frame | undefined) => `${functionKey(f)}\u0000${f?.lineno ?? ''}`;
+
+/** Each frame's row key and the location its row shows. */
+function rowsOf(model: ProfileModel, byLine: boolean): { keys: string[]; locations: Map<string, string> } {
+  const keys = model.frames.map(byLine ? lineKey : functionKey);
+  const locations = new Map<string, string>();
+  const firstLine = new Map<string, number>();
+  model.frames.forEach((f, i) => {
+    const key = keys[i]!;
+    if (byLine || f.function_lineno !== undefined || !f.lineno) {
+      if (!locations.has(key)) locations.set(key, byLine || !f.lineno ? frameLocation(f) : frameLocation({ ...f, lineno: f.function_lineno }));
+      return;
+    }
+    // The function's start is not known: its first sampled line stands for it.
+    if (f.lineno < (firstLine.get(key) ?? Infinity)) {
+      firstLine.set(key, f.lineno);
+      locations.set(key, frameLocation(f));
+    }
+  });
+  return { keys, locations };
+}
 
 /**
  * The time each sample stands for: its own weight, else until the next sample but at
@@ -56,10 +85,10 @@ export function sampleSpans(thread: ModelThread): number[] {
   return s.map((x, i) => x.weightNs ?? (i + 1 < s.length ? Math.min(period, s[i + 1]!.timestampNs - x.timestampNs) : period));
 }
 
-/** Self and total time of every function; idle samples count toward nothing. */
-export function computeTop(model: ProfileModel, limit = 10): TopReport {
+/** Self and total time of every function (or line); idle samples count toward nothing. */
+export function computeTop(model: ProfileModel, limit = 10, options: TopOptions = {}): TopReport {
   const byKey = new Map<string, FunctionTime & { own: boolean }>();
-  const frameKey = model.frames.map(keyOf);
+  const { keys: frameKey, locations } = rowsOf(model, options.lines === true);
   const own = ownFrames(model);
   let busyNs = 0;
   let ownNs = 0;
@@ -84,7 +113,7 @@ export function computeTop(model: ProfileModel, limit = 10): TopReport {
         let cost = byKey.get(key);
         if (!cost) {
           const f = model.frames[fi];
-          cost = { function: frameName(f), location: frameLocation(f), selfNs: 0, totalNs: 0, selfSamples: 0, totalSamples: 0, own: own.has(fi) };
+          cost = { function: frameName(f), location: locations.get(key)!, selfNs: 0, totalNs: 0, selfSamples: 0, totalSamples: 0, own: own.has(fi) };
           byKey.set(key, cost);
         }
         if (depth === 0) {
@@ -136,9 +165,13 @@ export function formatThreadTime(t: ThreadTime): string {
   return `  ${t.name} (thread ${t.id}): ${d(t.durationNs)} = busy ${d(t.busyNs)} + idle ${d(t.idleNs)} + not sampled ${d(t.notSampledNs)} (${t.samples} samples)`;
 }
 
-/** The terminal summary: duration, where each thread's time went, top functions by self and by total. */
-export function formatTop(model: ProfileModel, limit = 10): string {
-  const top = computeTop(model, limit);
+/**
+ * The terminal summary: duration, where each thread's time went, top functions (or,
+ * with `lines`, top lines) by self and by total.
+ */
+export function formatTop(model: ProfileModel, limit = 10, options: TopOptions = {}): string {
+  const top = computeTop(model, limit, options);
+  const what = options.lines ? 'lines' : '';
   const lines = [
     `duration ${formatDuration(model.durationNs)} (first to last sample), ${sampleCount(model)} samples, ${model.threads.length} thread(s):`,
     ...top.threads.map(formatThreadTime),
@@ -146,9 +179,9 @@ export function formatTop(model: ProfileModel, limit = 10): string {
   if (top.ownNs > 0) lines.push(`  ferroprof's own code: ${formatDuration(top.ownNs)} of busy time (left out of the tables)`);
   lines.push(
     '',
-    ...table(`top ${limit} by self time (% of busy ${formatDuration(top.busyNs)})`, top.bySelf, top.busyNs),
+    ...table(`top ${limit}${what && ` ${what}`} by self time (% of busy ${formatDuration(top.busyNs)})`, top.bySelf, top.busyNs),
     '',
-    ...table(`top ${limit} by total time`, top.byTotal, top.busyNs),
+    ...table(`top ${limit}${what && ` ${what}`} by total time`, top.byTotal, top.busyNs),
   );
   return lines.join('\n');
 }

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod frame;
 pub mod limits;
 pub mod pacing;
+pub mod readings;
 pub mod sentry;
 pub mod slice;
 pub mod stack_table;

@@ -2,13 +2,11 @@
 //! on a JS thread) so profiles can carry Sentry's `cpu_usage` and `memory_footprint`
 //! measurements. Linux reads `/proc/self`; elsewhere the series stay empty.
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
-use ferroprof_core::sentry::{MeasurementPoint, MeasurementSeries, MeasurementUnit, Measurements};
+use ferroprof_core::readings::Readings;
+use ferroprof_core::sentry::Measurements;
 
-/// Ten minutes at 10 Hz: the longest window any profile or chunk can need.
-const MAX_POINTS: usize = 6_000;
 /// Linux reports CPU time in clock ticks of USER_HZ, which is 100 on every
 /// mainstream architecture.
 const TICKS_PER_SECOND: f64 = 100.0;
@@ -18,8 +16,7 @@ const DEFAULT_PAGE_BYTES: u64 = 4096;
 const AT_PAGESZ: u64 = 6;
 
 pub struct ResourceSampler {
-    cpu: VecDeque<MeasurementPoint>,
-    memory: VecDeque<MeasurementPoint>,
+    readings: Readings,
     last_cpu: Option<(Instant, f64)>,
     cores: f64,
     /// Bytes per page of `/proc/self/statm` (4 KiB on x64; 16 or 64 KiB on many arm64
@@ -30,8 +27,7 @@ pub struct ResourceSampler {
 impl ResourceSampler {
     pub fn new() -> Self {
         Self {
-            cpu: VecDeque::new(),
-            memory: VecDeque::new(),
+            readings: Readings::new(),
             last_cpu: None,
             cores: std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64),
             page_bytes: system_page_bytes() as f64,
@@ -47,41 +43,20 @@ impl ResourceSampler {
                 if wall > 0.0 {
                     // Percent of the whole machine, as Sentry's SDKs report it.
                     let pct = 100.0 * (cpu_seconds - before) / wall / self.cores;
-                    push(&mut self.cpu, mono_ns, pct.clamp(0.0, 100.0));
+                    self.readings.push_cpu(mono_ns, pct);
                 }
             }
             self.last_cpu = Some((now, cpu_seconds));
         }
         if let Some(rss) = resident_bytes(self.page_bytes) {
-            push(&mut self.memory, mono_ns, rss);
+            self.readings.push_memory(mono_ns, rss);
         }
     }
 
     /// The readings within `[start_ns, end_ns]`, as profile measurements.
     pub fn window(&self, start_ns: u64, end_ns: u64) -> Measurements {
-        let mut out = Measurements::new();
-        for (name, unit, points) in [
-            ("cpu_usage", MeasurementUnit::Percent, &self.cpu),
-            ("memory_footprint", MeasurementUnit::Byte, &self.memory),
-        ] {
-            let values: Vec<MeasurementPoint> = points
-                .iter()
-                .filter(|p| p.mono_ns >= start_ns && p.mono_ns <= end_ns)
-                .copied()
-                .collect();
-            if !values.is_empty() {
-                out.insert(name.to_string(), MeasurementSeries { unit, values });
-            }
-        }
-        out
+        self.readings.window(start_ns, end_ns)
     }
-}
-
-fn push(series: &mut VecDeque<MeasurementPoint>, mono_ns: u64, value: f64) {
-    if series.len() == MAX_POINTS {
-        series.pop_front();
-    }
-    series.push_back(MeasurementPoint { mono_ns, value });
 }
 
 /// User plus system CPU seconds of this process.

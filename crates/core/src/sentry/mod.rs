@@ -50,7 +50,9 @@ pub use envelope_check::{validate_envelope, EnvelopeSummary, ItemSummary};
 #[cfg(feature = "validator")]
 pub use envelope_parse::{parse_envelope, RawEnvelope, RawItem};
 pub use gzip::{gunzip, gzip, gzip_level, is_gzip, GZIP_LEVEL, MAX_INFLATED_BYTES};
-pub use ids::{new_event_id, parse_uuid, same_uuid};
+#[cfg(feature = "random-ids")]
+pub use ids::new_event_id;
+pub use ids::{parse_uuid, same_uuid};
 pub use metadata::{
     ChunkMeta, DebugMeta, DeviceInfo, MeasurementPoint, MeasurementSeries, MeasurementUnit,
     Measurements, OsInfo, ProfileMeta, RuntimeInfo, SdkInfo, ThreadMetadata, TransactionMeta,
