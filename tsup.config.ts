@@ -10,7 +10,7 @@ export default defineConfig({
   entry: {
     // Public entry points (package.json `exports`).
     index: 'src/index.ts',
-    sampler: 'src/low-level.ts',
+    sampler: 'src/sampler.ts',
     transport: 'src/transport/index.ts',
     testing: 'src/testing.ts',
     // Private: the postinstall script's view of the loader.

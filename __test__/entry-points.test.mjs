@@ -23,7 +23,7 @@ const SURFACE = {
   ],
   './sampler': [
     'DEFAULT_FREQUENCY_HZ', 'MAX_FREQUENCY_HZ', 'MIN_FREQUENCY_HZ', 'NativeBindingError', 'closeWindow',
-    'closeWindowSync', 'configureSampler', 'flush', 'formatTopTable', 'getSamplerStats', 'isSampling',
+    'closeWindowSync', 'configureSampler', 'flush', 'formatTopTable', 'getSamplerStats', 'handOverSamples', 'isSampling',
     'monotonicNowNs', 'openWindow', 'profilerBackend', 'startSampling', 'stopSampling', 'topFunctions', 'validateFrequency',
   ],
   './transport': [

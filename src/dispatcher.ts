@@ -75,7 +75,7 @@ function failed(ticket: number, id: number, message: string): WindowResult {
     id,
     ticket,
     kind: 'failed',
-    data: JSON.stringify({ message }),
+    message,
     complete: false,
     samples: 0,
     startNs: 0,

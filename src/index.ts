@@ -25,6 +25,7 @@ export {
 export type { Client, ProfilerStats, SdkCounters } from './sdk/client.js';
 export type { Experiments, Options, ProfilerMode, SamplingContext, SamplingFunction, TransactionContext } from './sdk/options.js';
 export type { ProfileOutcome } from './sdk/profile.js';
+export type { RejectionReason } from './native-types.js';
 export { GeventScheduler, Scheduler, SleepScheduler, ThreadScheduler } from './sdk/schedulers.js';
 export type { SchedulerOptions } from './sdk/schedulers.js';
 export { Span, Transaction } from './sdk/span.js';

@@ -9,6 +9,14 @@
  */
 export declare function attach(onReady: () => void, threadId: number, threadName: string): void
 
+/** The continuous-profiling session and chunk a `v2` payload belongs to. */
+export interface ChunkMetadata {
+  /** One per session, shared by all its chunks (32 hex digits). */
+  profilerId: string
+  /** New for every chunk (32 hex digits). */
+  chunkId: string
+}
+
 /**
  * The wall-clock anchor profiles are timed with: `[monotonicNs, unixNs]` read at
  * the same instant. Timestamps computed from it agree with the profiles' own.
@@ -19,11 +27,10 @@ export declare function clockAnchor(): Array<number>
 export interface CloseOptions {
   /** What the result becomes (default `raw`). Chunked windows always give `v2`. */
   encoding?: EncodingName
-  /**
-   * JSON metadata for `v1` (`{profileId, id, name, traceId, activeThreadId?}`) or
-   * `v2` (`{profilerId, chunkId}`).
-   */
-  meta?: string
+  /** The transaction of a `v1` profile (needed for `v1`). */
+  transaction?: TransactionMetadata
+  /** The session and chunk of a `v2` chunk (needed for `v2`). */
+  chunk?: ChunkMetadata
   /** Keep the window open from just after now (manual chunk cutting). */
   reopen?: boolean
 }
@@ -41,6 +48,21 @@ export declare function closeWindow(id: number, options?: CloseOptions | undefin
 export declare function closeWindowSync(id: number, options?: CloseOptions | undefined | null, timeoutMs?: number | undefined | null): WindowResult | null
 
 export declare function configure(options: NativeConfig): void
+
+/** The frequency sampling starts at unless asked otherwise (Sentry's 101 Hz). */
+export declare const DEFAULT_FREQUENCY_HZ: number
+
+/** Most frames kept per stack (leaf side) unless configured. */
+export declare const DEFAULT_MAX_STACK_DEPTH: number
+
+/** The machine (`device` of a v1 profile); only `architecture` is required. */
+export interface DeviceMetadata {
+  architecture: string
+  model?: string
+  manufacturer?: string
+  locale?: string
+  isEmulator?: boolean
+}
 
 /** What a closed window is turned into. */
 export type EncodingName = 'raw' | 'v1' | 'v2'
@@ -75,6 +97,12 @@ export declare function instanceId(): string
 /** Whether V8 profiling runs on this isolate. */
 export declare function isSampling(): boolean
 
+/** Highest sampling frequency accepted, in Hz. */
+export declare const MAX_FREQUENCY_HZ: number
+
+/** Lowest sampling frequency accepted, in Hz. */
+export declare const MIN_FREQUENCY_HZ: number
+
 /**
  * The shortest window, in ms, that can hold two samples at `hz` (see
  * `ferroprof_core::pacing::min_sample_spacing_us`).
@@ -83,6 +111,12 @@ export declare function minSampleSpacingMs(hz: number): number
 
 /** Nanoseconds of the monotonic clock samples are stamped with. */
 export declare function monotonicNowNs(): number
+
+/** `{name, version}` of the SDK or of the runtime. */
+export interface NameVersion {
+  name: string
+  version: string
+}
 
 /** The Node ABI (`process.versions.modules`) this binary was built for. */
 export declare function nativeAbi(): string
@@ -229,14 +263,50 @@ export interface OpenOptions {
 /** Opens a time window starting now; returns its id. */
 export declare function openWindow(options?: OpenOptions | undefined | null): number
 
-/** What a window result's `data` holds. */
+/** The operating system (`os` of a v1 profile). */
+export interface OsMetadata {
+  name: string
+  version: string
+  buildNumber?: string
+}
+
+/** A frame, in the field names of Sentry's profile formats. */
+export interface ProfileFrame {
+  function?: string
+  abs_path?: string
+  filename?: string
+  module?: string
+  lineno?: number
+  colno?: number
+  in_app?: boolean
+}
+
+/** Process-wide facts every encoded profile and chunk carries. */
+export interface ProfileMetadata {
+  sdk: NameVersion
+  /** For Node always `{name: 'node', version: process.version}`. */
+  runtime: NameVersion
+  os: OsMetadata
+  device: DeviceMetadata
+  release?: string
+  environment?: string
+  /** Most frames kept per stack, leaf side (1–4096, default `DEFAULT_MAX_STACK_DEPTH`). */
+  maxStackDepth?: number
+  /**
+   * Debug IDs of bundled or transpiled files by path (`globalThis._sentryDebugIds`):
+   * each file a payload's frames name gets a `sourcemap` image in its `debug_meta`.
+   */
+  debugIds?: Record<string, string>
+}
+
+/** Why Sentry's ingestion (Relay) would refuse a payload; stable, for counting. */
+export type RejectionReason = 'invalid_json' | 'invalid_field' | 'platform_not_supported' | 'wrong_platform' | 'no_transaction' | 'invalid_transaction_metadata' | 'not_enough_samples' | 'malformed_samples' | 'malformed_stacks' | 'not_sorted' | 'not_unix_seconds' | 'duration_too_long' | 'no_clock_anchor' | 'envelope_framing' | 'undeclared_gzip' | 'compressed_item' | 'too_many_profiles' | 'profile_without_transaction' | 'item_header_platform' | 'envelope_mismatch'
+
+/** What a window result carries. */
 export type ResultKind = 'raw' | 'encoded' | 'rejected' | 'failed'
 
-/**
- * Sets the process-wide metadata of encoded profiles (JSON: `{sdk, runtime, os,
- * device, release?, environment?, maxStackDepth?}`).
- */
-export declare function setProfileMeta(json: string): void
+/** Sets the process-wide metadata of encoded profiles and chunks. */
+export declare function setProfileMeta(meta: ProfileMetadata): void
 
 /**
  * Stops V8 profiling on this isolate at once (no linger), hands over its last
@@ -255,6 +325,20 @@ export declare function stopSampling(): boolean
 
 /** Takes every result waiting for this isolate (never blocks). */
 export declare function takeResults(): Array<WindowResult>
+
+/** The transaction a `v1` profile belongs to. */
+export interface TransactionMetadata {
+  /** The profile's own event id (32 hex digits). */
+  profileId: string
+  /** The transaction event's `event_id`. */
+  id: string
+  /** The transaction's name. */
+  name: string
+  /** `contexts.trace.trace_id` of the transaction. */
+  traceId: string
+  /** The thread the transaction ran on (default: the closing isolate's). */
+  activeThreadId?: number
+}
 
 /** What `validateEnvelope` found in an envelope Sentry would accept. */
 export interface ValidatedEnvelope {
@@ -278,13 +362,42 @@ export interface ValidatedItem {
  */
 export declare function validateEnvelope(bytes: Uint8Array, gzip?: boolean | undefined | null): ValidatedEnvelope
 
+/** V8's VM state when a sample was taken. */
+export type VmState = 'js' | 'gc' | 'parser' | 'bytecode_compiler' | 'compiler' | 'other' | 'external' | 'atomics_wait' | 'idle' | 'unknown'
+
+/** The samples of every profiled thread within a window. */
+export interface WindowProfile {
+  id: number
+  /** False when busy threads did not deliver their samples in time. */
+  complete: boolean
+  /** The thread the window was opened on. */
+  activeThreadId: number
+  startNs: number
+  endNs: number
+  /** Wall-clock time of `startNs`, in Unix milliseconds. */
+  startUnixMs: number
+  frames: Array<ProfileFrame>
+  /** Frame indices, leaf first. An empty stack is an idle sample. */
+  stacks: Array<Array<number>>
+  samples: Array<WindowSample>
+  /** Thread names by thread id. */
+  threadNames: Record<string, string>
+}
+
 /** A closed window's result, or a chunk the engine cut. */
 export interface WindowResult {
   id: number
   /** The `closeWindow` call this answers; `0` for a chunk cut on its period. */
   ticket: number
   kind: ResultKind
-  data: string
+  /** The encoded Sentry payload (JSON text) of an `encoded` result. */
+  payload?: string
+  /** The samples of a `raw` result. */
+  profile?: WindowProfile
+  /** Why a `rejected` result was refused. */
+  reason?: RejectionReason
+  /** What went wrong, for people (`rejected` and `failed` results). */
+  message?: string
   /** The `chunk_id` of a `profile_chunk` result. */
   chunkId?: string
   /** False when busy threads did not hand over their samples before the deadline. */
@@ -295,6 +408,17 @@ export interface WindowResult {
   endNs: number
   /** The window was closed after its `maxDurationMs`: it ends there. */
   truncated: boolean
+}
+
+/** One sample of a window. */
+export interface WindowSample {
+  /** Monotonic nanoseconds (the clock of `monotonicNowNs`). */
+  tsNs: number
+  /** `0` for the main thread, a worker's `threadId` otherwise. */
+  threadId: number
+  /** Index into `WindowProfile.stacks`. */
+  stackId: number
+  state: VmState
 }
 
 /**

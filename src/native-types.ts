@@ -10,12 +10,21 @@ import type * as Native from './native-binding.js';
 export type NativeBinding = typeof Native;
 
 export type {
+  ChunkMetadata,
   CloseOptions,
+  EncodingName,
   NativeConfig,
   NativeStats,
   OpenOptions,
+  ProfileFrame,
+  ProfileMetadata,
+  RejectionReason,
   ResultKind,
+  TransactionMetadata,
   ValidatedEnvelope,
   ValidatedItem,
+  VmState,
+  WindowProfile,
   WindowResult,
+  WindowSample,
 } from './native-binding.js';

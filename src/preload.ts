@@ -23,10 +23,10 @@ import { writeFileSync, writeSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 
+import * as sampler from './binding.js';
 import { generatedSources } from './generated-sources.js';
-import * as sampler from './sampler.js';
 import { init } from './sdk/api.js';
-import type { WindowProfile } from './sampler.js';
+import type { WindowProfile } from './binding.js';
 
 const dir = process.env.FERROPROF_RUN_DIR;
 const hz = Number(process.env.FERROPROF_RUN_HZ ?? sampler.DEFAULT_FREQUENCY_HZ);
@@ -131,7 +131,7 @@ function startWorker(): void {
   sampler.startSampling(hz);
   // Hands the worker's last samples over before its isolate goes away.
   process.on('exit', () => {
-    sampler.flush();
+    sampler.handOverSamples();
     sampler.stopSampling();
   });
 }

@@ -5,7 +5,7 @@ import { argTypeError, checkInteger } from './args.js';
 import { addWindowProfile } from './cli/convert.js';
 import { ModelBuilder, type ProfileModel } from './cli/model.js';
 import { computeTop, formatTop } from './cli/top.js';
-import type { WindowProfile } from './sampler.js';
+import type { WindowProfile } from './binding.js';
 
 /** One function's share of a profile. */
 export interface FunctionCost {

@@ -5,5 +5,5 @@
  *
  * @packageDocumentation
  */
-export { validateEnvelope } from './sampler.js';
-export type { ValidatedEnvelope } from './sampler.js';
+export { validateEnvelope } from './binding.js';
+export type { ValidatedEnvelope } from './binding.js';

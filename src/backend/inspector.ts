@@ -35,13 +35,17 @@ import { Session, console as inspectorConsole } from 'node:inspector';
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 
+import { DEFAULT_FREQUENCY_HZ, DEFAULT_MAX_STACK_DEPTH, MAX_FREQUENCY_HZ, MIN_FREQUENCY_HZ } from '../limits.generated.js';
 import type {
   CloseOptions,
   NativeBinding,
   NativeConfig,
   NativeStats,
   OpenOptions,
+  ProfileMetadata,
+  ResultKind,
   ValidatedEnvelope,
+  WindowProfile,
   WindowResult,
 } from '../native-types.js';
 import type { CpuProfile } from './profile.js';
@@ -117,6 +121,10 @@ const RANGES: Record<string, [number, number]> = {
 
 /** The inspector backend of one isolate; implements the native addon's operations. */
 export class InspectorBinding implements NativeBinding {
+  readonly MIN_FREQUENCY_HZ = MIN_FREQUENCY_HZ;
+  readonly MAX_FREQUENCY_HZ = MAX_FREQUENCY_HZ;
+  readonly DEFAULT_FREQUENCY_HZ = DEFAULT_FREQUENCY_HZ;
+  readonly DEFAULT_MAX_STACK_DEPTH = DEFAULT_MAX_STACK_DEPTH;
   private readonly session: Session;
   /** Number of the running profile (its title is `ferroprof-<n>`); -1 when stopped. */
   private active = -1;
@@ -264,7 +272,7 @@ export class InspectorBinding implements NativeBinding {
       id,
       ticket,
       kind: 'failed',
-      data: JSON.stringify({ message: why }),
+      message: why,
       complete: false,
       samples: 0,
       startNs: now,
@@ -284,7 +292,7 @@ export class InspectorBinding implements NativeBinding {
       return json.results.map(({ dataLen: _, chunkId, ...r }, i) => {
         this.waiting.delete(r.ticket);
         this.own.windowsDelivered += 1;
-        return { ...r, ...(chunkId === null ? {} : { chunkId }), data: bodies[i]! };
+        return { ...r, ...(chunkId === null ? {} : { chunkId }), ...typedResult(r.kind, bodies[i]!) };
       });
     }, []);
   }
@@ -502,7 +510,8 @@ export class InspectorBinding implements NativeBinding {
             activeThreadId: this.threadId,
             ticket,
             encoding: options?.encoding ?? 'raw',
-            meta: options?.meta ?? undefined,
+            // The module's protocol is JSON (crates/wasm/src/meta_json.rs).
+            meta: metaJsonOf(options),
             reopen: options?.reopen ?? false,
             waitNs: this.config.maxWindowWaitMs * 1e6,
         });
@@ -631,7 +640,19 @@ export class InspectorBinding implements NativeBinding {
 
   // --- the rest of the binding -----------------------------------------------------
 
-  setProfileMeta(json: string): void {
+  setProfileMeta(meta: ProfileMetadata): void {
+    const { os, device } = meta;
+    const json = JSON.stringify({
+      ...meta,
+      os: { name: os.name, version: os.version, build_number: os.buildNumber },
+      device: {
+        architecture: device.architecture,
+        model: device.model,
+        manufacturer: device.manufacturer,
+        locale: device.locale,
+        is_emulator: device.isEmulator,
+      },
+    });
     this.withEngine((e) => e.call({ op: 'profileMeta', json }), undefined);
     this.metaJson = json;
   }
@@ -735,5 +756,24 @@ export class InspectorBinding implements NativeBinding {
       samplingHz: this.active >= 0 ? this.hz : 0,
       deliveredHz: this.deliveredHz(),
     };
+  }
+}
+
+/** The JSON metadata the WebAssembly engine reads for a `v1` or `v2` close. */
+function metaJsonOf(options: CloseOptions | undefined | null): string | undefined {
+  if (options?.encoding === 'v1' && options.transaction) return JSON.stringify(options.transaction);
+  if (options?.encoding === 'v2' && options.chunk) return JSON.stringify(options.chunk);
+  return undefined;
+}
+
+/** A result's typed fields from the WebAssembly engine's text for it. */
+function typedResult(kind: ResultKind, text: string): Partial<WindowResult> {
+  if (kind === 'encoded') return { payload: text };
+  try {
+    const parsed = JSON.parse(text) as Partial<WindowProfile> & { reason?: WindowResult['reason']; message?: string };
+    if (kind === 'raw') return { profile: parsed as WindowProfile };
+    return { reason: parsed.reason, message: parsed.message ?? kind };
+  } catch {
+    return { kind: 'failed', message: `unreadable ${kind} result` };
   }
 }

@@ -73,7 +73,7 @@ function threadNames(meta: unknown): Map<string, string> {
   return names;
 }
 
-/** Whether a parsed JSON value is the low-level `WindowProfile` of `src/sampler.ts`. */
+/** Whether a parsed JSON value is the low-level `WindowProfile` of `ferroprof/sampler`. */
 export function isWindowProfile(v: unknown): v is Json {
   return isObject(v) && typeof v.startUnixMs === 'number' && Array.isArray(v.samples) && Array.isArray(v.stacks);
 }

@@ -1,4 +1,4 @@
-import type { ProfileFrame } from '../sampler.js';
+import type { ProfileFrame } from '../native-types.js';
 
 /**
  * A frame, in the field names of Sentry's profile formats, plus the line where its

@@ -8,7 +8,7 @@ import {
   setProfileMeta,
   startSampling,
   stopSampling,
-} from '../sampler.js';
+} from '../binding.js';
 import { LocalTransport } from '../transport/local.js';
 import { IdleWaiters } from '../transport/support.js';
 import type { DataCategory, Transport } from '../transport/types.js';

@@ -1,22 +1,22 @@
-import type { WindowResult } from '../native-types.js';
+import type { RejectionReason, WindowResult } from '../native-types.js';
 import {
   closeWindowAs,
   closeWindowSyncAs,
-  failureText,
+  encodedOutcome,
   followSampling,
   forgetChunkedWindow,
   openChunkedWindow,
   startSampling,
   stopSampling,
   takeChunks,
-} from '../sampler.js';
+} from '../binding.js';
 import { uuid4 } from './ids.js';
 import { errorLine, logger } from './logger.js';
 
 /** What became of one chunk. */
 export type ChunkOutcome =
   | { kind: 'encoded'; chunkId: string; payload: string }
-  | { kind: 'rejected'; chunkId: string; reason: string; message: string; samples: number }
+  | { kind: 'rejected'; chunkId: string; reason: RejectionReason; message: string; samples: number }
   | { kind: 'failed'; chunkId: string; message: string };
 
 export interface SessionOptions {
@@ -118,11 +118,5 @@ export class ContinuousSession {
 }
 
 function toChunkOutcome(result: WindowResult): ChunkOutcome {
-  const chunkId = result.chunkId ?? uuid4();
-  if (result.kind === 'encoded') return { kind: 'encoded', chunkId, payload: result.data };
-  if (result.kind === 'rejected') {
-    const r = JSON.parse(result.data) as { reason: string; message: string; samples: number };
-    return { kind: 'rejected', chunkId, ...r };
-  }
-  return { kind: 'failed', chunkId, message: failureText(result) };
+  return { ...encodedOutcome(result), chunkId: result.chunkId ?? uuid4() };
 }

@@ -1,5 +1,6 @@
 import type { EnvelopeCallback } from '../transport/callback.js';
 import type { Transport } from '../transport/types.js';
+import { DEFAULT_FREQUENCY_HZ, MAX_FREQUENCY_HZ, MIN_FREQUENCY_HZ } from '../limits.generated.js';
 import { logger } from './logger.js';
 import { Scheduler, ThreadScheduler, schedulerForMode } from './schedulers.js';
 
@@ -204,7 +205,7 @@ function errorText(err: unknown): string {
 }
 
 function resolveScheduler(exp: Experiments, mode: ProfilerMode): Scheduler {
-  const frequency = boundedNumber('_experiments.profilerSchedulerFrequency', exp.profilerSchedulerFrequency, 1, 10_000, 101);
+  const frequency = boundedNumber('_experiments.profilerSchedulerFrequency', exp.profilerSchedulerFrequency, MIN_FREQUENCY_HZ, MAX_FREQUENCY_HZ, DEFAULT_FREQUENCY_HZ);
   if (exp.profilerScheduler !== undefined) {
     if (exp.profilerScheduler instanceof Scheduler) return exp.profilerScheduler;
     logger.warnOnce(

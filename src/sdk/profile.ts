@@ -1,5 +1,5 @@
-import type { WindowResult } from '../native-types.js';
-import { closeWindowThen, failureText, openWindowId, withdrawWindow } from '../sampler.js';
+import type { RejectionReason, WindowResult } from '../native-types.js';
+import { closeWindowThen, encodedOutcome, openWindowId, withdrawWindow } from '../binding.js';
 import { uuid4 } from './ids.js';
 import { errorLine, logger } from './logger.js';
 import type { Transaction } from './span.js';
@@ -7,7 +7,7 @@ import type { Transaction } from './span.js';
 /** What became of a profile once its samples were encoded. */
 export type ProfileOutcome =
   | { kind: 'encoded'; profileId: string; payload: string }
-  | { kind: 'rejected'; reason: string; message: string; samples: number }
+  | { kind: 'rejected'; reason: RejectionReason; message: string; samples: number }
   | { kind: 'failed'; message: string };
 
 /** Options a client passes when it starts a profile. */
@@ -44,7 +44,7 @@ const unfinished = new FinalizationRegistry<number>((windowId) => {
 /**
  * A profile bound to a transaction: a time window over the isolate's shared sampler.
  * Creating or finishing one never restarts V8 profiling while the sampler runs; the
- * samples are sliced and encoded (sample format v1) on the worker thread, and the
+ * samples are sliced and encoded (sample format v1) on the engine thread, and the
  * window ends at `maxDurationMs` on the native side, event loop or not.
  */
 export class Profile {
@@ -111,15 +111,15 @@ export class Profile {
       this.settle(TOO_SHORT);
       return;
     }
-    const meta = JSON.stringify({
+    const transaction = {
       profileId: this.profileId,
       id: this.transaction.eventId,
       name: this.transaction.name,
       traceId: this.transaction.traceId,
       activeThreadId: this.transaction.threadId,
-    });
+    };
     try {
-      if (!closeWindowThen(id, { encoding: 'v1', meta }, (r) => this.onResult(r))) {
+      if (!closeWindowThen(id, { encoding: 'v1', transaction }, (r) => this.onResult(r))) {
         this.settle({ kind: 'failed', message: `window ${id} is not open` });
       }
     } catch (err) {
@@ -164,10 +164,6 @@ const TOO_SHORT: ProfileOutcome = Object.freeze({
 });
 
 function toOutcome(profileId: string, result: WindowResult): ProfileOutcome {
-  if (result.kind === 'encoded') return { kind: 'encoded', profileId, payload: result.data };
-  if (result.kind === 'rejected') {
-    const r = JSON.parse(result.data) as { reason: string; message: string; samples: number };
-    return { kind: 'rejected', ...r };
-  }
-  return { kind: 'failed', message: failureText(result) };
+  const outcome = encodedOutcome(result);
+  return outcome.kind === 'encoded' ? { ...outcome, profileId } : outcome;
 }

@@ -1,5 +1,5 @@
 import { checkObject } from '../args.js';
-import { DEFAULT_FREQUENCY_HZ, validateFrequency } from '../sampler.js';
+import { DEFAULT_FREQUENCY_HZ, validateFrequency } from '../binding.js';
 import { logger } from './logger.js';
 
 /** Options of every scheduler class. */

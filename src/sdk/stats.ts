@@ -1,5 +1,5 @@
-import { chosenBackend, getSamplerStats } from '../sampler.js';
-import type { SamplerStats } from '../sampler.js';
+import { chosenBackend, getSamplerStats } from '../binding.js';
+import type { SamplerStats } from '../binding.js';
 import type { BackendName } from '../backend/index.js';
 import type { DroppedCount } from '../transport/types.js';
 

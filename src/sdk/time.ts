@@ -1,4 +1,4 @@
-import { clockAnchor } from '../sampler.js';
+import { clockAnchor } from '../binding.js';
 
 // Unix seconds at `performance.now() === 0`, from the process's pairing of the
 // monotonic clock with wall-clock time that profiles use. `performance.now()` reads

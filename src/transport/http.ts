@@ -1,12 +1,6 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
-
 import { argTypeError, checkObject } from '../args.js';
 import { type Dsn, dsnToString, parseDsn } from './dsn.js';
-import { isGzip } from '../envelope.js';
+import { type Body, HttpSender } from './http-sender.js';
 import { CLIENT_REPORT_CATEGORIES, clientReportEnvelope, filterEnvelopeItems } from './items.js';
 import { RateLimits } from './rate-limits.js';
 import {
@@ -19,8 +13,6 @@ import {
   toBytes,
 } from './support.js';
 import type { DataCategory, DiscardReason, DroppedCount, EnvelopeInfo, Transport, TransportLogger } from './types.js';
-
-const gzip = promisify(gzipCallback);
 
 /** Retry policy for network errors and 5xx responses. */
 export interface RetryOptions {
@@ -87,10 +79,6 @@ interface Slot {
   slow: boolean;
 }
 
-type PostResult =
-  | { kind: 'response'; status: number; statusMessage: string; rateLimits?: string; retryAfter?: string }
-  | { kind: 'error'; error: unknown };
-
 function positive(value: number | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
 }
@@ -99,13 +87,9 @@ function nonNegative(value: number | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
 }
 
-function headerValue(res: IncomingMessage, name: string): string | undefined {
-  const value = res.headers[name];
-  return Array.isArray(value) ? value.join(',') : value;
-}
-
 /**
- * Sends envelopes to Sentry over HTTP(S) with `node:http`/`node:https`.
+ * Sends envelopes to Sentry over HTTP(S) with `node:http`/`node:https`. This class is
+ * the policy; one request is {@link HttpSender}'s (`http-sender.ts`).
  *
  * - Bounded queue (count and bytes). When full, the **oldest** queued envelope is dropped
  *   (newest data is the most useful, as everywhere else in ferroprof) and counted as
@@ -126,18 +110,14 @@ function headerValue(res: IncomingMessage, name: string): string | undefined {
 export class HttpTransport implements Transport {
   private readonly dsn: Dsn;
   private readonly dsnString: string;
+  private readonly sender: HttpSender;
   private readonly where: string;
-  private readonly url: URL;
-  private readonly request: (url: URL, options: RequestOptions) => ClientRequest;
-  private readonly agent: HttpAgent;
-  private readonly headers: Record<string, string>;
   private readonly maxQueueSize: number;
   private readonly maxQueueBytes: number;
   private readonly maxConcurrent: number;
   private readonly timeoutMs: number;
   private readonly slowRequestMs: number;
   private readonly maxSlow: number;
-  private readonly gzipThreshold: number;
   private readonly maxRetries: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
@@ -162,7 +142,6 @@ export class HttpTransport implements Transport {
   private stopped = false;
   private closing: Promise<boolean> | undefined;
   private readonly sleeps = new Set<() => void>();
-  private readonly requests = new Set<ClientRequest>();
   private readonly reportTimer: NodeJS.Timeout | undefined;
   private readonly idle = new IdleWaiters(() => this.queue.length === 0 && this.active === 0 && this.slow === 0);
 
@@ -177,32 +156,28 @@ export class HttpTransport implements Transport {
     }
     this.dsn = typeof options.dsn === 'string' ? parseDsn(options.dsn) : options.dsn;
     this.dsnString = dsnToString(this.dsn);
-    this.where = `${this.dsn.host}${this.dsn.port ? `:${this.dsn.port}` : ''}`;
-    this.url = new URL(this.dsn.envelopeUrl);
     this.maxQueueSize = Math.floor(positive(options.maxQueueSize, 10_000));
     this.maxQueueBytes = positive(options.maxQueueBytes, 16 * 1024 * 1024);
     this.maxConcurrent = Math.floor(positive(options.maxConcurrentRequests, 2));
     this.timeoutMs = positive(options.timeoutMs, 30_000);
     this.slowRequestMs = Math.min(this.timeoutMs, positive(options.slowRequestMs, 5_000));
     this.maxSlow = Math.floor(nonNegative(options.maxSlowRequests, 8));
-    this.gzipThreshold = nonNegative(options.gzipThresholdBytes, 1024);
     this.maxRetries = Math.floor(nonNegative(options.retry?.maxRetries, 3));
     this.baseDelayMs = nonNegative(options.retry?.baseDelayMs, 1000);
     this.maxDelayMs = nonNegative(options.retry?.maxDelayMs, 30_000);
     this.sendClientReports = options.sendClientReports !== false;
     this.log = new OnceLogger(options.logger ?? defaultLogger);
 
-    const secure = this.dsn.protocol === 'https';
-    // Room for the slow requests too: the next envelope must not queue behind them in the agent.
-    const agentOptions = { keepAlive: true, maxSockets: this.maxConcurrent + this.maxSlow };
-    this.agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
-    this.request = secure ? httpsRequest : httpRequest;
-    const client = `${options.sdkName ?? 'ferroprof'}/${options.sdkVersion ?? 'unknown'}`;
-    this.headers = {
-      'Content-Type': 'application/x-sentry-envelope',
-      'User-Agent': client,
-      'X-Sentry-Auth': `Sentry sentry_version=7, sentry_key=${this.dsn.publicKey}, sentry_client=${client}`,
-    };
+    this.sender = new HttpSender({
+      dsn: this.dsn,
+      client: `${options.sdkName ?? 'ferroprof'}/${options.sdkVersion ?? 'unknown'}`,
+      timeoutMs: this.timeoutMs,
+      slowRequestMs: this.slowRequestMs,
+      // Room for the slow requests too: the next envelope must not queue behind them in the agent.
+      maxSockets: this.maxConcurrent + this.maxSlow,
+      gzipThresholdBytes: nonNegative(options.gzipThresholdBytes, 1024),
+    });
+    this.where = this.sender.where;
 
     const interval = nonNegative(options.clientReportIntervalMs, 30_000);
     if (this.sendClientReports && interval > 0) {
@@ -389,23 +364,13 @@ export class HttpTransport implements Transport {
   }
 
   private async deliver(entry: Entry, slot: Slot): Promise<void> {
-    let body: Uint8Array | undefined;
-    let bodyOf: Uint8Array | undefined;
-    let gzipped = false;
+    let body: Body | undefined;
     for (let attempt = 0; ; attempt += 1) {
       if (this.stopped) return this.giveUp(entry, 'network_error', true, false);
       if (!this.applyRateLimits(entry)) return;
-      if (bodyOf !== entry.bytes) {
-        // Compress off the JS thread (zlib's async API runs on the libuv pool).
-        bodyOf = entry.bytes;
-        gzipped = isGzip(entry.bytes);
-        body = entry.bytes;
-        if (!gzipped && entry.bytes.length > this.gzipThreshold) {
-          body = await gzip(entry.bytes);
-          gzipped = true;
-        }
-      }
-      const result = await this.post(body ?? entry.bytes, gzipped, () => this.markSlow(slot));
+      // Rate limits may have removed items: a new body then.
+      body = await this.sender.body(entry.bytes, body);
+      const result = await this.sender.post(body.bytes, body.gzipped, () => this.markSlow(slot));
       if (this.stopped) return this.giveUp(entry, 'network_error', true, false);
 
       if (result.kind === 'response') {
@@ -467,74 +432,17 @@ export class HttpTransport implements Transport {
     });
   }
 
-  /**
-   * One POST within the total deadline; resolves with the response status/headers or
-   * the error, never rejects. `onSlow` is called if it is unanswered after `slowRequestMs`.
-   */
-  private post(body: Uint8Array, gzipped: boolean, onSlow: () => void): Promise<PostResult> {
-    return new Promise((resolve) => {
-      let settled = false;
-      let req: ClientRequest | undefined;
-      // Unref'd: a request alone never keeps the process alive.
-      const slowTimer = setTimeout(onSlow, this.slowRequestMs);
-      slowTimer.unref();
-      const deadline = setTimeout(() => {
-        const error = Object.assign(new Error(`request timed out after ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' });
-        req?.destroy(error);
-        finish({ kind: 'error', error });
-      }, this.timeoutMs);
-      deadline.unref();
-      const finish = (result: PostResult) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(slowTimer);
-        clearTimeout(deadline);
-        if (req) this.requests.delete(req);
-        resolve(result);
-      };
-      const headers: Record<string, string> = { ...this.headers, 'Content-Length': String(body.length) };
-      if (gzipped) headers['Content-Encoding'] = 'gzip';
-      try {
-        req = this.request(this.url, { method: 'POST', agent: this.agent, headers });
-      } catch (error) {
-        finish({ kind: 'error', error });
-        return;
-      }
-      const request = req;
-      this.requests.add(request);
-      // Unref'd: an in-flight request alone never keeps the process alive.
-      request.on('socket', (socket) => socket.unref());
-      request.on('error', (error) => finish({ kind: 'error', error }));
-      request.on('response', (res) => {
-        const result: PostResult = {
-          kind: 'response',
-          status: res.statusCode ?? 0,
-          statusMessage: res.statusMessage ?? '',
-        };
-        const rateLimits = headerValue(res, 'x-sentry-rate-limits');
-        const retryAfter = headerValue(res, 'retry-after');
-        if (rateLimits !== undefined) result.rateLimits = rateLimits;
-        if (retryAfter !== undefined) result.retryAfter = retryAfter;
-        // The status is the answer: a body that trickles must not hold the request.
-        finish(result);
-        res.resume(); // drain the body so the keep-alive socket can be reused
-      });
-      request.end(body);
-    });
-  }
-
   /** Stops for good: cancels retries and requests, drops what is left (counted). */
   private shutdown(): void {
     this.stopped = true;
     if (this.reportTimer) clearInterval(this.reportTimer);
     for (const wake of [...this.sleeps]) wake();
-    for (const req of [...this.requests]) req.destroy();
+    this.sender.destroy();
     // Counted now, not when the destroyed requests report back (the process may be gone by then).
     for (const entry of this.delivering) this.giveUp(entry, 'network_error', true, false);
     for (const entry of this.queue.splice(0)) this.giveUp(entry, 'network_error', true, false);
     this.queuedData = 0;
     this.queuedBytes = 0;
-    this.agent.destroy();
     this.idle.check();
   }
 }

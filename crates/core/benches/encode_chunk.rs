@@ -1,6 +1,6 @@
 //! Cost of turning a 60 s continuous-profiling chunk into a gzip'd `profile_chunk`
 //! (101 Hz, ~50 distinct stacks about 20 frames deep, sampling jitter), as the
-//! worker thread does once a minute. Run with `cargo bench -p ferroprof-core`.
+//! engine thread does once a minute. Run with `cargo bench -p ferroprof-core`.
 //! Targets: under 5 ms per chunk, under 25 bytes per sample after gzip.
 
 use std::time::{Duration, Instant};

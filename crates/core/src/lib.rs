@@ -13,6 +13,7 @@ pub mod cadence;
 pub mod clock;
 pub mod engine;
 pub mod frame;
+pub mod limits;
 pub mod pacing;
 pub mod readings;
 pub mod sentry;

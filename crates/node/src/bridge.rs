@@ -76,8 +76,8 @@ impl IsolatePtr {
         (!isolate.is_null()).then_some(Self(isolate))
     }
 
-    /// Asks V8 to run [`crate::isolate::serve_interrupt`] with `key` on the isolate's
-    /// thread at its next interrupt check: while JavaScript runs, even in a loop that
+    /// Asks V8 to run the handler given to [`on_interrupt_run`] with `key` on the
+    /// isolate's thread at its next interrupt check: while JavaScript runs, even in a loop that
     /// never yields to the event loop. `key` identifies the sampler; no memory
     /// changes hands, so an interrupt that never runs leaks nothing.
     pub fn request_interrupt(&self, key: u64) {
@@ -87,12 +87,23 @@ impl IsolatePtr {
     }
 }
 
+static INTERRUPT_HANDLER: std::sync::OnceLock<fn(u64)> = std::sync::OnceLock::new();
+
+/// Sets what interrupts requested with [`IsolatePtr::request_interrupt`] run (the
+/// layer above: the sampler's rotation), once per process; later calls are ignored.
+/// The handler runs on the isolate's own thread and must not call into JavaScript.
+pub fn on_interrupt_run(handler: fn(u64)) {
+    let _ = INTERRUPT_HANDLER.set(handler);
+}
+
 /// Runs inside a V8 interrupt on the isolate's own thread. It must not call into
 /// JavaScript; rotation only stops and starts CPU profiles and copies samples.
 unsafe extern "C" fn on_interrupt(_isolate: *mut c_void, data: *mut c_void) {
     let key = data as usize as u64;
-    // A panic must not unwind into V8.
-    let _ = std::panic::catch_unwind(|| crate::isolate::serve_interrupt(key));
+    if let Some(handler) = INTERRUPT_HANDLER.get() {
+        // A panic must not unwind into V8.
+        let _ = std::panic::catch_unwind(|| handler(key));
+    }
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -8,34 +8,36 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
-use ferroprof_core::engine::{Delivery, Engine, EngineConfig, Message};
+use ferroprof_core::engine::{Delivery, Engine, EngineConfig, EngineStats, Message};
 use ferroprof_core::sentry::{new_event_id, ProfileMeta};
 use ferroprof_core::ClockAnchor;
 
 use crate::bridge;
-use crate::mailbox::{Mailbox, Ticket};
+use crate::mailbox::{Mailbox, Reply};
 use crate::resources::ResourceSampler;
-use crate::runtime::runtime;
 use crate::stats::Stats;
 
-/// Where a delivery goes: the closing isolate's mailbox, and which call it answers
-/// (`0` for chunks the engine cut on its own).
-#[derive(Clone)]
-pub struct Reply {
-    pub mailbox: Arc<Mailbox>,
-    pub ticket: Ticket,
-}
+/// A message for the engine thread: what the engine takes, with replies that go to
+/// isolates' mailboxes.
+pub type EngineMsg = Message<Reply>;
 
-pub type WorkerMsg = Message<Reply>;
+/// What the engine thread reports to the process-wide runtime (which implements it).
+pub trait Host: Sync {
+    fn stats(&self) -> &Stats;
+    /// A queued batch was handled: it leaves the queue's accounting.
+    fn batch_handled(&self, bytes: usize, samples: u64, engine: Option<EngineStats>);
+    /// The engine's counters after a poll.
+    fn publish_engine(&self, engine: EngineStats);
+}
 
 /// What travels on the queue to the engine thread. One ordered queue for control and
 /// data, so a thread's last batch is always handled before its end; only batches are
 /// ever refused (by the admission budget in `runtime`), control is never dropped.
 pub enum Queued {
-    Msg(WorkerMsg),
+    Msg(EngineMsg),
     /// A batch admitted under the budget; `bytes` is returned to it once handled.
     Batch {
-        msg: WorkerMsg,
+        msg: EngineMsg,
         bytes: usize,
         samples: u64,
     },
@@ -58,14 +60,15 @@ fn unix_now_ns() -> u64 {
         .unwrap_or(0)
 }
 
-/// Starts the engine thread; returns the sending side of its queue.
-pub fn spawn(config: EngineConfig) -> Sender<Queued> {
+/// Starts the engine thread, reporting to `host`; returns the sending side of its
+/// queue.
+pub fn spawn(config: EngineConfig, host: &'static dyn Host) -> Sender<Queued> {
     let (tx, rx) = unbounded();
     // If the thread cannot be spawned the receiver drops, sends fail, and every lost
     // batch is counted; the host process keeps running.
     let _ = thread::Builder::new()
         .name("ferroprof-engine".into())
-        .spawn(move || Driver::new(config).run(rx));
+        .spawn(move || Driver::new(config, host).run(rx));
     tx
 }
 
@@ -96,6 +99,7 @@ const DRAIN_LIMIT: usize = 4096;
 
 struct Driver {
     engine: Engine<Reply>,
+    host: &'static dyn Host,
     resources: ResourceSampler,
     last_resource_read: Option<Instant>,
     /// Payload bytes posted since freed memory was last given back to the system.
@@ -106,7 +110,7 @@ struct Driver {
 }
 
 impl Driver {
-    fn new(config: EngineConfig) -> Self {
+    fn new(config: EngineConfig, host: &'static dyn Host) -> Self {
         Self {
             engine: Engine::new(
                 config,
@@ -114,6 +118,7 @@ impl Driver {
                 default_meta(),
                 Box::new(new_event_id),
             ),
+            host,
             resources: ResourceSampler::new(),
             last_resource_read: None,
             encoded_since_trim: 0,
@@ -170,7 +175,7 @@ impl Driver {
         let now = bridge::monotonic_now_ns();
         self.guarded(move |d| d.engine.handle(msg, now));
         if let Some((bytes, samples)) = admitted {
-            runtime().batch_handled(bytes, samples, self.engine_stats());
+            self.host.batch_handled(bytes, samples, self.engine_stats());
         }
     }
 
@@ -183,16 +188,16 @@ impl Driver {
     fn guarded(&mut self, f: impl FnOnce(&mut Self)) {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)));
         if result.is_err() {
-            Stats::add(&runtime().stats.engine_panics, 1);
+            Stats::add(&self.host.stats().engine_panics, 1);
             let recovered =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.engine.reset()));
             match recovered {
-                Ok(deliveries) => post_all(deliveries),
+                Ok(deliveries) => post_all(deliveries, self.host.stats()),
                 Err(_) => {
                     // The state is beyond repair: start afresh. Promises of the lost
                     // windows settle at their JS-side deadline.
                     let config = self.engine.config().clone();
-                    self.engine = Driver::new(config).engine;
+                    self.engine = Driver::new(config, self.host).engine;
                 }
             }
         }
@@ -217,8 +222,11 @@ impl Driver {
         let deliveries = self
             .engine
             .poll(now, &|start, end| resources.window(start, end));
-        self.encoded_since_trim += deliveries.iter().map(|d| d.data.len()).sum::<usize>();
-        post_all(deliveries);
+        self.encoded_since_trim += deliveries
+            .iter()
+            .map(|d| d.payload.heap_bytes())
+            .sum::<usize>();
+        post_all(deliveries, self.host.stats());
         // A megabyte of payloads later (a chunk at 1001 Hz is several), once the JS
         // thread has taken them and their buffers are free, and at most every
         // `TRIM_MIN_PERIOD`: the trim runs on this thread, but it holds each arena's
@@ -241,17 +249,17 @@ impl Driver {
 
     fn publish(&self) {
         if let Some(s) = self.engine_stats() {
-            runtime().publish_engine(s);
+            self.host.publish_engine(s);
         }
     }
 }
 
 /// Hands deliveries to their mailboxes (each wakes its isolate once).
-fn post_all(deliveries: Vec<Delivery<Reply>>) {
+fn post_all(deliveries: Vec<Delivery<Reply>>, stats: &Stats) {
     let mut touched: Vec<Arc<Mailbox>> = Vec::new();
     for d in deliveries {
         let mailbox = d.reply.mailbox.clone();
-        mailbox.post(d);
+        mailbox.post(d, stats);
         if !touched.iter().any(|m| Arc::ptr_eq(m, &mailbox)) {
             touched.push(mailbox);
         }

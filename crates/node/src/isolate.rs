@@ -7,7 +7,7 @@
 //! thread-local because each isolate (main thread, each worker) has its own thread.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,41 +16,26 @@ use ferroprof_core::engine::{
     Batch, ChunkPlan, Close, Encoding, LineMode, Message, RawNode, RawSample, SampleFilter,
     Verdict, WindowId, WindowLimit,
 };
+use ferroprof_core::limits::check_frequency;
 use ferroprof_core::pacing::Pacer;
 
-use crate::driver::WorkerMsg;
 use ferroprof_core::{ThreadId, V8NodeInfo, V8SourceType};
 
 use crate::bridge::{self, IsolatePtr, JsThreadChannel, JsThreadTask, V8Profile, V8Profiler};
-use crate::driver::Reply;
-use crate::mailbox::{Mailbox, Posted, Ticket};
-use crate::runtime::{runtime, IsolateHandle};
+use crate::consumers::{Consumers, Release};
+use crate::driver::EngineMsg;
+use crate::handle::{IsolateHandle, Tasks};
+use crate::mailbox::{Mailbox, Posted, Reply, Ticket};
+use crate::runtime::runtime;
 use crate::stats::Stats;
-
-/// Accepted sampling frequencies, in Hz.
-pub const MIN_HZ: f64 = 1.0;
-pub const MAX_HZ: f64 = 10_000.0;
 
 /// Seconds of samples one V8 profile may hold if the JS thread never yields for a
 /// rotation; beyond that V8 discards samples instead of growing.
 const MAX_PROFILE_SECONDS: f64 = 300.0;
-/// Most window messages held back between two rotations (see `IsolateProfiler::unsent`).
-const MAX_UNSENT: usize = 4096;
 
 /// The most samples one V8 profile at `interval_us` may hold (`MAX_PROFILE_SECONDS`).
 fn max_samples_for(interval_us: i32) -> u32 {
     (1e6 / f64::from(interval_us.max(1)) * MAX_PROFILE_SECONDS) as u32
-}
-
-/// Checks a sampling frequency; the message names the accepted range.
-pub fn validate_hz(hz: f64) -> Result<f64, String> {
-    if hz.is_finite() && (MIN_HZ..=MAX_HZ).contains(&hz) {
-        Ok(hz)
-    } else {
-        Err(format!(
-            "sampling frequency must be a number of Hz between {MIN_HZ} and {MAX_HZ}, got {hz}"
-        ))
-    }
 }
 
 pub struct IsolateProfiler {
@@ -69,24 +54,14 @@ pub struct IsolateProfiler {
     run_started_ns: u64,
     /// Keeps the delivered rate at the configured one (see `ferroprof_core::pacing`).
     pacer: Option<Pacer>,
-    /// `startSampling` calls not yet matched by `stopSampling`.
-    explicit_refs: u32,
-    /// Sampling because a continuous session asked every isolate to.
-    follow_ref: bool,
-    /// Windows opened on this isolate and not yet closed.
-    open_windows: HashSet<u32>,
-    /// Since when the sampler has had no consumer (it stops after the linger time).
-    idle_since: Option<Instant>,
+    /// Who needs samples, the linger, and the window messages held back for the next
+    /// rotation (a transaction's profile then never wakes the engine thread: two futex
+    /// wakes per transaction, measured ~3 µs of the JS thread; the engine keeps samples
+    /// `prune_margin` (2 s) for windows it has not heard of yet, and rotations come
+    /// every `rotationIntervalMs` (500 ms) even while JS never yields).
+    consumers: Consumers<Reply>,
     /// Drops the overlap of rotations and V8's extra sample at each profile start.
     filter: SampleFilter,
-    /// Window opens and closes not yet queued: they go with this isolate's next
-    /// rotation (or any other message of it), so that a transaction's profile never
-    /// wakes the engine thread (two futex wakes per transaction, measured ~3 µs of the
-    /// JS thread). Nothing is later for it: a window closed while this thread samples
-    /// is complete only once the next rotation hands over its samples; the engine keeps
-    /// samples `prune_margin` (2 s) for windows it has not heard of yet, and rotations
-    /// come every `rotationIntervalMs` (500 ms) even while JS never yields.
-    unsent: Vec<WorkerMsg>,
     /// Exit handling ran on this isolate: V8 sampling never starts again here.
     shut_down: bool,
 }
@@ -125,7 +100,18 @@ pub fn attach(
         .ok_or("could not create the JS-thread channel")?;
     let rt = runtime();
     let key = rt.next_isolate_key();
-    let handle = Arc::new(IsolateHandle::new(key, channel, IsolatePtr::current()));
+    // Rotations asked for while JavaScript runs come through V8's interrupts.
+    bridge::on_interrupt_run(serve_interrupt);
+    let tasks = Tasks {
+        tick: || Box::new(TickTask) as Box<dyn JsThreadTask>,
+        follow: || Box::new(FollowTask) as Box<dyn JsThreadTask>,
+    };
+    let handle = Arc::new(IsolateHandle::new(
+        key,
+        channel,
+        IsolatePtr::current(),
+        tasks,
+    ));
     let sampler = IsolateProfiler {
         key,
         thread_id,
@@ -138,12 +124,8 @@ pub fn attach(
         running_request_us: 0,
         run_started_ns: 0,
         pacer: None,
-        explicit_refs: 0,
-        follow_ref: false,
-        open_windows: HashSet::new(),
-        idle_since: None,
+        consumers: Consumers::default(),
         filter: SampleFilter::default(),
-        unsent: Vec::new(),
         shut_down: false,
     };
     let handle = sampler.handle.clone();
@@ -173,8 +155,7 @@ pub fn detach() {
         runtime().unregister_isolate(s.key);
         // Windows this isolate left open would hold their samples in the store for
         // good: close them (their results go to a mailbox nobody reads any more).
-        let open: Vec<WindowId> = s.open_windows.iter().copied().collect();
-        for id in open {
+        for id in s.consumers.open_ids() {
             s.close_window(id, Encoding::Raw, false, Some(Duration::ZERO));
         }
         s.stop_now();
@@ -196,10 +177,6 @@ impl IsolateProfiler {
         }
     }
 
-    fn consumers(&self) -> usize {
-        self.explicit_refs as usize + self.open_windows.len() + usize::from(self.follow_ref)
-    }
-
     /// The rate this isolate's sampler delivers, averaged over recent rotations (0
     /// when not sampling or not measured yet).
     pub fn delivered_hz(&self) -> f64 {
@@ -216,41 +193,40 @@ impl IsolateProfiler {
     /// Joins or leaves the process-wide following a continuous session asks for.
     pub fn apply_follow(&mut self) {
         let hz = runtime().follow_hz();
-        if hz > 0.0 && !self.follow_ref {
+        if hz > 0.0 && !self.consumers.following() {
             if self.ensure_running(hz).is_ok() {
-                self.follow_ref = true;
+                self.consumers.set_following(true);
             }
-        } else if hz <= 0.0 && self.follow_ref {
-            self.follow_ref = false;
+        } else if hz <= 0.0 && self.consumers.following() {
+            self.consumers.set_following(false);
             self.release_consumer();
         }
     }
 
     /// A consumer asks for samples: start V8 profiling if it is not running.
     pub fn start_sampling(&mut self, hz: f64) -> Result<f64, String> {
-        let hz = validate_hz(hz)?;
+        let hz = check_frequency(hz)?;
         // An explicit request for another frequency restarts V8 profiling (V8 cannot
         // change the interval of a running profiler): rare, e.g. a second `init`.
         if self.current.is_some() && (self.frequency_hz() - hz).abs() > 0.5 {
             self.stop_now();
         }
         self.ensure_running(hz)?;
-        self.explicit_refs += 1;
+        self.consumers.add_explicit();
         Ok(self.frequency_hz())
     }
 
     /// A consumer is done. Stopping what was never started is a no-op (`false`).
     pub fn stop_sampling(&mut self) -> bool {
-        if self.explicit_refs == 0 {
+        if !self.consumers.remove_explicit() {
             return false;
         }
-        self.explicit_refs -= 1;
         self.release_consumer();
         true
     }
 
     fn ensure_running(&mut self, hz: f64) -> Result<(), String> {
-        self.idle_since = None;
+        self.consumers.reset_idle();
         if self.current.is_some() {
             return Ok(());
         }
@@ -317,15 +293,17 @@ impl IsolateProfiler {
     }
 
     fn release_consumer(&mut self) {
-        if self.consumers() > 0 {
+        if self.consumers.count() > 0 {
+            // The common case (a window closes while others, or the SDK, need samples):
+            // no configuration read.
             return;
         }
-        if runtime().setting(|c| c.linger.is_zero()) {
-            self.stop_now();
-        } else {
-            self.idle_since.get_or_insert_with(Instant::now);
+        let linger = runtime().setting(|c| c.linger);
+        match self.consumers.release(Instant::now(), linger) {
+            Release::Busy => {}
+            Release::StopNow => self.stop_now(),
             // Ticks must come often enough to stop it when the linger time is over.
-            self.handle.set_prompt(true);
+            Release::Linger => self.handle.set_prompt(true),
         }
     }
 
@@ -340,17 +318,16 @@ impl IsolateProfiler {
         if self.current.is_none() {
             self.ensure_running(runtime().setting(|c| c.default_hz))?;
         }
-        self.idle_since = None;
+        self.consumers.reset_idle();
         let rt = runtime();
         let id = rt.next_window_id();
-        self.open_windows.insert(id);
         let start_ns = self.window_start_ns(bridge::monotonic_now_ns());
         // The engine must hear of the window before it prunes the window's first samples.
         rt.hurry();
         Stats::add(&rt.stats.windows_opened, 1);
         let wait_ns = rt.setting(|c| c.max_window_wait.as_nanos() as u64);
         let chunked = chunks.is_some();
-        self.unsent.push(Message::OpenWindow {
+        let open = Message::OpenWindow {
             id,
             start_ns,
             chunks: chunks.map(|(period, profiler_id)| ChunkPlan {
@@ -363,7 +340,8 @@ impl IsolateProfiler {
                 wait_ns,
             }),
             limit: max_ns.map(|max_ns| WindowLimit { max_ns, wait_ns }),
-        });
+        };
+        self.consumers.open(id, open);
         // The engine cuts a session's chunks on its own clock: it must know at once.
         if chunked {
             self.flush_unsent();
@@ -389,15 +367,9 @@ impl IsolateProfiler {
     /// Forgets window `id` if its open is still held back here; see
     /// [`crate::withdraw_window`].
     pub fn withdraw_window(&mut self, id: WindowId) -> bool {
-        let Some(at) = self
-            .unsent
-            .iter()
-            .rposition(|m| matches!(m, Message::OpenWindow { id: w, .. } if *w == id))
-        else {
+        if !self.consumers.withdraw(id) {
             return false;
-        };
-        self.unsent.remove(at);
-        self.open_windows.remove(&id);
+        }
         Stats::add(&runtime().stats.windows_withdrawn, 1);
         self.release_consumer();
         true
@@ -406,13 +378,13 @@ impl IsolateProfiler {
     /// Queues the window messages held back since this isolate's last message.
     pub fn flush_unsent(&mut self) {
         let rt = runtime();
-        for msg in self.unsent.drain(..) {
+        for msg in self.consumers.take_held() {
             rt.send(msg);
         }
     }
 
     /// Queues `msg` after the window messages held back before it.
-    fn post(&mut self, msg: WorkerMsg) {
+    fn post(&mut self, msg: EngineMsg) {
         self.flush_unsent();
         runtime().send(msg);
     }
@@ -433,12 +405,7 @@ impl IsolateProfiler {
         reopen: bool,
         wait: Option<Duration>,
     ) -> Option<Ticket> {
-        let known = if reopen {
-            self.open_windows.contains(&id)
-        } else {
-            self.open_windows.remove(&id)
-        };
-        if !known {
+        if !self.consumers.close(id, reopen) {
             return None;
         }
         let rt = runtime();
@@ -459,12 +426,15 @@ impl IsolateProfiler {
             reopen,
             wait_ns: wait.as_nanos() as u64,
         });
-        // Held back while this thread samples (see `unsent`); a manual chunk cut
+        // Held back while this thread samples (see `consumers`); a manual chunk cut
         // (`reopen`) goes at once.
-        if reopen || self.current.is_none() || self.unsent.len() >= MAX_UNSENT {
-            self.post(msg);
+        if self
+            .consumers
+            .may_hold_close(reopen, self.current.is_some())
+        {
+            self.consumers.hold(msg);
         } else {
-            self.unsent.push(msg);
+            self.post(msg);
         }
         if !reopen {
             self.release_consumer();
@@ -503,13 +473,13 @@ impl IsolateProfiler {
             return;
         }
         let linger = runtime().setting(|c| c.linger);
-        if self.consumers() == 0 && self.idle_since.is_some_and(|t| t.elapsed() >= linger) {
+        if self.consumers.linger_over(Instant::now(), linger) {
             self.stop_now();
         } else {
             self.rotate();
         }
         self.handle
-            .set_prompt(self.current.is_some() && self.idle_since.is_some());
+            .set_prompt(self.current.is_some() && self.consumers.lingering());
     }
 
     /// A rotation after which this thread's samples count as complete up to now (the
@@ -620,7 +590,7 @@ impl IsolateProfiler {
         self.post(Message::ThreadEnded {
             thread_id: self.thread_id,
         });
-        self.idle_since = None;
+        self.consumers.reset_idle();
     }
 }
 
@@ -751,7 +721,7 @@ fn collect_batch(
 
 /// The scheduler's rotation request, served from a V8 interrupt while JavaScript
 /// runs (see `bridge::IsolatePtr::request_interrupt`).
-pub fn serve_interrupt(key: u64) {
+fn serve_interrupt(key: u64) {
     with_isolate(|s| {
         if s.key == key && s.handle.take_tick(false) {
             let _timer = crate::stats::JsTimer::start(&runtime().stats);

@@ -4,8 +4,11 @@
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+mod boundary;
 mod bridge;
+mod consumers;
 mod driver;
+mod handle;
 mod isolate;
 mod mailbox;
 mod resources;
@@ -18,10 +21,11 @@ use napi::bindgen_prelude::{Function, JsValue};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
-use ferroprof_core::engine::{meta_json, Encoding, Message};
+use ferroprof_core::engine::{Encoding, Message};
+use ferroprof_core::limits::check_frequency;
 
+use crate::boundary::{ChunkMetadata, ProfileMetadata, TransactionMetadata, WindowResult};
 use crate::isolate::with_isolate;
-use crate::mailbox::Posted;
 use crate::runtime::runtime;
 use crate::stats::{JsTimer, Stats};
 
@@ -35,6 +39,19 @@ fn not_attached() -> Error {
 fn invalid(msg: String) -> Error {
     Error::new(Status::InvalidArg, msg)
 }
+
+/// Lowest sampling frequency accepted, in Hz.
+#[napi]
+pub const MIN_FREQUENCY_HZ: f64 = ferroprof_core::limits::MIN_FREQUENCY_HZ;
+/// Highest sampling frequency accepted, in Hz.
+#[napi]
+pub const MAX_FREQUENCY_HZ: f64 = ferroprof_core::limits::MAX_FREQUENCY_HZ;
+/// The frequency sampling starts at unless asked otherwise (Sentry's 101 Hz).
+#[napi]
+pub const DEFAULT_FREQUENCY_HZ: f64 = ferroprof_core::limits::DEFAULT_FREQUENCY_HZ;
+/// Most frames kept per stack (leaf side) unless configured.
+#[napi]
+pub const DEFAULT_MAX_STACK_DEPTH: u32 = ferroprof_core::limits::DEFAULT_MAX_STACK_DEPTH as u32;
 
 /// Attaches the current isolate (main thread or worker). `onReady()` is called on
 /// this isolate's event loop when window results are waiting; take them with
@@ -60,7 +77,7 @@ pub fn attach(
 #[napi(catch_unwind)]
 pub fn start_sampling(hz: f64) -> Result<f64> {
     let _t = JsTimer::start(&runtime().stats);
-    isolate::validate_hz(hz).map_err(invalid)?;
+    check_frequency(hz).map_err(invalid)?;
     with_isolate(|s| s.start_sampling(hz))
         .ok_or_else(not_attached)?
         .map_err(|e| Error::new(Status::GenericFailure, format!("ferroprof: {e}")))
@@ -129,9 +146,10 @@ pub fn open_window(options: Option<OpenOptions>) -> Result<u32> {
 pub struct CloseOptions {
     /// What the result becomes (default `raw`). Chunked windows always give `v2`.
     pub encoding: Option<EncodingName>,
-    /// JSON metadata for `v1` (`{profileId, id, name, traceId, activeThreadId?}`) or
-    /// `v2` (`{profilerId, chunkId}`).
-    pub meta: Option<String>,
+    /// The transaction of a `v1` profile (needed for `v1`).
+    pub transaction: Option<TransactionMetadata>,
+    /// The session and chunk of a `v2` chunk (needed for `v2`).
+    pub chunk: Option<ChunkMetadata>,
     /// Keep the window open from just after now (manual chunk cutting).
     pub reopen: Option<bool>,
 }
@@ -139,7 +157,7 @@ pub struct CloseOptions {
 /// What a closed window is turned into.
 #[napi(string_enum = "lowercase")]
 pub enum EncodingName {
-    /// The slice as JSON (`WindowProfile`).
+    /// The window's samples (`WindowProfile`).
     Raw,
     /// A Sentry `profile` item payload (sample format v1), with transaction metadata.
     V1,
@@ -147,89 +165,25 @@ pub enum EncodingName {
     V2,
 }
 
-/// What a window result's `data` holds.
-#[napi(string_enum = "lowercase")]
-pub enum ResultKind {
-    /// The raw window JSON (`WindowProfile`).
-    Raw,
-    /// An encoded Sentry payload, ready for an envelope item.
-    Encoded,
-    /// `{reason, message, samples}`: Sentry's rules refuse the payload.
-    Rejected,
-    /// `{message}`: the window could not be produced.
-    Failed,
-}
-
-impl From<ferroprof_core::engine::ResultKind> for ResultKind {
-    fn from(k: ferroprof_core::engine::ResultKind) -> Self {
-        use ferroprof_core::engine::ResultKind as K;
-        match k {
-            K::Raw => Self::Raw,
-            K::Encoded => Self::Encoded,
-            K::Rejected => Self::Rejected,
-            K::Failed => Self::Failed,
+fn encoding_of(call: &str, options: Option<CloseOptions>) -> Result<(Encoding, bool)> {
+    let Some(o) = options else {
+        return Ok((Encoding::Raw, false));
+    };
+    let needs = |what: &str, name: &str| {
+        invalid(format!(
+            "{call}: options.{what} is required with encoding '{name}'"
+        ))
+    };
+    let encoding = match o.encoding {
+        None | Some(EncodingName::Raw) => Encoding::Raw,
+        Some(EncodingName::V1) => {
+            let thread = with_isolate(|s| s.thread_id()).unwrap_or(0);
+            let txn = o.transaction.ok_or_else(|| needs("transaction", "v1"))?;
+            Encoding::V1(txn.into_core(thread))
         }
-    }
-}
-
-/// A closed window's result, or a chunk the engine cut.
-#[napi(object)]
-pub struct WindowResult {
-    pub id: u32,
-    /// The `closeWindow` call this answers; `0` for a chunk cut on its period.
-    pub ticket: u32,
-    pub kind: ResultKind,
-    pub data: String,
-    /// The `chunk_id` of a `profile_chunk` result.
-    pub chunk_id: Option<String>,
-    /// False when busy threads did not hand over their samples before the deadline.
-    pub complete: bool,
-    pub samples: u32,
-    /// The window's bounds, monotonic nanoseconds.
-    pub start_ns: f64,
-    pub end_ns: f64,
-    /// The window was closed after its `maxDurationMs`: it ends there.
-    pub truncated: bool,
-}
-
-impl From<Posted> for WindowResult {
-    fn from(p: Posted) -> Self {
-        let r = p.result;
-        Self {
-            id: r.id,
-            ticket: p.ticket,
-            kind: r.kind.into(),
-            data: r.data,
-            chunk_id: r.chunk_id,
-            complete: r.complete,
-            samples: r.samples,
-            start_ns: r.start_ns as f64,
-            end_ns: r.end_ns as f64,
-            truncated: r.truncated,
-        }
-    }
-}
-
-fn encoding_of(options: &Option<CloseOptions>) -> Result<(Encoding, bool)> {
-    let thread = with_isolate(|s| s.thread_id()).unwrap_or(0);
-    let name = options
-        .as_ref()
-        .and_then(|o| o.encoding.as_ref())
-        .map(|e| match e {
-            EncodingName::Raw => "raw",
-            EncodingName::V1 => "v1",
-            EncodingName::V2 => "v2",
-        });
-    let encoding = meta_json::parse_encoding(
-        name,
-        options.as_ref().and_then(|o| o.meta.as_deref()),
-        thread,
-    )
-    .map_err(invalid)?;
-    Ok((
-        encoding,
-        options.as_ref().and_then(|o| o.reopen).unwrap_or(false),
-    ))
+        Some(EncodingName::V2) => Encoding::V2(o.chunk.ok_or_else(|| needs("chunk", "v2"))?.into()),
+    };
+    Ok((encoding, o.reopen.unwrap_or(false)))
 }
 
 /// Closes a window at now; returns the ticket its result will carry, or `null` for
@@ -237,7 +191,7 @@ fn encoding_of(options: &Option<CloseOptions>) -> Result<(Encoding, bool)> {
 #[napi(catch_unwind)]
 pub fn close_window(id: u32, options: Option<CloseOptions>) -> Result<Option<u32>> {
     let _t = JsTimer::start(&runtime().stats);
-    let (encoding, reopen) = encoding_of(&options)?;
+    let (encoding, reopen) = encoding_of("closeWindow(id, options)", options)?;
     Ok(with_isolate(|s| s.close_window(id, encoding, reopen, None)).flatten())
 }
 
@@ -250,7 +204,7 @@ pub fn close_window_sync(
     timeout_ms: Option<f64>,
 ) -> Result<Option<WindowResult>> {
     let _t = JsTimer::start(&runtime().stats);
-    let (encoding, reopen) = encoding_of(&options)?;
+    let (encoding, reopen) = encoding_of("closeWindowSync(id, options, timeoutMs)", options)?;
     let timeout = Duration::from_millis(timeout_ms.unwrap_or(2000.0).clamp(0.0, 60_000.0) as u64);
     Ok(
         with_isolate(|s| s.close_window_sync(id, encoding, reopen, timeout))
@@ -273,7 +227,7 @@ pub fn withdraw_window(id: u32) -> bool {
 /// `ferroprof_core::pacing::min_sample_spacing_us`).
 #[napi(catch_unwind)]
 pub fn min_sample_spacing_ms(hz: f64) -> Result<f64> {
-    let hz = isolate::validate_hz(hz).map_err(invalid)?;
+    let hz = check_frequency(hz).map_err(invalid)?;
     Ok(ferroprof_core::pacing::min_sample_spacing_us(hz) / 1000.0)
 }
 
@@ -287,11 +241,12 @@ pub fn take_results() -> Vec<WindowResult> {
         .collect()
 }
 
-/// Sets the process-wide metadata of encoded profiles (JSON: `{sdk, runtime, os,
-/// device, release?, environment?, maxStackDepth?}`).
+/// Sets the process-wide metadata of encoded profiles and chunks.
 #[napi(catch_unwind)]
-pub fn set_profile_meta(json: String) -> Result<()> {
-    let meta = meta_json::parse_profile_meta(&json).map_err(invalid)?;
+pub fn set_profile_meta(meta: ProfileMetadata) -> Result<()> {
+    let meta = meta
+        .into_core()
+        .map_err(|e| invalid(format!("setProfileMeta(meta): {e}")))?;
     runtime().send(Message::SetProfileMeta(Box::new(meta)));
     Ok(())
 }
@@ -311,7 +266,7 @@ pub fn follow_sampling(hz: f64) -> Result<()> {
     let hz = if hz == 0.0 {
         0.0
     } else {
-        isolate::validate_hz(hz).map_err(invalid)?
+        check_frequency(hz).map_err(invalid)?
     };
     let own = with_isolate(|s| s.key());
     runtime().set_follow(hz, own);
@@ -440,7 +395,7 @@ pub fn configure(options: NativeConfig) -> Result<()> {
         c.linger = ms(v);
     }
     if let Some(v) = options.default_hz {
-        c.default_hz = isolate::validate_hz(v).map_err(invalid)?;
+        c.default_hz = check_frequency(v).map_err(invalid)?;
     }
     if let Some(v) = positive(
         "maxWindowWaitMs",

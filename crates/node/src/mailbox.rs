@@ -11,15 +11,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use ferroprof_core::engine::{Delivery, ResultKind};
+use ferroprof_core::engine::{Delivery, Payload};
 
-use crate::driver::Reply;
-use crate::runtime::IsolateHandle;
+use crate::handle::IsolateHandle;
 use crate::stats::Stats;
 
 /// Which call a result answers: `closeWindow` returns it. `0` marks chunks the
 /// engine cut on its own period.
 pub type Ticket = u32;
+
+/// Where a delivery goes: the closing isolate's mailbox, and which call it answers
+/// (`0` for chunks the engine cut on its own).
+#[derive(Clone)]
+pub struct Reply {
+    pub mailbox: Arc<Mailbox>,
+    pub ticket: Ticket,
+}
 
 /// A result as it waits for JavaScript: the engine's delivery and the call it answers.
 pub struct Posted {
@@ -60,11 +67,10 @@ impl Mailbox {
     }
 
     /// Adds a result (engine thread). Call [`Mailbox::wake`] after a group of posts.
-    pub fn post(&self, d: Delivery<Reply>) {
-        let stats = &crate::runtime::runtime().stats;
+    pub fn post(&self, d: Delivery<Reply>, stats: &Stats) {
         let (reply, result) = d.split();
         let mut state = self.lock();
-        state.bytes += result.data.len();
+        state.bytes += result.payload.heap_bytes();
         state.items.push_back(Posted {
             ticket: reply.ticket,
             result,
@@ -72,14 +78,13 @@ impl Mailbox {
         let mut i = 0;
         while state.bytes > MAX_BYTES && i < state.items.len() {
             let item = &mut state.items[i].result;
-            let freed = item.data.len();
-            if item.kind != ResultKind::Failed {
-                item.kind = ResultKind::Failed;
-                item.data =
-                    r#"{"message":"dropped: results were not taken in time (mailbox full)"}"#
-                        .into();
+            let freed = item.payload.heap_bytes();
+            if !matches!(item.payload, Payload::Failed(_)) {
+                item.payload = Payload::Failed(
+                    "dropped: results were not taken in time (mailbox full)".into(),
+                );
                 Stats::add(&stats.windows_dropped, 1);
-                let added = item.data.len();
+                let added = item.payload.heap_bytes();
                 state.bytes = state.bytes - freed + added;
             }
             i += 1;
@@ -114,7 +119,7 @@ impl Mailbox {
         loop {
             if let Some(pos) = state.items.iter().position(|p| p.ticket == ticket) {
                 let item = state.items.remove(pos)?;
-                state.bytes -= item.result.data.len().min(state.bytes);
+                state.bytes -= item.result.payload.heap_bytes().min(state.bytes);
                 return Some(item);
             }
             let left = deadline.checked_duration_since(Instant::now())?;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -11,8 +11,8 @@ use crossbeam_channel::Sender;
 use ferroprof_core::cadence::{Cadence, SamplerTick};
 use ferroprof_core::engine::{Batch, EngineConfig, EngineStats, Message};
 
-use crate::bridge::{IsolatePtr, JsThreadChannel, JsThreadTask};
-use crate::driver::{self, Queued, WorkerMsg};
+use crate::driver::{self, EngineMsg, Queued};
+use crate::handle::{lock, IsolateHandle};
 use crate::stats::Stats;
 
 /// Tunables, changed through `configure()`.
@@ -47,7 +47,7 @@ impl Default for Config {
             rotation_interval: Duration::from_millis(500),
             quiet_rotation_interval: Duration::from_secs(5),
             linger: Duration::from_secs(2),
-            default_hz: 101.0,
+            default_hz: ferroprof_core::limits::DEFAULT_FREQUENCY_HZ,
             max_window_wait: Duration::from_secs(5),
             engine: EngineConfig {
                 app_root: std::env::current_dir()
@@ -87,101 +87,12 @@ pub struct Accounting {
     pub engine: EngineStats,
 }
 
-/// A way to reach one isolate's JS thread from other threads: its event loop (an
-/// unref'd thread-safe function) and, while JavaScript runs, V8's interrupts.
-pub struct IsolateHandle {
-    pub key: u64,
-    channel: RwLock<Option<JsThreadChannel>>,
-    /// The isolate, for interrupts; cleared on its JS thread at teardown, before
-    /// the isolate is disposed.
-    isolate: Mutex<Option<IsolatePtr>>,
-    /// Rotations asked for by the scheduler, and served by whichever of the
-    /// interrupt or the event-loop task ran first.
-    tick_requested: AtomicU64,
-    tick_served: AtomicU64,
-    tick_task_queued: AtomicBool,
-    /// Rotate at every tick, not only at the quiet interval (see `set_prompt`).
-    prompt: AtomicBool,
-}
-
-impl IsolateHandle {
-    pub fn new(key: u64, channel: JsThreadChannel, isolate: Option<IsolatePtr>) -> Self {
-        Self {
-            key,
-            channel: RwLock::new(Some(channel)),
-            isolate: Mutex::new(isolate),
-            tick_requested: AtomicU64::new(0),
-            tick_served: AtomicU64::new(0),
-            tick_task_queued: AtomicBool::new(false),
-            prompt: AtomicBool::new(false),
-        }
-    }
-
-    /// On the JS thread: asks for rotations at every tick (while the sampler lingers,
-    /// so it stops on time; held window messages hurry every sampler instead) or lets
-    /// it fall back to the quiet interval.
-    pub fn set_prompt(&self, prompt: bool) {
-        self.prompt.store(prompt, Ordering::Relaxed);
-    }
-
-    /// Queues a task for the event loop; false once the isolate is gone.
-    pub fn send(&self, task: Box<dyn JsThreadTask>) -> bool {
-        match self.channel.read() {
-            Ok(guard) => guard.as_ref().is_some_and(|c| c.send(task)),
-            Err(_) => false,
-        }
-    }
-
-    /// Closes the channel and forgets the isolate; on its JS thread, at teardown.
-    pub fn close(&self) {
-        *lock(&self.isolate) = None;
-        let channel = match self.channel.write() {
-            Ok(mut guard) => guard.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
-        };
-        if let Some(c) = channel {
-            c.release();
-        }
-    }
-
-    /// Asks for a rotation: through V8's interrupt, which runs even while a
-    /// synchronous job holds the JS thread, and through the event loop, which runs
-    /// while the thread is idle. Nothing new is asked while a request is unserved.
-    fn request_tick(&self) {
-        let requested = self.tick_requested.load(Ordering::Acquire);
-        if self.tick_served.load(Ordering::Acquire) < requested {
-            return;
-        }
-        self.tick_requested.store(requested + 1, Ordering::Release);
-        if let Some(isolate) = lock(&self.isolate).as_ref() {
-            isolate.request_interrupt(self.key);
-        }
-        if !self.tick_task_queued.swap(true, Ordering::AcqRel)
-            && !self.send(Box::new(crate::isolate::TickTask))
-        {
-            self.tick_task_queued.store(false, Ordering::Release);
-        }
-    }
-
-    /// On the JS thread: whether a requested rotation is still to be done (and
-    /// marks it done).
-    pub fn take_tick(&self, from_task: bool) -> bool {
-        if from_task {
-            self.tick_task_queued.store(false, Ordering::Release);
-        }
-        let requested = self.tick_requested.load(Ordering::Acquire);
-        if self.tick_served.load(Ordering::Acquire) >= requested {
-            return false;
-        }
-        self.tick_served.store(requested, Ordering::Release);
-        true
-    }
-}
-
 pub struct Runtime {
     pub stats: Stats,
     config: Mutex<Config>,
-    engine_tx: Sender<Queued>,
+    /// The queue to the engine thread, spawned once the runtime exists (it reports
+    /// back to it).
+    engine_tx: OnceLock<Sender<Queued>>,
     accounting: Mutex<Accounting>,
     /// Isolates whose sampler runs, by isolate key: the scheduler ticks these.
     running: Mutex<HashMap<u64, Arc<IsolateHandle>>>,
@@ -203,14 +114,12 @@ static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
 /// The process-wide runtime, started on first use.
 pub fn runtime() -> &'static Runtime {
-    RUNTIME.get_or_init(|| {
+    let rt = RUNTIME.get_or_init(|| {
         quiet_panics();
-        let config = Config::default();
-        let engine_tx = driver::spawn(config.engine.clone());
         Runtime {
             stats: Stats::default(),
-            config: Mutex::new(config),
-            engine_tx,
+            config: Mutex::new(Config::default()),
+            engine_tx: OnceLock::new(),
             accounting: Mutex::new(Accounting::default()),
             running: Mutex::new(HashMap::new()),
             attached: Mutex::new(HashMap::new()),
@@ -221,7 +130,24 @@ pub fn runtime() -> &'static Runtime {
             next_ticket: AtomicU32::new(1),
             next_isolate_key: AtomicU64::new(1),
         }
-    })
+    });
+    rt.engine_tx
+        .get_or_init(|| driver::spawn(rt.setting(|c| c.engine.clone()), rt));
+    rt
+}
+
+impl driver::Host for Runtime {
+    fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    fn batch_handled(&self, bytes: usize, samples: u64, engine: Option<EngineStats>) {
+        Runtime::batch_handled(self, bytes, samples, engine);
+    }
+
+    fn publish_engine(&self, engine: EngineStats) {
+        Runtime::publish_engine(self, engine);
+    }
 }
 
 impl Runtime {
@@ -262,15 +188,20 @@ impl Runtime {
 
     /// Hands a control message to the engine thread. Never dropped: the queue is
     /// unbounded for these, and each is the product of one API call.
-    pub fn send(&self, msg: WorkerMsg) {
+    pub fn send(&self, msg: EngineMsg) {
         // Fails only if the engine thread could not be spawned; then there is no one
         // to tell, and the JS-side deadlines settle whatever waited.
-        let _ = self.engine_tx.send(Queued::Msg(msg));
+        let _ = self.queue(Queued::Msg(msg));
+    }
+
+    /// Queues an item for the engine thread; false if it could not be spawned.
+    fn queue(&self, item: Queued) -> bool {
+        self.engine_tx.get().is_some_and(|tx| tx.send(item).is_ok())
     }
 
     /// Makes the engine thread panic once (fault-recovery tests).
     pub fn inject_fault(&self) {
-        let _ = self.engine_tx.send(Queued::Fault);
+        let _ = self.queue(Queued::Fault);
     }
 
     /// Accounts for one rotation's samples and queues its batch, unless the queue
@@ -291,7 +222,7 @@ impl Runtime {
             bytes,
             samples,
         };
-        if self.engine_tx.send(queued).is_ok() {
+        if self.queue(queued) {
             acc.in_flight += samples;
             acc.queued_bytes += bytes as u64;
         } else {
@@ -299,8 +230,8 @@ impl Runtime {
         }
     }
 
-    /// The worker has handled a batch: it leaves the queue and enters the engine in
-    /// one step of the accounting.
+    /// The engine thread has handled a batch: it leaves the queue and enters the
+    /// engine in one step of the accounting.
     pub fn batch_handled(&self, bytes: usize, samples: u64, engine: Option<EngineStats>) {
         let mut acc = lock(&self.accounting);
         acc.in_flight -= samples.min(acc.in_flight);
@@ -357,7 +288,7 @@ impl Runtime {
             .map(|(_, h)| h.clone())
             .collect();
         for handle in handles {
-            handle.send(Box::new(crate::isolate::FollowTask));
+            handle.follow();
         }
     }
 
@@ -387,7 +318,7 @@ impl Runtime {
                     rotations: *rotations,
                     // A sampler seen for the first time started within the last tick.
                     since_last: now.duration_since(*last).max(cadence.fast),
-                    prompt: handle.prompt.load(Ordering::Relaxed),
+                    prompt: handle.prompt(),
                 };
                 if cadence.due(hurry, tick) {
                     *rotations = rotations.saturating_add(1);
@@ -406,7 +337,7 @@ fn quiet_panics() {
     static LOGGED: AtomicBool = AtomicBool::new(false);
     std::panic::set_hook(Box::new(|info| {
         if !LOGGED.swap(true, Ordering::AcqRel) {
-            eprintln!("ferroprof: internal fault, recovered and counted (workerPanics); further faults are not logged: {info}");
+            eprintln!("ferroprof: internal fault, recovered and counted (enginePanics); further faults are not logged: {info}");
         }
     }));
 }
@@ -419,8 +350,4 @@ fn batch_bytes(batch: &Batch) -> usize {
         .map(|n| 64 + n.info.function_name.len() + n.info.script_name.len())
         .sum();
     std::mem::size_of::<Batch>() + batch.samples.len() * 24 + nodes
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

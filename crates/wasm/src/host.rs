@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use ferroprof_core::engine::meta_json;
+use crate::meta_json;
 use ferroprof_core::engine::{
     Batch, ChunkIdSource, ChunkPlan, Close, Delivery, Engine, EngineConfig, LineMode, Message,
-    RawNode, RawSample, SampleFilter, Verdict, WindowLimit,
+    Payload, RawNode, RawSample, SampleFilter, Verdict, WindowLimit,
 };
 use ferroprof_core::readings::Readings;
 use ferroprof_core::sentry::ProfileMeta;
@@ -346,19 +346,32 @@ fn results_reply(deliveries: Vec<Delivery<u32>>) -> Reply {
     let mut data = Vec::new();
     let mut results = Vec::with_capacity(deliveries.len());
     for d in deliveries {
+        // The adapter reads a raw window, a refusal or a failure as JSON, an encoded
+        // payload as it is.
+        let text = match &d.payload {
+            Payload::Raw(w) => serde_json::to_string(w).unwrap_or_else(|_| "null".into()),
+            Payload::Encoded(s) => s.clone(),
+            Payload::Rejected(r) => serde_json::json!({
+                "reason": r.reason.as_str(),
+                "message": r.message,
+                "samples": d.samples,
+            })
+            .to_string(),
+            Payload::Failed(m) => serde_json::json!({ "message": m }).to_string(),
+        };
         results.push(ResultOut {
             id: d.id,
             ticket: d.reply,
-            kind: d.kind,
+            kind: d.kind(),
             chunk_id: d.chunk_id,
             complete: d.complete,
             samples: d.samples,
             start_ns: d.start_ns,
             end_ns: d.end_ns,
             truncated: d.truncated,
-            data_len: d.data.len(),
+            data_len: text.len(),
         });
-        data.extend_from_slice(d.data.as_bytes());
+        data.extend_from_slice(text.as_bytes());
     }
     let mut reply = Reply::json(serde_json::json!({ "results": results }));
     reply.data = data;

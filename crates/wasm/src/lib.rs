@@ -7,6 +7,7 @@
 #![deny(unsafe_code)]
 
 pub mod host;
+mod meta_json;
 mod protocol;
 
 // The only `unsafe` of this crate: the exported and imported functions of the module.

@@ -14,8 +14,8 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::frame::NodeRole;
 use crate::stack_table::{FrameId, StackId, StackTable};
 
+use super::batch::{LineMode, RawNode};
 use super::lines::LineSpread;
-use super::{LineMode, RawNode};
 
 /// What a node's path from the root amounts to.
 #[derive(Clone, Copy)]

@@ -6,14 +6,14 @@
 //! chunks on their period, and returns a [`Delivery`] for every closed window and
 //! every chunk — exactly once each. It is deterministic: the same messages at the
 //! same clock readings give the same deliveries. Stack and frame ids never leave it;
-//! deliveries carry self-contained, encoded payloads.
+//! deliveries carry self-contained payloads ([`Payload`]).
 //!
 //! `R` is the caller's reply token (where a delivery goes); the engine only moves it.
 
+mod batch;
 mod filter;
 mod interner;
 mod lines;
-pub mod meta_json;
 mod payload;
 mod pending;
 #[cfg(test)]
@@ -24,70 +24,26 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::clock::ClockAnchor;
-use crate::frame::V8NodeInfo;
-use crate::sentry::{encode_v1, encode_v2, ChunkMeta, Measurements, ProfileMeta, TransactionMeta};
+use crate::sentry::{
+    encode_v1, encode_v2, ChunkMeta, Measurements, ProfileMeta, TransactionMeta,
+    DEFAULT_MAX_STACK_DEPTH,
+};
 use crate::slice::ProfileSlice;
 use crate::store::{Sample, SampleStore, StoreLimits, ThreadId, VmState};
 
+pub use batch::{Batch, LineMode, RawNode, RawSample};
 pub use filter::{SampleFilter, Verdict, NEAR_DUPLICATE_DIVISOR};
 use interner::BatchInterner;
-use payload::WindowPayload;
+pub use payload::{Payload, PayloadSample, Refusal, ResultKind, WindowPayload};
 use pending::{PendingQueue, Waiting};
 
 /// A window's id, unique per process.
 pub type WindowId = u32;
 
-/// One node of V8's call tree, copied out on the JS thread. `key` and `parent` are
-/// identities valid within one batch only.
-///
-/// V8 profiles in caller-line mode: `info.line` is the line of the *parent's* function
-/// from which this node was called (the function's own first line for a node under the
-/// root), and `line_ticks` says on which lines of its own function the samples that end
-/// in this node were (`(line, samples)`, exact per V8 profile).
-#[derive(Clone, Debug)]
-pub struct RawNode {
-    pub key: usize,
-    pub parent: Option<usize>,
-    pub info: V8NodeInfo,
-    pub line_ticks: Vec<(u32, u32)>,
-}
-
-/// One sample as V8 gave it: when, which leaf node, which VM state (`v8::StateTag`).
-#[derive(Clone, Copy, Debug)]
-pub struct RawSample {
-    pub ts_ns: u64,
-    pub node: usize,
-    pub state: i32,
-}
-
-/// What one rotation copied out of one isolate's profile.
-#[derive(Clone, Debug, Default)]
-pub struct Batch {
-    pub thread_id: ThreadId,
-    pub nodes: Vec<RawNode>,
-    pub samples: Vec<RawSample>,
-    /// Every sample of this thread up to here has now been handed over.
-    pub covered_until_ns: u64,
-    /// What the nodes' lines mean (the V8 mode they were profiled in).
-    pub lines: LineMode,
-}
-
-/// Which line each frame carries, as V8 was asked to record it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum LineMode {
-    /// `kCallerLineNumbers`: a caller's frame carries its call site, the leaf's frame
-    /// the line its sample executed (from the node's line ticks).
-    #[default]
-    Executing,
-    /// `kLeafNodeLineNumbers`: every frame carries its function's first line, one
-    /// frame per function (cheaper: fewer nodes, frames and stacks).
-    Function,
-}
-
 /// What a closed window is turned into.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Encoding {
-    /// The slice as JSON (`WindowProfile` of the TypeScript API).
+    /// The slice itself ([`Payload::Raw`]).
     Raw,
     /// A Sentry `profile` item payload (sample format v1).
     V1(TransactionMeta),
@@ -180,25 +136,11 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             limits: StoreLimits::default(),
-            max_stack_depth: 128,
+            max_stack_depth: DEFAULT_MAX_STACK_DEPTH,
             prune_margin_ns: 2_000_000_000,
             app_root: None,
         }
     }
-}
-
-/// What a delivery's `data` is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResultKind {
-    /// The raw window JSON.
-    Raw,
-    /// An encoded Sentry payload, ready for an envelope item.
-    Encoded,
-    /// `{"reason", "message", "samples"}`: Sentry's rules refuse the payload.
-    Rejected,
-    /// `{"message"}`: the window could not be produced (unknown id, engine reset).
-    Failed,
 }
 
 /// The result of one closed window or one chunk.
@@ -206,8 +148,7 @@ pub enum ResultKind {
 pub struct Delivery<R> {
     pub id: WindowId,
     pub reply: R,
-    pub kind: ResultKind,
-    pub data: String,
+    pub payload: Payload,
     /// Set for `profile_chunk` results.
     pub chunk_id: Option<String>,
     /// False when busy threads did not deliver their samples before the deadline.
@@ -221,13 +162,17 @@ pub struct Delivery<R> {
 }
 
 impl<R> Delivery<R> {
+    /// Which payload this is.
+    pub fn kind(&self) -> ResultKind {
+        self.payload.kind()
+    }
+
     /// Separates the reply token from the result it carries.
     pub fn split(self) -> (R, Delivery<()>) {
         let Delivery {
             id,
             reply,
-            kind,
-            data,
+            payload,
             chunk_id,
             complete,
             samples,
@@ -238,8 +183,7 @@ impl<R> Delivery<R> {
         let result = Delivery {
             id,
             reply: (),
-            kind,
-            data,
+            payload,
             chunk_id,
             complete,
             samples,
@@ -642,8 +586,7 @@ impl<R: Clone> Engine<R> {
             return Delivery {
                 id: w.id,
                 reply: w.reply,
-                kind: ResultKind::Failed,
-                data: serde_json::json!({ "message": message }).to_string(),
+                payload: Payload::Failed(message),
                 chunk_id: w.chunk_id,
                 complete: false,
                 samples: 0,
@@ -660,12 +603,11 @@ impl<R: Clone> Engine<R> {
             self.stats.windows_timed_out += 1;
         }
         let samples = slice.samples.len() as u32;
-        let (kind, data) = self.encode(&w, &slice, complete, measurements);
+        let payload = self.encode(&w, slice, complete, measurements);
         Delivery {
             id: w.id,
             reply: w.reply,
-            kind,
-            data,
+            payload,
             chunk_id: w.chunk_id,
             complete,
             samples,
@@ -679,21 +621,20 @@ impl<R: Clone> Engine<R> {
     fn encode(
         &mut self,
         w: &Pending<R>,
-        slice: &ProfileSlice,
+        slice: ProfileSlice,
         complete: bool,
         measurements: &dyn Fn(u64, u64) -> Measurements,
-    ) -> (ResultKind, String) {
+    ) -> Payload {
         let encoded = match &w.encoding {
             Encoding::Raw => {
                 let payload = WindowPayload::new(slice, w.id, w.active_thread_id, complete);
-                let data = serde_json::to_string(&payload).unwrap_or_else(|_| "null".into());
-                return (ResultKind::Raw, data);
+                return Payload::Raw(Box::new(payload));
             }
             Encoding::V1(txn) => {
-                encode_v1(slice, &self.meta, txn, &measurements(w.start_ns, w.end_ns))
+                encode_v1(&slice, &self.meta, txn, &measurements(w.start_ns, w.end_ns))
             }
             Encoding::V2(chunk) => encode_v2(
-                slice,
+                &slice,
                 &self.meta,
                 chunk,
                 &measurements(w.start_ns, w.end_ns),
@@ -703,23 +644,14 @@ impl<R: Clone> Engine<R> {
             Ok(enc) => {
                 self.stats.stacks_truncated += enc.stats.truncated_stacks as u64;
                 match String::from_utf8(enc.bytes) {
-                    Ok(data) => (ResultKind::Encoded, data),
-                    Err(_) => (
-                        ResultKind::Failed,
-                        serde_json::json!({ "message": "encoder produced invalid UTF-8" })
-                            .to_string(),
-                    ),
+                    Ok(data) => Payload::Encoded(data),
+                    Err(_) => Payload::Failed("encoder produced invalid UTF-8".into()),
                 }
             }
-            Err(rejection) => (
-                ResultKind::Rejected,
-                serde_json::json!({
-                    "reason": rejection.reason().as_str(),
-                    "message": rejection.message(),
-                    "samples": slice.samples.len(),
-                })
-                .to_string(),
-            ),
+            Err(rejection) => Payload::Rejected(Refusal {
+                reason: rejection.reason(),
+                message: rejection.message().to_string(),
+            }),
         }
     }
 

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 
 use super::*;
-use crate::frame::V8SourceType;
+use crate::frame::{V8NodeInfo, V8SourceType};
 use crate::sentry::Measurements;
 
 const MS: u64 = 1_000_000;
@@ -374,15 +374,15 @@ proptest! {
             }
             // A limited window ends at its limit at the latest, exactly there when
             // it was closed later.
-            if h.limited.contains(&d.id) && d.kind != ResultKind::Failed {
+            if h.limited.contains(&d.id) && d.kind() != ResultKind::Failed {
                 let len = d.end_ns - d.start_ns;
                 prop_assert!(len <= LIMIT.max_ns, "{} ns > the limit", len);
                 prop_assert!(!d.truncated || len == LIMIT.max_ns, "truncated at {} ns", len);
             } else if !h.limited.contains(&d.id) {
                 prop_assert!(!d.truncated);
             }
-            if d.kind == ResultKind::Encoded {
-                let bytes = d.data.as_bytes();
+            if let Payload::Encoded(data) = &d.payload {
+                let bytes = data.as_bytes();
                 if d.chunk_id.is_some() {
                     prop_assert!(crate::sentry::validate_v2(bytes).is_ok());
                 }
@@ -463,7 +463,7 @@ fn a_tiny_byte_budget_with_many_distinct_stacks_never_corrupts_ids() {
     );
     let out = e.poll(t + 1, &no_measurements);
     assert_eq!(out.len(), 1);
-    assert_eq!(out[0].kind, ResultKind::Raw);
+    assert_eq!(out[0].kind(), ResultKind::Raw);
     let s = e.stats();
     assert!(s.samples_dropped_capacity > 0);
     check_accounting(&s).unwrap();
@@ -504,7 +504,7 @@ fn chunks_are_cut_on_their_period_without_any_close() {
     }
     assert_eq!(out.len(), 2, "two full chunks of 1 s in 2.5 s");
     for (i, d) in out.iter().enumerate() {
-        assert_eq!(d.kind, ResultKind::Encoded, "{}", d.data);
+        assert_eq!(d.kind(), ResultKind::Encoded, "{:?}", d.payload);
         assert_eq!(d.start_ns, i as u64 * 1000 * MS);
         assert_eq!(d.end_ns - d.start_ns + 1, 1000 * MS);
         assert_eq!(d.samples, 1000);
@@ -575,7 +575,7 @@ fn reset_fails_pending_windows_and_keeps_counting() {
     );
     let out = e.reset();
     assert_eq!(out.len(), 1);
-    assert_eq!(out[0].kind, ResultKind::Failed);
+    assert_eq!(out[0].kind(), ResultKind::Failed);
     let s = e.stats();
     assert_eq!(s.samples_lost_reset, 30);
     check_accounting(&s).unwrap();
@@ -647,4 +647,65 @@ fn debug_ids_of_every_isolate_are_kept() {
         .map(|(p, id)| (p.as_str(), id.as_str()))
         .collect();
     assert_eq!(ids, [("/app/main.js", "c"), ("/app/worker.js", "b")]);
+}
+
+/// Closes window 1 of `e` at `end_ns` into `encoding` and returns its one delivery.
+fn close_into(e: &mut Engine<u32>, end_ns: u64, encoding: Encoding) -> Delivery<u32> {
+    e.handle(
+        Message::CloseWindow(Close {
+            id: 1,
+            end_ns,
+            active_thread_id: 0,
+            reply: 1,
+            encoding,
+            reopen: false,
+            wait_ns: 0,
+        }),
+        end_ns,
+    );
+    let mut out = e.poll(end_ns + 1, &no_measurements);
+    assert_eq!(out.len(), 1);
+    out.remove(0)
+}
+
+#[test]
+fn a_raw_window_carries_its_samples_stacks_and_frames_typed() {
+    let mut e = engine(StoreLimits::default());
+    main_thread_with_window(&mut e);
+    e.handle(Message::Batch(batch(0, 1, 30, 5, 0)), 40 * MS);
+    let d = close_into(&mut e, 40 * MS, Encoding::Raw);
+    let Payload::Raw(w) = &d.payload else {
+        panic!("raw payload, got {:?}", d.kind())
+    };
+    assert_eq!((w.id, w.samples.len()), (1, 30));
+    assert_eq!(d.samples, 30);
+    assert!(w.samples.windows(2).all(|p| p[0].ts_ns < p[1].ts_ns));
+    for s in &w.samples {
+        let stack = &w.stacks[s.stack_id as usize];
+        assert!(stack.iter().all(|&f| (f as usize) < w.frames.len()));
+    }
+    assert_eq!(w.thread_names.get(&0).map(String::as_str), Some("main"));
+    assert!(d.payload.heap_bytes() > 30 * std::mem::size_of::<PayloadSample>());
+}
+
+#[test]
+fn a_refused_window_says_why_with_a_reason_not_a_json_string() {
+    let mut e = engine(StoreLimits::default());
+    main_thread_with_window(&mut e);
+    // One sample: Sentry needs two.
+    e.handle(Message::Batch(batch(0, 1, 1, 5, 0)), 10 * MS);
+    let txn = TransactionMeta {
+        profile_id: "a".repeat(32),
+        id: "b".repeat(32),
+        name: "GET /".into(),
+        trace_id: "c".repeat(32),
+        active_thread_id: 0,
+    };
+    let d = close_into(&mut e, 10 * MS, Encoding::V1(txn));
+    assert_eq!(d.kind(), ResultKind::Rejected);
+    let Payload::Rejected(refusal) = &d.payload else {
+        panic!("rejected, got {:?}", d.kind())
+    };
+    assert_eq!(refusal.reason, crate::sentry::Reason::NotEnoughSamples);
+    assert!(!refusal.message.is_empty());
 }

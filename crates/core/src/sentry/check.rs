@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use super::ids::parse_uuid;
 use super::metadata::MeasurementUnit;
+use super::model_v1::{ProfileV1, TransactionMetadata};
+use super::model_v2::ProfileChunkV2;
 use super::normalize::{check_samples_v1, check_samples_v2, Summary};
 use super::rejection::{Reason, Rejection};
 use super::time::parse_rfc3339;
-use super::v1::{ProfileV1, TransactionMetadata};
-use super::v2::ProfileChunkV2;
 
 /// Relay routes by `version`; any other value is "platform not supported".
 pub(crate) fn check_version(got: Option<&str>, want: &str, item: &str) -> Result<(), Rejection> {

@@ -8,12 +8,12 @@ use super::envelope_parse::{parse_envelope, RawItem};
 use super::gzip::{gunzip, is_gzip};
 use super::ids::{parse_uuid, same_uuid};
 use super::json::parse_json;
+use super::model_v1::ProfileV1;
 use super::normalize::Summary;
 use super::parse_v1::parse_v1;
 use super::parse_v2::parse_v2;
 use super::rejection::{Reason, Rejection};
 use super::time::parse_rfc3339;
-use super::v1::ProfileV1;
 
 /// What a valid envelope holds.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -18,7 +18,7 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
 
 /// The level [`gzip`] uses. On a 60 s chunk (bench `encode_chunk`), level 1 takes
 /// about a tenth of the time of the default level 6 for ~20 % more bytes (about 9
-/// rather than 7 bytes per sample): time on the worker thread is the scarcer resource.
+/// rather than 7 bytes per sample): time on the engine thread is the scarcer resource.
 pub const GZIP_LEVEL: u32 = 1;
 
 /// Gzip at [`GZIP_LEVEL`].

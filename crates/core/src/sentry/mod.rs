@@ -3,12 +3,19 @@
 //! envelopes, and (feature `validator`) validators that apply the rules of Sentry's
 //! ingestion (Relay).
 //!
+//! Each format is a model (`model_v1`, `model_v2`: the payload's fields), checks
+//! over the model (`normalize`, `check`: Relay's rules) and an encoder (`encode_v1`,
+//! `encode_v2`: slice → model → checked bytes), each depending only on the ones
+//! before it.
+//!
 //! Encoders run the same checks as the validators before returning bytes, so a
 //! payload Relay would drop is refused here with a countable [`Reason`] instead of
 //! being sent.
 
 mod check;
 mod decimal;
+mod encode_v1;
+mod encode_v2;
 mod encoded;
 #[cfg(feature = "validator")]
 mod envelope_check;
@@ -19,6 +26,8 @@ mod ids;
 #[cfg(feature = "validator")]
 mod json;
 mod metadata;
+mod model_v1;
+mod model_v2;
 mod normalize;
 #[cfg(feature = "validator")]
 mod parse;
@@ -29,14 +38,12 @@ mod parse_v2;
 mod rejection;
 mod stacks;
 mod time;
-mod v1;
-mod v2;
 #[cfg(feature = "validator")]
 mod validate;
 
-use std::collections::BTreeMap;
-
 pub use check::{check_v1, check_v2};
+pub use encode_v1::{build_v1, encode_v1};
+pub use encode_v2::{build_v2, encode_v2};
 pub use encoded::{EncodeStats, Encoded};
 #[cfg(feature = "validator")]
 pub use envelope_check::{validate_envelope, EnvelopeSummary, ItemSummary};
@@ -50,6 +57,10 @@ pub use metadata::{
     ChunkMeta, DebugMeta, DeviceInfo, MeasurementPoint, MeasurementSeries, MeasurementUnit,
     Measurements, OsInfo, ProfileMeta, RuntimeInfo, SdkInfo, ThreadMetadata, TransactionMeta,
 };
+pub use model_v1::{
+    MeasurementV1, MeasurementValueV1, ProfileV1, SampleProfileV1, SampleV1, TransactionMetadata,
+};
+pub use model_v2::{MeasurementV2, MeasurementValueV2, ProfileChunkV2, SampleProfileV2, SampleV2};
 pub use normalize::{Summary, MAX_CHUNK_DURATION_SECS, MAX_PROFILE_DURATION_NS};
 #[cfg(feature = "validator")]
 pub use parse_v1::parse_v1;
@@ -58,45 +69,8 @@ pub use parse_v2::parse_v2;
 pub use rejection::{Reason, Rejection};
 pub use stacks::{truncate_stacks, DEFAULT_MAX_STACK_DEPTH};
 pub use time::{format_rfc3339, parse_rfc3339};
-pub use v1::{
-    build_v1, encode_v1, MeasurementV1, MeasurementValueV1, ProfileV1, SampleProfileV1, SampleV1,
-    TransactionMetadata,
-};
-pub use v2::{
-    build_v2, encode_v2, MeasurementV2, MeasurementValueV2, ProfileChunkV2, SampleProfileV2,
-    SampleV2,
-};
 #[cfg(feature = "validator")]
 pub use validate::{validate_v1, validate_v2};
-
-use crate::slice::ProfileSlice;
-
-/// `thread_metadata` for the threads that have samples in the slice.
-fn thread_metadata(slice: &ProfileSlice) -> BTreeMap<String, ThreadMetadata> {
-    let mut out = BTreeMap::new();
-    for s in &slice.samples {
-        out.entry(s.thread_id.to_string())
-            .or_insert_with(|| ThreadMetadata {
-                name: slice.thread_names.get(&s.thread_id).cloned(),
-                priority: None,
-            });
-    }
-    out
-}
-
-/// Single-line JSON of a payload model. `size_hint` pre-sizes the buffer: growing
-/// it from empty costs about a third of the serialisation time of a 60 s chunk.
-fn to_json<T: serde::Serialize>(value: &T, size_hint: usize) -> Result<Vec<u8>, Rejection> {
-    let mut out = Vec::with_capacity(size_hint);
-    serde_json::to_writer(&mut out, value)
-        .map_err(|e| Rejection::field(format!("cannot serialise payload: {e}")))?;
-    Ok(out)
-}
-
-/// A generous guess of a payload's JSON size, for [`to_json`].
-fn json_size_hint(frames: usize, stack_entries: usize, samples: usize) -> usize {
-    1024 + frames * 256 + stack_entries * 6 + samples * 80
-}
 
 #[cfg(test)]
 mod tests;

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use super::model_v1::SampleProfileV1;
+use super::model_v2::SampleProfileV2;
 use super::rejection::{Reason, Rejection};
-use super::v1::SampleProfileV1;
-use super::v2::SampleProfileV2;
 
 /// `MAX_PROFILE_DURATION` of Relay: the last v1 sample may be at most this late.
 pub const MAX_PROFILE_DURATION_NS: u64 = 30_000_000_000;

@@ -4,14 +4,14 @@ use serde_json::Value;
 
 use super::json::{parse_json, Obj};
 use super::metadata::{DeviceInfo, OsInfo, RuntimeInfo};
+use super::model_v1::{
+    MeasurementV1, MeasurementValueV1, ProfileV1, SampleProfileV1, SampleV1, TransactionMetadata,
+};
 use super::parse::{
     read_debug_meta, read_frames, read_measurements, read_stacks, read_thread_metadata,
     read_version,
 };
 use super::rejection::{Reason, Rejection};
-use super::v1::{
-    MeasurementV1, MeasurementValueV1, ProfileV1, SampleProfileV1, SampleV1, TransactionMetadata,
-};
 
 /// Parses a v1 payload, checking JSON types only (no semantic rules).
 pub fn parse_v1(bytes: &[u8]) -> Result<ProfileV1, Rejection> {

@@ -3,12 +3,14 @@
 use serde_json::Value;
 
 use super::json::{parse_json, Obj};
+use super::model_v2::{
+    MeasurementV2, MeasurementValueV2, ProfileChunkV2, SampleProfileV2, SampleV2,
+};
 use super::parse::{
     read_debug_meta, read_frames, read_measurements, read_sdk, read_stacks, read_thread_metadata,
     read_version,
 };
 use super::rejection::Rejection;
-use super::v2::{MeasurementV2, MeasurementValueV2, ProfileChunkV2, SampleProfileV2, SampleV2};
 
 /// Parses a v2 payload, checking JSON types only (no semantic rules).
 pub fn parse_v2(bytes: &[u8]) -> Result<ProfileChunkV2, Rejection> {

@@ -1,111 +1,16 @@
-//! Sample format v1: the `profile` item of a transaction-bound profile.
-
-use std::collections::BTreeMap;
-
-use serde::Serialize;
+//! Sample format v1, the encoder: a transaction's slice into a checked `profile`
+//! item payload.
 
 use super::check::check_v1;
-use super::encoded::{EncodeStats, Encoded};
-use super::metadata::{
-    DebugMeta, DeviceInfo, Measurements, OsInfo, ProfileMeta, RuntimeInfo, ThreadMetadata,
-    TransactionMeta,
+use super::encoded::{json_size_hint, thread_metadata, to_json, EncodeStats, Encoded};
+use super::metadata::{DebugMeta, Measurements, ProfileMeta, TransactionMeta};
+use super::model_v1::{
+    MeasurementV1, MeasurementValueV1, ProfileV1, SampleProfileV1, SampleV1, TransactionMetadata,
 };
 use super::rejection::{Reason, Rejection};
 use super::stacks::{label_idle, truncate_stacks};
 use super::time::format_rfc3339;
-use crate::frame::Frame;
 use crate::slice::ProfileSlice;
-
-/// The `profile` item payload.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ProfileV1 {
-    pub event_id: String,
-    pub version: String,
-    pub platform: String,
-    /// RFC 3339; the instant `elapsed_since_start_ns` counts from.
-    pub timestamp: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub release: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub environment: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dist: Option<String>,
-    pub device: DeviceInfo,
-    pub os: OsInfo,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<RuntimeInfo>,
-    pub transaction: TransactionMetadata,
-    pub profile: SampleProfileV1,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub debug_meta: Option<DebugMeta>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub measurements: Option<BTreeMap<String, MeasurementV1>>,
-}
-
-/// `transaction` of a v1 profile. Numbers go out as decimal strings.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct TransactionMetadata {
-    pub id: String,
-    pub name: String,
-    pub trace_id: String,
-    #[serde(
-        with = "super::decimal::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub active_thread_id: Option<u64>,
-    #[serde(
-        with = "super::decimal::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub relative_start_ns: Option<u64>,
-    #[serde(
-        with = "super::decimal::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub relative_end_ns: Option<u64>,
-    #[serde(
-        with = "super::decimal::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub relative_cpu_start_ms: Option<u64>,
-    #[serde(
-        with = "super::decimal::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub relative_cpu_end_ms: Option<u64>,
-}
-
-/// `profile` object of a v1 payload.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct SampleProfileV1 {
-    pub frames: Vec<Frame>,
-    /// Leaf first; an empty stack is an idle sample.
-    pub stacks: Vec<Vec<u32>>,
-    pub samples: Vec<SampleV1>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub thread_metadata: Option<BTreeMap<String, ThreadMetadata>>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct SampleV1 {
-    pub stack_id: u32,
-    #[serde(with = "super::decimal")]
-    pub thread_id: u64,
-    #[serde(with = "super::decimal")]
-    pub elapsed_since_start_ns: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MeasurementV1 {
-    pub unit: String,
-    pub values: Vec<MeasurementValueV1>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct MeasurementValueV1 {
-    pub elapsed_since_start_ns: u64,
-    pub value: f64,
-}
 
 /// Builds the v1 model of a transaction's slice without validating it.
 ///
@@ -191,7 +96,7 @@ pub fn build_v1(
         profile: SampleProfileV1 {
             frames,
             stacks,
-            thread_metadata: Some(super::thread_metadata(slice)),
+            thread_metadata: Some(thread_metadata(slice)),
             samples,
         },
         debug_meta,
@@ -211,13 +116,13 @@ pub fn encode_v1(
     let (profile, stats) = build_v1(slice, meta, txn, measurements)?;
     let summary = check_v1(&profile)?;
     let p = &profile.profile;
-    let hint = super::json_size_hint(
+    let hint = json_size_hint(
         p.frames.len(),
         p.stacks.iter().map(Vec::len).sum(),
         p.samples.len(),
     );
     Ok(Encoded {
-        bytes: super::to_json(&profile, hint)?,
+        bytes: to_json(&profile, hint)?,
         summary,
         stats,
     })

@@ -1,69 +1,18 @@
-//! Sample format v2: the `profile_chunk` item of continuous profiling.
+//! Sample format v2, the encoder: a chunk's slice into a checked `profile_chunk`
+//! item payload.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use super::check::check_v2;
-use super::encoded::{EncodeStats, Encoded};
-use super::metadata::{ChunkMeta, DebugMeta, Measurements, ProfileMeta, SdkInfo, ThreadMetadata};
+use super::encoded::{json_size_hint, thread_metadata, to_json, EncodeStats, Encoded};
+use super::metadata::{ChunkMeta, DebugMeta, Measurements, ProfileMeta};
+use super::model_v2::{
+    MeasurementV2, MeasurementValueV2, ProfileChunkV2, SampleProfileV2, SampleV2,
+};
 use super::rejection::{Reason, Rejection};
 use super::stacks::{label_idle, truncate_stacks};
 use crate::clock::ClockAnchor;
-use crate::frame::Frame;
 use crate::slice::ProfileSlice;
-
-/// The `profile_chunk` item payload.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ProfileChunkV2 {
-    pub chunk_id: String,
-    pub profiler_id: String,
-    pub version: String,
-    pub platform: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub release: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub environment: Option<String>,
-    pub client_sdk: SdkInfo,
-    pub profile: SampleProfileV2,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub debug_meta: Option<DebugMeta>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub measurements: Option<BTreeMap<String, MeasurementV2>>,
-}
-
-/// `profile` object of a v2 payload.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct SampleProfileV2 {
-    pub frames: Vec<Frame>,
-    /// Leaf first; an empty stack is an idle sample.
-    pub stacks: Vec<Vec<u32>>,
-    pub samples: Vec<SampleV2>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub thread_metadata: Option<BTreeMap<String, ThreadMetadata>>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct SampleV2 {
-    pub stack_id: u32,
-    /// A string on the wire: a JSON number here fails the whole item.
-    pub thread_id: String,
-    /// Unix seconds.
-    pub timestamp: f64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MeasurementV2 {
-    pub unit: String,
-    pub values: Vec<MeasurementValueV2>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct MeasurementValueV2 {
-    /// Unix seconds.
-    pub timestamp: f64,
-    pub value: f64,
-}
 
 /// Unix seconds of a monotonic instant, to the microsecond: enough to place a
 /// sample, and the shortest decimal form keeps the payload small.
@@ -143,7 +92,7 @@ pub fn build_v2(
             frames,
             stacks,
             samples,
-            thread_metadata: Some(super::thread_metadata(slice)),
+            thread_metadata: Some(thread_metadata(slice)),
         },
         debug_meta,
         measurements,
@@ -162,13 +111,13 @@ pub fn encode_v2(
     let (payload, stats) = build_v2(slice, meta, chunk, measurements)?;
     let summary = check_v2(&payload)?;
     let p = &payload.profile;
-    let hint = super::json_size_hint(
+    let hint = json_size_hint(
         p.frames.len(),
         p.stacks.iter().map(Vec::len).sum(),
         p.samples.len(),
     );
     Ok(Encoded {
-        bytes: super::to_json(&payload, hint)?,
+        bytes: to_json(&payload, hint)?,
         summary,
         stats,
     })

@@ -1,10 +1,11 @@
-//! JSON shapes the TypeScript SDK passes for encoding: process-wide profile metadata,
-//! and per-window transaction or chunk metadata, checked into the engine's types.
+//! JSON shapes the fallback's adapter passes for encoding (its protocol with this
+//! module is JSON): process-wide profile metadata, and per-window transaction or chunk
+//! metadata, checked into the engine's typed structs. The engine itself parses no JSON.
 
 use serde::Deserialize;
 
-use super::Encoding;
-use crate::sentry::{
+use ferroprof_core::engine::Encoding;
+use ferroprof_core::sentry::{
     ChunkMeta, DeviceInfo, OsInfo, ProfileMeta, RuntimeInfo, SdkInfo, TransactionMeta,
     DEFAULT_MAX_STACK_DEPTH,
 };
