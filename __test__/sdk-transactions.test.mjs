@@ -132,7 +132,10 @@ test.serial('transaction profiling (data_processing): transaction + profile in o
   const origin = rfc3339Seconds(profile.timestamp);
   for (const s of profile.profile.samples) {
     const at = origin + Number(s.elapsed_since_start_ns) / 1e9;
-    t.true(at >= event.start_timestamp - 0.001 && at <= event.timestamp + 0.001);
+    t.true(
+      at >= event.start_timestamp - 0.001 && at <= event.timestamp + 0.001,
+      `sample at ${((at - event.start_timestamp) * 1000).toFixed(3)} ms of a ${((event.timestamp - event.start_timestamp) * 1000).toFixed(1)} ms transaction`,
+    );
   }
 });
 

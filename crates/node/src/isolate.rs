@@ -315,13 +315,26 @@ impl IsolateProfiler {
         chunks: Option<(Duration, String)>,
         max_ns: Option<u64>,
     ) -> Result<u32, String> {
-        if self.current.is_none() {
+        let starts_v8 = self.current.is_none();
+        if starts_v8 {
             self.ensure_running(runtime().setting(|c| c.default_hz))?;
         }
         self.consumers.reset_idle();
         let rt = runtime();
         let id = rt.next_window_id();
-        let start_ns = self.window_start_ns(bridge::monotonic_now_ns());
+        let now_ns = bridge::monotonic_now_ns();
+        // V8 takes a sample of the stack as it starts sampling and the next one a whole
+        // interval later: a window whose open started V8 begins at that start, so it
+        // holds that first sample, as a profile started with the window would (the first
+        // 100 ms then hold as many samples as `@sentry/profiling-node`'s). Only then:
+        // a window opened just after someone else started V8 would begin before its
+        // caller asked, and a transaction's profile would hold samples from before the
+        // transaction.
+        let start_ns = if starts_v8 {
+            self.run_started_ns.min(now_ns)
+        } else {
+            now_ns
+        };
         // The engine must hear of the window before it prunes the window's first samples.
         rt.hurry();
         Stats::add(&rt.stats.windows_opened, 1);
@@ -347,21 +360,6 @@ impl IsolateProfiler {
             self.flush_unsent();
         }
         Ok(id)
-    }
-
-    /// Where a window opened at `now_ns` starts. V8 takes a sample of the stack as it
-    /// starts sampling and the next one a whole interval later: a window opened by the
-    /// start that started V8 (within its first interval) begins at that start, so it
-    /// holds that first sample, as a profile started with the window would (the first
-    /// 100 ms after a start then hold as many samples as `@sentry/profiling-node`'s).
-    fn window_start_ns(&self, now_ns: u64) -> u64 {
-        let first_interval_ns = u64::try_from(self.running_request_us).unwrap_or(0) * 1_000;
-        match self.current {
-            Some(_) if now_ns.saturating_sub(self.run_started_ns) < first_interval_ns => {
-                self.run_started_ns.min(now_ns)
-            }
-            _ => now_ns,
-        }
     }
 
     /// Forgets window `id` if its open is still held back here; see
