@@ -1,13 +1,6 @@
 import test from 'ava';
 
-import {
-  closeWindow,
-  configureSampler,
-  isSampling,
-  startSampling,
-  stopSampling,
-  validateFrequency,
-} from '../dist/sampler.js';
+import { closeWindow, configureSampler, isSampling, startSampling, stopSampling, validateFrequency } from '../dist/sampler.js';
 
 for (const bad of [0, -5, NaN, Infinity, 10_001, 'fast', '12.5x', '', null, {}]) {
   test(`frequency ${String(bad)} is refused with the accepted range`, (t) => {

@@ -31,8 +31,14 @@ testWithTool('the flame graph page shows the hot function widest, zooms on click
     headless: true,
     viewport: { width: 1280, height: 720 },
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
     ],
   });
   t.teardown(() => context.close());
@@ -89,9 +95,11 @@ testWithTool('the flame graph page shows the hot function widest, zooms on click
   mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: join(artifacts, 'flamegraph.png'), fullPage: true });
   t.deepEqual(errors, []);
-  t.true(requests.every((u) => u.startsWith('file:')), `no network: ${requests.join(', ')}`);
+  t.true(
+    requests.every((u) => u.startsWith('file:')),
+    `no network: ${requests.join(', ')}`,
+  );
 });
-
 
 // Two phases one after the other, both called from `main`, one of them also from `other`.
 const PHASES = `
@@ -103,84 +111,101 @@ function main() { phaseEarly(); phaseLate(); other(); }
 main();
 `;
 
-testWithTool('the page: sandwich of a function, a time axis in time order, keyboard and wheel zoom, colour by package', chromiumTool, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferroprof-page-'));
-  writeFileSync(join(dir, 'phases.js'), PHASES);
-  const run = spawnSync(process.execPath, [cli, 'run', '--hz', '199', '--out', join(dir, 'out'), '--format', 'html', 'phases.js'], {
-    cwd: dir,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  t.is(run.status, 0, run.stderr);
-  const { page, errors, requests } = await openPage(t, join(dir, 'out', 'profile.html'));
+testWithTool(
+  'the page: sandwich of a function, a time axis in time order, keyboard and wheel zoom, colour by package',
+  chromiumTool,
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferroprof-page-'));
+    writeFileSync(join(dir, 'phases.js'), PHASES);
+    const run = spawnSync(
+      process.execPath,
+      [cli, 'run', '--hz', '199', '--out', join(dir, 'out'), '--format', 'html', 'phases.js'],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    t.is(run.status, 0, run.stderr);
+    const { page, errors, requests } = await openPage(t, join(dir, 'out', 'profile.html'));
 
-  // The numbers add up: duration = busy + idle + not sampled, in the status line too.
-  const times = await page.evaluate(() => window.__ferroprof.times());
-  t.true(Math.abs(times.durationNs - (times.busyNs + times.idleNs + times.notSampledNs)) < 1e3);
-  t.regex(await page.textContent('#status'), / = busy .* \+ idle .* \+ not sampled /);
+    // The numbers add up: duration = busy + idle + not sampled, in the status line too.
+    const times = await page.evaluate(() => window.__ferroprof.times());
+    t.true(Math.abs(times.durationNs - (times.busyNs + times.idleNs + times.notSampledNs)) < 1e3);
+    t.regex(await page.textContent('#status'), / = busy .* \+ idle .* \+ not sampled /);
 
-  // Colour by package: the script's frames are "app", Node's internals "node:", in different colours.
-  const bars = await page.evaluate(() => window.__ferroprof.bars());
-  const app = bars.find((b) => b.name === 'phaseLate');
-  t.is(app.package, 'app');
-  const internal = bars.find((b) => b.package === 'node:');
-  t.truthy(internal, 'some node: frames are drawn');
-  t.not(app.color, internal.color);
-  t.truthy(await page.$('#legend .pkg[data-package="app"]'));
+    // Colour by package: the script's frames are "app", Node's internals "node:", in different colours.
+    const bars = await page.evaluate(() => window.__ferroprof.bars());
+    const app = bars.find((b) => b.name === 'phaseLate');
+    t.is(app.package, 'app');
+    const internal = bars.find((b) => b.package === 'node:');
+    t.truthy(internal, 'some node: frames are drawn');
+    t.not(app.color, internal.color);
+    t.truthy(await page.$('#legend .pkg[data-package="app"]'));
 
-  // Sandwich of phaseLate, chosen by clicking its row: callers main and other, callees busy.
-  await page.click('.self-row[data-function="busy"]');
-  t.is((await page.evaluate(() => window.__ferroprof.state())).sandwich, 'busy');
-  t.true(await page.evaluate(() => window.__ferroprof.sandwich('phaseLate')));
-  t.is((await page.evaluate(() => window.__ferroprof.state())).mode, 'sandwich');
-  const sandwich = await page.evaluate(() => window.__ferroprof.bars());
-  const callers = sandwich.filter((b) => b.part === 'callers');
-  const callees = sandwich.filter((b) => b.part === 'callees');
-  t.is(callers[0].name, 'phaseLate', 'the function heads its callers');
-  const callerNames = new Set(callers.filter((b) => b.y === callers[0].y + callers[0].h).map((b) => b.name));
-  t.deepEqual([...callerNames].sort(), ['main', 'other']);
-  t.is(callees[0].name, 'phaseLate');
-  t.true(callees.some((b) => b.name === 'busy' && b.y === callees[0].y + callees[0].h));
-  t.false(sandwich.some((b) => b.name === 'phaseEarly'), 'unrelated functions are not in the sandwich');
-  t.regex(await page.textContent('#status'), /sandwich of phaseLate/);
+    // Sandwich of phaseLate, chosen by clicking its row: callers main and other, callees busy.
+    await page.click('.self-row[data-function="busy"]');
+    t.is((await page.evaluate(() => window.__ferroprof.state())).sandwich, 'busy');
+    t.true(await page.evaluate(() => window.__ferroprof.sandwich('phaseLate')));
+    t.is((await page.evaluate(() => window.__ferroprof.state())).mode, 'sandwich');
+    const sandwich = await page.evaluate(() => window.__ferroprof.bars());
+    const callers = sandwich.filter((b) => b.part === 'callers');
+    const callees = sandwich.filter((b) => b.part === 'callees');
+    t.is(callers[0].name, 'phaseLate', 'the function heads its callers');
+    const callerNames = new Set(callers.filter((b) => b.y === callers[0].y + callers[0].h).map((b) => b.name));
+    t.deepEqual([...callerNames].sort(), ['main', 'other']);
+    t.is(callees[0].name, 'phaseLate');
+    t.true(callees.some((b) => b.name === 'busy' && b.y === callees[0].y + callees[0].h));
+    t.false(
+      sandwich.some((b) => b.name === 'phaseEarly'),
+      'unrelated functions are not in the sandwich',
+    );
+    t.regex(await page.textContent('#status'), /sandwich of phaseLate/);
 
-  // Time order under a time axis: phaseEarly's bar comes before phaseLate's first one.
-  await page.click('#mode-time');
-  const axis = await page.evaluate(() => window.__ferroprof.axis());
-  t.true(axis.length >= 3, JSON.stringify(axis));
-  t.true(axis.every((a) => /^\d+(\.\d)? (s|ms|\u00b5s)$/.test(a.label)), JSON.stringify(axis));
-  for (let i = 1; i < axis.length; i++) t.true(axis[i].us > axis[i - 1].us && axis[i].x > axis[i - 1].x);
-  const timeBars = await page.evaluate(() => window.__ferroprof.bars());
-  const first = (name) => Math.min(...timeBars.filter((b) => b.name === name).map((b) => b.x));
-  t.true(first('phaseEarly') < first('phaseLate'), 'phases in the order they ran');
-  t.true(first('other') > first('phaseEarly'));
+    // Time order under a time axis: phaseEarly's bar comes before phaseLate's first one.
+    await page.click('#mode-time');
+    const axis = await page.evaluate(() => window.__ferroprof.axis());
+    t.true(axis.length >= 3, JSON.stringify(axis));
+    t.true(
+      axis.every((a) => /^\d+(\.\d)? (s|ms|\u00b5s)$/.test(a.label)),
+      JSON.stringify(axis),
+    );
+    for (let i = 1; i < axis.length; i++) t.true(axis[i].us > axis[i - 1].us && axis[i].x > axis[i - 1].x);
+    const timeBars = await page.evaluate(() => window.__ferroprof.bars());
+    const first = (name) => Math.min(...timeBars.filter((b) => b.name === name).map((b) => b.x));
+    t.true(first('phaseEarly') < first('phaseLate'), 'phases in the order they ran');
+    t.true(first('other') > first('phaseEarly'));
 
-  // Keyboard zoom: '+' narrows the view (the bars widen, the axis steps shrink), '0' resets.
-  const wide = Math.max(...timeBars.filter((b) => b.name === 'phaseEarly').map((b) => b.w));
-  await page.keyboard.press('+');
-  await page.keyboard.press('+');
-  const zoomed = await page.evaluate(() => window.__ferroprof.state());
-  t.true(zoomed.view[1] - zoomed.view[0] < 0.5, JSON.stringify(zoomed.view));
-  const axisZoomed = await page.evaluate(() => window.__ferroprof.axis());
-  t.true(axisZoomed[1].us - axisZoomed[0].us < axis[1].us - axis[0].us, 'finer ticks when zoomed');
-  await page.keyboard.press('ArrowRight');
-  const panned = await page.evaluate(() => window.__ferroprof.state());
-  t.true(panned.view[0] > zoomed.view[0], 'the arrow key pans');
-  await page.keyboard.press('0');
-  t.deepEqual((await page.evaluate(() => window.__ferroprof.state())).view, [0, 1]);
-  // Wheel zoom in the flame graph.
-  await page.click('#mode-flame');
-  const box = await page.locator('#fg').boundingBox();
-  await page.mouse.move(box.x + 100, box.y + 10);
-  await page.mouse.wheel(0, -400);
-  const wheeled = await page.evaluate(() => window.__ferroprof.state());
-  t.true(wheeled.view[1] - wheeled.view[0] < 0.9, JSON.stringify(wheeled.view));
-  t.true(wide > 0);
+    // Keyboard zoom: '+' narrows the view (the bars widen, the axis steps shrink), '0' resets.
+    const wide = Math.max(...timeBars.filter((b) => b.name === 'phaseEarly').map((b) => b.w));
+    await page.keyboard.press('+');
+    await page.keyboard.press('+');
+    const zoomed = await page.evaluate(() => window.__ferroprof.state());
+    t.true(zoomed.view[1] - zoomed.view[0] < 0.5, JSON.stringify(zoomed.view));
+    const axisZoomed = await page.evaluate(() => window.__ferroprof.axis());
+    t.true(axisZoomed[1].us - axisZoomed[0].us < axis[1].us - axis[0].us, 'finer ticks when zoomed');
+    await page.keyboard.press('ArrowRight');
+    const panned = await page.evaluate(() => window.__ferroprof.state());
+    t.true(panned.view[0] > zoomed.view[0], 'the arrow key pans');
+    await page.keyboard.press('0');
+    t.deepEqual((await page.evaluate(() => window.__ferroprof.state())).view, [0, 1]);
+    // Wheel zoom in the flame graph.
+    await page.click('#mode-flame');
+    const box = await page.locator('#fg').boundingBox();
+    await page.mouse.move(box.x + 100, box.y + 10);
+    await page.mouse.wheel(0, -400);
+    const wheeled = await page.evaluate(() => window.__ferroprof.state());
+    t.true(wheeled.view[1] - wheeled.view[0] < 0.9, JSON.stringify(wheeled.view));
+    t.true(wide > 0);
 
-  mkdirSync(artifacts, { recursive: true });
-  await page.keyboard.press('0');
-  await page.evaluate(() => window.__ferroprof.sandwich('phaseLate'));
-  await page.screenshot({ path: join(artifacts, 'sandwich.png'), fullPage: true });
-  t.deepEqual(errors, []);
-  t.true(requests.every((u) => u.startsWith('file:')), `no network: ${requests.join(', ')}`);
-});
+    mkdirSync(artifacts, { recursive: true });
+    await page.keyboard.press('0');
+    await page.evaluate(() => window.__ferroprof.sandwich('phaseLate'));
+    await page.screenshot({ path: join(artifacts, 'sandwich.png'), fullPage: true });
+    t.deepEqual(errors, []);
+    t.true(
+      requests.every((u) => u.startsWith('file:')),
+      `no network: ${requests.join(', ')}`,
+    );
+  },
+);

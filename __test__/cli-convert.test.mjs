@@ -31,18 +31,30 @@ const names = (model, thread) => thread.samples.map((s) => s.stack.map((f) => mo
 
 test('v2 profile_chunk: unix-second timestamps, string thread ids, names from metadata', (t) => {
   const model = loadProfile(fixture('profile-chunk-v2-two-threads-measurements.json'));
-  t.deepEqual(model.threads.map((th) => [th.id, th.name]), [['0', 'main'], ['1', 'worker']]);
+  t.deepEqual(
+    model.threads.map((th) => [th.id, th.name]),
+    [
+      ['0', 'main'],
+      ['1', 'worker'],
+    ],
+  );
   t.is(model.startUnixNs, 1795694400e9);
   t.is(model.durationNs, 20e6);
   t.deepEqual(names(model, model.threads[0]), ['getUsers<main', 'query<getUsers<main', 'getUsers<main']);
-  t.deepEqual(model.threads[1].samples.map((s) => s.timestampNs), [1e6, 11e6]);
+  t.deepEqual(
+    model.threads[1].samples.map((s) => s.timestampNs),
+    [1e6, 11e6],
+  );
   t.is(model.frames.find((f) => f.function === 'query').lineno, 210);
 });
 
 test('v1 profile: elapsed_since_start_ns as strings and integers, legacy fields', (t) => {
   const minimal = loadProfile(fixture('profile-v1-minimal.json'));
   t.is(minimal.threads.length, 1);
-  t.deepEqual(minimal.threads[0].samples.map((s) => s.timestampNs), [0, 10e6]);
+  t.deepEqual(
+    minimal.threads[0].samples.map((s) => s.timestampNs),
+    [0, 10e6],
+  );
   t.is(minimal.startUnixNs, Date.parse('2026-11-26T12:00:00.000Z') * 1e6);
 
   const legacy = loadProfile(fixture('profile-v1-idle-edges-legacy-fields.json'));
@@ -54,12 +66,18 @@ test('v1 profile: elapsed_since_start_ns as strings and integers, legacy fields'
   const anon = loadProfile(fixture('profile-v1-no-thread-metadata.json'));
   t.is(anon.threads[0].name, 'main');
   const two = loadProfile(fixture('profile-v1-two-threads.json'));
-  t.deepEqual(two.threads.map((th) => th.name), ['main', 'worker']);
+  t.deepEqual(
+    two.threads.map((th) => th.name),
+    ['main', 'worker'],
+  );
 });
 
 test('envelopes: with length, without length, and gzip (by name and by magic bytes)', (t) => {
   const withProfile = loadProfile(fixture('transaction-with-profile.envelope'));
-  t.deepEqual(withProfile.threads[0].samples.map((s) => s.timestampNs), [0, 10e6, 20e6]);
+  t.deepEqual(
+    withProfile.threads[0].samples.map((s) => s.timestampNs),
+    [0, 10e6, 20e6],
+  );
   const chunk = loadProfile(fixture('profile-chunk.envelope'));
   t.is(chunk.threads[0].samples.length, 3);
   const gz = loadProfile(fixture('profile-chunk.envelope.gz'));
@@ -84,7 +102,10 @@ test('chunks of one profiler_id in a folder are joined in time order', (t) => {
   writeFileSync(join(dir, 'notes.txt'), 'ignored');
   const model = loadProfile(dir);
   t.is(model.threads.length, 1);
-  t.deepEqual(model.threads[0].samples.map((s) => s.timestampNs), [0, 10e6, 60e9, 60.01e9]);
+  t.deepEqual(
+    model.threads[0].samples.map((s) => s.timestampNs),
+    [0, 10e6, 60e9, 60.01e9],
+  );
   t.is(model.durationNs, 60.01e9);
 
   // A second profiler session keeps its own threads.
@@ -99,8 +120,16 @@ test('chunks of one profiler_id in a folder are joined in time order', (t) => {
 test('low-level WindowProfile JSON converts with monotonic times made wall-clock', (t) => {
   const builder = new ModelBuilder();
   addWindowProfile(builder, {
-    id: 1, complete: true, activeThreadId: 0, startNs: 5_000_000, endNs: 50_000_000, startUnixMs: 1_700_000_000_000,
-    frames: [{ function: 'a', abs_path: '/x.js', lineno: 3 }, { function: 'b', abs_path: '/x.js', lineno: 9 }],
+    id: 1,
+    complete: true,
+    activeThreadId: 0,
+    startNs: 5_000_000,
+    endNs: 50_000_000,
+    startUnixMs: 1_700_000_000_000,
+    frames: [
+      { function: 'a', abs_path: '/x.js', lineno: 3 },
+      { function: 'b', abs_path: '/x.js', lineno: 9 },
+    ],
     stacks: [[1, 0], []],
     samples: [
       { tsNs: 15_000_000, threadId: 0, stackId: 0, state: 'js' },
@@ -111,8 +140,14 @@ test('low-level WindowProfile JSON converts with monotonic times made wall-clock
   });
   const model = builder.build();
   t.is(model.startUnixNs, 1_700_000_000_000e6 + 10e6);
-  t.deepEqual(model.threads.map((th) => th.name), ['main', 'worker 4']);
-  t.deepEqual(model.threads[0].samples.map((s) => s.timestampNs), [0, 20e6]);
+  t.deepEqual(
+    model.threads.map((th) => th.name),
+    ['main', 'worker 4'],
+  );
+  t.deepEqual(
+    model.threads[0].samples.map((s) => s.timestampNs),
+    [0, 20e6],
+  );
   const top = computeTop(model);
   t.is(top.bySelf[0].function, 'b');
   t.is(top.bySelf[0].location, '/x.js:9');
@@ -132,10 +167,18 @@ test('the envelope export carries the profile_chunk items as they were encoded, 
   const dir = tmp();
   writeFileSync(join(dir, 'x.envelope'), bytes);
   const back = loadProfile(join(dir, 'x.envelope'));
-  t.deepEqual(back.threads.map((th) => names(back, th)), model.threads.map((th) => names(model, th)));
-  t.deepEqual(back.threads.map((th) => th.samples.map((s) => s.timestampNs)), model.threads.map((th) => th.samples.map((s) => s.timestampNs)));
+  t.deepEqual(
+    back.threads.map((th) => names(back, th)),
+    model.threads.map((th) => names(model, th)),
+  );
+  t.deepEqual(
+    back.threads.map((th) => th.samples.map((s) => s.timestampNs)),
+    model.threads.map((th) => th.samples.map((s) => s.timestampNs)),
+  );
   // Transaction profiles and window JSON have no chunk form: refused, not re-encoded.
-  t.throws(() => chunkEnvelope(fixture('profile-v1-minimal.json'), { name: 'x', version: '0' }), { message: /profile_chunk items only; this is a transaction profile/ });
+  t.throws(() => chunkEnvelope(fixture('profile-v1-minimal.json'), { name: 'x', version: '0' }), {
+    message: /profile_chunk items only; this is a transaction profile/,
+  });
 });
 
 test('the speedscope export validates against the shipped schema', (t) => {
@@ -145,7 +188,10 @@ test('the speedscope export validates against the shipped schema', (t) => {
   t.true(validate(file), JSON.stringify(validate.errors));
   t.is(file.profiles.length, 2);
   // Root first, as speedscope expects.
-  t.deepEqual(file.profiles[0].samples[1].map((i) => file.shared.frames[i].name), ['main', 'getUsers', 'query']);
+  t.deepEqual(
+    file.profiles[0].samples[1].map((i) => file.shared.frames[i].name),
+    ['main', 'getUsers', 'query'],
+  );
   // And the validator is not a rubber stamp.
   t.false(validate({ ...file, profiles: [{ ...file.profiles[0], type: 'sampledd' }] }));
 });
@@ -171,7 +217,11 @@ testWithTool('the pprof export is read by `go tool pprof -top` with the same top
   const file = join(dir, 'profile.pb.gz');
   writeFileSync(file, toPprof(model));
   t.true(gunzipSync(readFileSync(file)).length > 0);
-  const out = execFileSync('go', ['tool', 'pprof', '-top', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 110_000 });
+  const out = execFileSync('go', ['tool', 'pprof', '-top', file], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 110_000,
+  });
   const rows = out.split('\n').filter((l) => /^\s*[\d.]+\w*s\s+[\d.]+%/.test(l));
   t.true(rows.length >= 3, out);
   const pprofTop = rows[0].trim().split(/\s+/).slice(5).join(' ');
@@ -190,7 +240,14 @@ function modelOf(samples) {
     closeWindow: b.frame({ function: 'closeWindow', abs_path: '/app/node_modules/ferroprof/dist/chunk-x.js', lineno: 9 }),
     minSampleSpacingMs: b.frame({ function: 'minSampleSpacingMs' }),
   };
-  for (const [ms, names] of samples) b.sample('0', 'main', 1_700_000_000_000, ms * 1e6, names.map((n) => frames[n]));
+  for (const [ms, names] of samples)
+    b.sample(
+      '0',
+      'main',
+      1_700_000_000_000,
+      ms * 1e6,
+      names.map((n) => frames[n]),
+    );
   return b.build();
 }
 
@@ -199,7 +256,8 @@ test("top: each thread's duration is busy + idle + not sampled; ferroprof's own 
   // 10 ms period: 50 busy samples, 20 idle, then a 300 ms gap, then 30 busy (4 in ferroprof).
   for (let i = 0; i < 50; i++) samples.push([i * 10, ['work', 'main']]);
   for (let i = 50; i < 70; i++) samples.push([i * 10, []]);
-  for (let i = 0; i < 30; i++) samples.push([990 + i * 10, i < 4 ? ['minSampleSpacingMs', 'closeWindow', 'main'] : ['work', 'main']]);
+  for (let i = 0; i < 30; i++)
+    samples.push([990 + i * 10, i < 4 ? ['minSampleSpacingMs', 'closeWindow', 'main'] : ['work', 'main']]);
   const model = modelOf(samples);
   const top = computeTop(model);
   const [main] = top.threads;
@@ -243,7 +301,10 @@ test('speedscope and pprof exports read back into the same functions and threads
   const fromPprof = new ModelBuilder();
   addPprof(fromPprof, gunzipSync(toPprof(model)), 'x.pb.gz');
   for (const back of [fromSpeedscope.build(), fromPprof.build()]) {
-    t.deepEqual(back.threads.map((th) => [th.id, th.name, th.samples.length]), [['0', 'main', 40]]);
+    t.deepEqual(
+      back.threads.map((th) => [th.id, th.name, th.samples.length]),
+      [['0', 'main', 40]],
+    );
     const top = computeTop(back);
     t.is(top.bySelf[0].function, 'work');
     t.is(top.bySelf[0].location, '/app/work.js:3');

@@ -26,7 +26,14 @@ const BUSY_COL = text[BUSY.start - 1].indexOf('(') + 1;
 
 /** A raw window profile of `ferroprof run` whose samples of `fn` carry `lines`, one sample each. */
 function windowWith(lines, fn = { name: 'busy', file: script, col: BUSY_COL }) {
-  const frames = lines.map((lineno) => ({ function: fn.name, abs_path: fn.file, filename: fn.file, lineno, colno: fn.col, in_app: true }));
+  const frames = lines.map((lineno) => ({
+    function: fn.name,
+    abs_path: fn.file,
+    filename: fn.file,
+    lineno,
+    colno: fn.col,
+    in_app: true,
+  }));
   return {
     id: 1,
     complete: true,
@@ -50,17 +57,27 @@ test('a line outside its function (V8 inlining) is shown at the function line; t
   const byLine = spawnSync(process.execPath, [cli, 'top', '--lines', dir], { encoding: 'utf8' });
   t.is(byLine.status, 0, byLine.stderr);
   const rows = byLine.stdout.split('\n').filter((l) => l.includes('busy ('));
-  const selfOf = (line) => rows.find((r) => r.endsWith(`inlined.mjs:${line})`))?.trim().split(/\s+/)[1];
+  const selfOf = (line) =>
+    rows
+      .find((r) => r.endsWith(`inlined.mjs:${line})`))
+      ?.trim()
+      .split(/\s+/)[1];
   t.is(selfOf(BUSY.loop), '40.0%', byLine.stdout);
   t.is(selfOf(BUSY.start), '60.0%', 'the three lines outside busy, at its declaration');
-  t.true(rows.every((r) => r.endsWith(`:${BUSY.loop})`) || r.endsWith(`:${BUSY.start})`)), byLine.stdout);
+  t.true(
+    rows.every((r) => r.endsWith(`:${BUSY.loop})`) || r.endsWith(`:${BUSY.start})`)),
+    byLine.stdout,
+  );
 
   // By function (the default): one row for busy, at its declaration, with all the time.
   const byFunction = spawnSync(process.execPath, [cli, 'top', dir], { encoding: 'utf8' });
   t.is(byFunction.status, 0, byFunction.stderr);
   const fnRows = byFunction.stdout.split('\n').filter((l) => l.includes('busy ('));
   t.is(fnRows.length, 2, 'one row in each table');
-  t.true(fnRows.every((r) => r.trim().split(/\s+/)[1] === '100.0%' && r.endsWith(`inlined.mjs:${BUSY.start})`)), byFunction.stdout);
+  t.true(
+    fnRows.every((r) => r.trim().split(/\s+/)[1] === '100.0%' && r.endsWith(`inlined.mjs:${BUSY.start})`)),
+    byFunction.stdout,
+  );
 });
 
 test("a function's end is found past brackets in strings, templates, regular expressions, comments and a return type", (t) => {
@@ -78,14 +95,20 @@ test("a function's end is found past brackets in strings, templates, regular exp
   t.is(r.status, 0, r.stderr);
   const rows = r.stdout.split('\n').filter((l) => l.includes('strings ('));
   const shown = new Set(rows.map((row) => Number(/:(\d+)\)$/.exec(row)[1])));
-  t.deepEqual([...shown].sort((a, b) => a - b), [start, start + 1, start + 2, last], r.stdout);
+  t.deepEqual(
+    [...shown].sort((a, b) => a - b),
+    [start, start + 1, start + 2, last],
+    r.stdout,
+  );
 });
 
 test('a profiled loop around performance.now(): every line of busy lies within busy', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ferroprof-inlined-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'out');
-  await run(process.execPath, [cli, 'run', '--hz', '499', '--out', out, '--format', 'speedscope', script, '2000'], { timeout: 90_000 });
+  await run(process.execPath, [cli, 'run', '--hz', '499', '--out', out, '--format', 'speedscope', script, '2000'], {
+    timeout: 90_000,
+  });
   const { shared, profiles } = JSON.parse(readFileSync(join(out, 'profile.speedscope.json'), 'utf8'));
   const byLine = new Map();
   for (const p of profiles) {

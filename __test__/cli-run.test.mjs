@@ -73,7 +73,10 @@ test('run profiles the example, writes every format and ranks its hot function f
 
 test('run passes the exit code through', (t) => {
   const dir = tmp();
-  writeFileSync(join(dir, 'three.mjs'), 'const e = performance.now() + 100; while (performance.now() < e); process.exitCode = 3;\n');
+  writeFileSync(
+    join(dir, 'three.mjs'),
+    'const e = performance.now() + 100; while (performance.now() < e); process.exitCode = 3;\n',
+  );
   const r = ferroprof(['run', '--out', join(dir, 'out'), 'three.mjs'], dir);
   t.is(r.status, 3, r.stderr);
   t.regex(r.stderr, /exited with code 3/);
@@ -113,7 +116,11 @@ server.listen(0, '127.0.0.1', () => {
 `,
   );
   // Its own process group, as a shell gives a foreground job: Ctrl-C signals the whole group.
-  const child = spawn(process.execPath, [cli, 'run', '--out', join(dir, 'out'), 'server.mjs'], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'run', '--out', join(dir, 'out'), 'server.mjs'], {
+    cwd: dir,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {
@@ -137,7 +144,12 @@ server.listen(0, '127.0.0.1', () => {
   });
 }
 
-for (const [signal, target, code] of [['SIGINT', 'group', 130], ['SIGTERM', 'group', 143], ['SIGINT', 'cli', 130], ['SIGTERM', 'cli', 143]]) {
+for (const [signal, target, code] of [
+  ['SIGINT', 'group', 130],
+  ['SIGTERM', 'group', 143],
+  ['SIGINT', 'cli', 130],
+  ['SIGTERM', 'cli', 143],
+]) {
   test(`${signal} to the ${target === 'group' ? `process group${signal === 'SIGINT' ? ' (Ctrl-C)' : ''}` : "CLI's own process"} stops a server, writes its profile, exits ${code}`, async (t) => {
     const r = await stopServer(signal, target);
     t.is(r.code, code, r.stderr);
@@ -273,7 +285,12 @@ await withTransaction({ name: 'beta', op: 'task' }, async () => fnBeta());
 await close(5000);
 `,
   );
-  const r = spawnSync(process.execPath, ['app.mjs'], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, SENTRY_DSN: '' } });
+  const r = spawnSync(process.execPath, ['app.mjs'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, SENTRY_DSN: '' },
+  });
   t.is(r.status, 0, r.stderr);
   const list = ferroprof(['top', '--list', '.ferroprof'], dir);
   t.is(list.status, 0, list.stderr);

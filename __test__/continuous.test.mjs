@@ -15,7 +15,12 @@ test.serial('auto-started session: contiguous, valid chunks with one profiler id
   init({
     transport: collectingTransport(envelopes, raw),
     tracesSampleRate: 1,
-    _experiments: { profilerMode: 'continuous', continuousProfilingAutoStart: true, chunkDurationMs: 1000, profilerSchedulerFrequency: HZ },
+    _experiments: {
+      profilerMode: 'continuous',
+      continuousProfilingAutoStart: true,
+      chunkDurationMs: 1000,
+      profilerSchedulerFrequency: HZ,
+    },
   });
   // A raw window over the same sampler: the reference stream the chunks must cover.
   const reference = openWindow();
@@ -28,7 +33,7 @@ test.serial('auto-started session: contiguous, valid chunks with one profiler id
   const raw_ = await reference.close();
   t.true(await close(5000));
 
-  for (const bytes of raw) t.notThrows(() => validateEnvelope(bytes), 'every envelope passes Sentry\'s rules');
+  for (const bytes of raw) t.notThrows(() => validateEnvelope(bytes), "every envelope passes Sentry's rules");
   const chunks = itemsOfType(envelopes, 'profile_chunk').map((i) => i.payload);
   t.true(chunks.length >= 3, `${chunks.length} chunks`);
   t.is(new Set(chunks.map((c) => c.profiler_id)).size, 1, 'one profiler_id for the session');
@@ -46,7 +51,10 @@ test.serial('auto-started session: contiguous, valid chunks with one profiler id
   // later than that of the window opened right after init (however late a loaded
   // machine lets V8's sampler thread tick first).
   const began = mainSamples(chunks[0])[0];
-  t.true(began >= initAt - 1e-3 && began <= refTimes[0] + 2e-6, `the session began at init (first sample ${((began - initAt) * 1000).toFixed(0)} ms after it, the window's ${((refTimes[0] - initAt) * 1000).toFixed(0)} ms)`);
+  t.true(
+    began >= initAt - 1e-3 && began <= refTimes[0] + 2e-6,
+    `the session began at init (first sample ${((began - initAt) * 1000).toFixed(0)} ms after it, the window's ${((refTimes[0] - initAt) * 1000).toFixed(0)} ms)`,
+  );
   let j = 0;
   let missing = 0;
   for (const ts of refTimes) {
@@ -56,7 +64,10 @@ test.serial('auto-started session: contiguous, valid chunks with one profiler id
   }
   // Enough reference samples to span the chunks: 101 Hz over the thread's CPU time, less
   // a half for a loaded machine (idle: ~330 over 3.3 s).
-  t.true(refTimes.length >= Math.max(30, 0.5 * HZ * cpuS), `${refTimes.length} reference samples over ${cpuS.toFixed(2)} s of CPU`);
+  t.true(
+    refTimes.length >= Math.max(30, 0.5 * HZ * cpuS),
+    `${refTimes.length} reference samples over ${cpuS.toFixed(2)} s of CPU`,
+  );
   // A chunk with fewer than two samples (a starved sampler on a loaded machine) is
   // refused by Sentry's rules and counted as too short, not sent: its one sample is
   // the only one that may be missing.

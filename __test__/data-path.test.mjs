@@ -30,7 +30,11 @@ function runChild(name, timeoutMs = 30_000) {
 
 /** Every sample copied out of V8 is accounted for under exactly one heading. */
 function assertAccounting(t, s) {
-  t.is(s.samplesCopied, s.samplesDuplicate + s.samplesNearDuplicate + s.samplesDroppedQueue + s.samplesInFlight + s.samplesIngested, 'copied');
+  t.is(
+    s.samplesCopied,
+    s.samplesDuplicate + s.samplesNearDuplicate + s.samplesDroppedQueue + s.samplesInFlight + s.samplesIngested,
+    'copied',
+  );
   t.is(
     s.samplesIngested,
     s.samplesHeld + s.samplesPruned + s.samplesDroppedCapacity + s.samplesOutOfOrder + s.samplesLostReset,
@@ -113,7 +117,10 @@ test.serial('a synchronous loop in continuous mode gives chunks of the configure
   const slack = Math.max(0.1, largest);
   for (let i = 0; i < 3; i++) {
     const [lo, hi] = spans[i];
-    t.true(hi - lo > 1.0 - 2 * slack && hi - lo <= 1.0, `chunk ${i} spans ${(hi - lo).toFixed(3)} s (largest gap ${largest.toFixed(3)} s)`);
+    t.true(
+      hi - lo > 1.0 - 2 * slack && hi - lo <= 1.0,
+      `chunk ${i} spans ${(hi - lo).toFixed(3)} s (largest gap ${largest.toFixed(3)} s)`,
+    );
     const gap = spans[i + 1][0] - hi;
     t.true(gap > 0 && gap < slack + 1e-4, `gap after chunk ${i}: ${gap.toFixed(4)} s`);
   }
@@ -180,7 +187,11 @@ test.serial('no profiler call blocks the JS thread on a big warmed-up heap', asy
   // linger; the goal is under 5 ms. The bound is generous for a loaded CI machine.
   for (const [call, ms] of Object.entries(result.calls)) t.true(ms < 100, `${call}: ${ms.toFixed(2)} ms`);
   t.true(result.jsNsMax < 100e6, `jsNsMax ${(result.jsNsMax / 1e6).toFixed(2)} ms`);
-  t.log(Object.entries(result.calls).map(([k, v]) => `${k} ${v.toFixed(2)} ms`).join(', '));
+  t.log(
+    Object.entries(result.calls)
+      .map(([k, v]) => `${k} ${v.toFixed(2)} ms`)
+      .join(', '),
+  );
 });
 
 test.serial('transactions dropped unfinished close their windows; too-short ones cost the engine nothing', async (t) => {

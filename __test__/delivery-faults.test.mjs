@@ -61,38 +61,41 @@ function envelope() {
 
 const quantity = (counts, reason) => counts.filter((c) => c.reason === reason).reduce((n, c) => n + c.quantity, 0);
 
-test.serial('a trickling ingest still delivers the next requests; one log line; requests in flight at close are counted', async (t) => {
-  const ingest = await trickleIngest(2);
-  const lines = [];
-  const transport = new HttpTransport({
-    dsn: ingest.dsn,
-    slowRequestMs: 300,
-    timeoutMs: 20_000,
-    clientReportIntervalMs: 0,
-    logger: (line) => lines.push(line),
-  });
-  try {
-    const sent = 40;
-    for (let i = 0; i < sent; i += 1) transport.send(envelope(), { categories: ['transaction'] });
-    // Everything after the two stalled requests is answered at once: only the
-    // stalled ones' slow marks (300 ms) stand in the way, so 10 s is ample even busy.
-    const until = Date.now() + 10_000;
-    while (ingest.answered.length < sent - 2 && Date.now() < until) await delay(50);
-    t.is(ingest.answered.length, sent - 2, 'every envelope behind the stalled requests was delivered');
-    t.is(lines.filter((l) => /has not answered a request/.test(l)).length, 1, lines.join('\n'));
+test.serial(
+  'a trickling ingest still delivers the next requests; one log line; requests in flight at close are counted',
+  async (t) => {
+    const ingest = await trickleIngest(2);
+    const lines = [];
+    const transport = new HttpTransport({
+      dsn: ingest.dsn,
+      slowRequestMs: 300,
+      timeoutMs: 20_000,
+      clientReportIntervalMs: 0,
+      logger: (line) => lines.push(line),
+    });
+    try {
+      const sent = 40;
+      for (let i = 0; i < sent; i += 1) transport.send(envelope(), { categories: ['transaction'] });
+      // Everything after the two stalled requests is answered at once: only the
+      // stalled ones' slow marks (300 ms) stand in the way, so 10 s is ample even busy.
+      const until = Date.now() + 10_000;
+      while (ingest.answered.length < sent - 2 && Date.now() < until) await delay(50);
+      t.is(ingest.answered.length, sent - 2, 'every envelope behind the stalled requests was delivered');
+      t.is(lines.filter((l) => /has not answered a request/.test(l)).length, 1, lines.join('\n'));
 
-    const started = Date.now();
-    const ok = await transport.close(200);
-    t.false(ok, 'two envelopes were never delivered');
-    t.true(Date.now() - started < 1500, `close(200) took ${Date.now() - started} ms`);
-    // Counted synchronously at close, not when the destroyed sockets report back.
-    const dropped = transport.getDroppedCounts();
-    t.is(quantity(dropped, 'network_error'), 2, JSON.stringify(dropped));
-    t.is(ingest.answered.length + quantity(dropped, 'network_error'), sent, 'delivered + counted = sent');
-  } finally {
-    await ingest.close();
-  }
-});
+      const started = Date.now();
+      const ok = await transport.close(200);
+      t.false(ok, 'two envelopes were never delivered');
+      t.true(Date.now() - started < 1500, `close(200) took ${Date.now() - started} ms`);
+      // Counted synchronously at close, not when the destroyed sockets report back.
+      const dropped = transport.getDroppedCounts();
+      t.is(quantity(dropped, 'network_error'), 2, JSON.stringify(dropped));
+      t.is(ingest.answered.length + quantity(dropped, 'network_error'), sent, 'delivered + counted = sent');
+    } finally {
+      await ingest.close();
+    }
+  },
+);
 
 test.serial('a request is abandoned at its total deadline even while bytes keep trickling', async (t) => {
   const ingest = await trickleIngest(1);
@@ -113,7 +116,10 @@ test.serial('a request is abandoned at its total deadline even while bytes keep 
     // The socket is never idle (a byte a second) — only a total deadline ends it.
     t.true(took >= 1400 && took < 6000, `flush ended after ${took} ms`);
     t.is(quantity(transport.getDroppedCounts(), 'network_error'), 1);
-    t.true(lines.some((l) => /ETIMEDOUT/.test(l)), lines.join('\n'));
+    t.true(
+      lines.some((l) => /ETIMEDOUT/.test(l)),
+      lines.join('\n'),
+    );
   } finally {
     await transport.close(0);
     await ingest.close();
@@ -131,9 +137,12 @@ test('a custom transport object whose send() throws is counted as send_error, li
     },
     (line) => lines.push(line),
   );
-  const fn = toTransport(() => {
-    throw new Error('boom');
-  }, () => {});
+  const fn = toTransport(
+    () => {
+      throw new Error('boom');
+    },
+    () => {},
+  );
   for (const transport of [object, fn]) {
     transport.send(envelope(), { categories: ['transaction', 'profile'] });
     transport.send(envelope(), { categories: ['transaction'] });
@@ -206,7 +215,10 @@ test('close(200) with a worker blocked in native code returns in time, false, an
   t.true(result.took < 200 + 800, `close(200) took ${result.took} ms`);
   t.is(result.delivered, 0);
   t.is(result.unsent, 1, 'stats are readable after close, with the transaction counted');
-  t.true(result.dropped.some((d) => d.reason === 'internal_sdk_error' && d.category === 'transaction'), JSON.stringify(result.dropped));
+  t.true(
+    result.dropped.some((d) => d.reason === 'internal_sdk_error' && d.category === 'transaction'),
+    JSON.stringify(result.dropped),
+  );
 });
 
 test('close(200) with a continuous session and a worker blocked in native code returns in time', (t) => {

@@ -16,20 +16,67 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 
 const SURFACE = {
   '.': [
-    'GeventScheduler', 'Profile', 'Scheduler', 'SleepScheduler', 'Span', 'ThreadScheduler', 'Transaction',
-    'close', 'flush', 'getActiveSpan', 'getClient', 'getProfilerStats', 'init', 'startProfileSession',
-    'startProfiler', 'startSpan', 'startTransaction', 'stopProfileSession', 'stopProfiler', 'withSpan',
+    'GeventScheduler',
+    'Profile',
+    'Scheduler',
+    'SleepScheduler',
+    'Span',
+    'ThreadScheduler',
+    'Transaction',
+    'close',
+    'flush',
+    'getActiveSpan',
+    'getClient',
+    'getProfilerStats',
+    'init',
+    'startProfileSession',
+    'startProfiler',
+    'startSpan',
+    'startTransaction',
+    'stopProfileSession',
+    'stopProfiler',
+    'withSpan',
     'withTransaction',
   ],
   './sampler': [
-    'DEFAULT_FREQUENCY_HZ', 'MAX_FREQUENCY_HZ', 'MIN_FREQUENCY_HZ', 'NativeBindingError', 'closeWindow',
-    'closeWindowSync', 'configureSampler', 'flush', 'formatTopTable', 'getSamplerStats', 'handOverSamples', 'isSampling',
-    'monotonicNowNs', 'openWindow', 'profilerBackend', 'startSampling', 'stopSampling', 'topFunctions', 'validateFrequency',
+    'DEFAULT_FREQUENCY_HZ',
+    'MAX_FREQUENCY_HZ',
+    'MIN_FREQUENCY_HZ',
+    'NativeBindingError',
+    'closeWindow',
+    'closeWindowSync',
+    'configureSampler',
+    'flush',
+    'formatTopTable',
+    'getSamplerStats',
+    'handOverSamples',
+    'isSampling',
+    'monotonicNowNs',
+    'openWindow',
+    'profilerBackend',
+    'startSampling',
+    'stopSampling',
+    'topFunctions',
+    'validateFrequency',
   ],
   './transport': [
-    'CallbackTransport', 'DsnError', 'EnvelopeError', 'HttpTransport', 'LocalTransport', 'clientReportEnvelope',
-    'dsnToString', 'installExitFlush', 'isGzip', 'itemJson', 'itemText', 'itemsOfType', 'parseDsn',
-    'parseEnvelope', 'readEventId', 'serializeEnvelope', 'toTransport',
+    'CallbackTransport',
+    'DsnError',
+    'EnvelopeError',
+    'HttpTransport',
+    'LocalTransport',
+    'clientReportEnvelope',
+    'dsnToString',
+    'installExitFlush',
+    'isGzip',
+    'itemJson',
+    'itemText',
+    'itemsOfType',
+    'parseDsn',
+    'parseEnvelope',
+    'readEventId',
+    'serializeEnvelope',
+    'toTransport',
   ],
   './testing': ['validateEnvelope'],
   './sentry': ['INTEGRATION_NAME', 'ferroprofIntegration', 'getProfilerStats'],
@@ -47,7 +94,12 @@ for (const [subpath, names] of Object.entries(SURFACE)) {
     const esm = await import(new URL(`../${target.import.default}`, import.meta.url).href);
     const cjs = require(`../${target.require.default}`);
     t.deepEqual(Object.keys(esm).sort(), [...names].sort());
-    t.deepEqual(Object.keys(cjs).filter((k) => k !== '__esModule').sort(), [...names].sort());
+    t.deepEqual(
+      Object.keys(cjs)
+        .filter((k) => k !== '__esModule')
+        .sort(),
+      [...names].sort(),
+    );
   });
 }
 
@@ -66,7 +118,10 @@ test('entry points share one state, in the CommonJS build too (one module copy)'
   const dir = mkdtempSync(join(tmpdir(), 'ferroprof-entries-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   for (const ext of ['js', 'cjs']) {
-    const load = ext === 'js' ? (p) => `await import(${JSON.stringify(`./dist/${p}.js`)})` : (p) => `require(${JSON.stringify(`./dist/${p}.cjs`)})`;
+    const load =
+      ext === 'js'
+        ? (p) => `await import(${JSON.stringify(`./dist/${p}.js`)})`
+        : (p) => `require(${JSON.stringify(`./dist/${p}.cjs`)})`;
     const source = `
       const sdk = ${load('index')};
       const transport = ${load('transport')};
@@ -75,11 +130,15 @@ test('entry points share one state, in the CommonJS build too (one module copy)'
       await sdk.close(1000);
       console.log(same, sdk.getClient() === undefined);
     `;
-    const child = spawnSync(process.execPath, ext === 'js' ? ['--input-type=module', '-e', source] : ['-e', `(async () => {${source}})()`], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const child = spawnSync(
+      process.execPath,
+      ext === 'js' ? ['--input-type=module', '-e', source] : ['-e', `(async () => {${source}})()`],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
     t.is(child.status, 0, child.stderr);
     t.is(child.stdout.trim(), 'true true', ext);
   }

@@ -7,11 +7,23 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 
 import { validateEnvelope } from '../dist/testing.js';
-import { EnvelopeError, isGzip, itemJson, itemText, itemsOfType, parseEnvelope, readEventId, serializeEnvelope } from '../dist/transport.js';
+import {
+  EnvelopeError,
+  isGzip,
+  itemJson,
+  itemText,
+  itemsOfType,
+  parseEnvelope,
+  readEventId,
+  serializeEnvelope,
+} from '../dist/transport.js';
 
 const fixtures = fileURLToPath(new URL('../crates/core/tests/fixtures/', import.meta.url));
 const read = (kind, name) => readFileSync(join(fixtures, kind, name));
-const envelopes = (kind) => readdirSync(join(fixtures, kind)).filter((n) => n.includes('.envelope')).sort();
+const envelopes = (kind) =>
+  readdirSync(join(fixtures, kind))
+    .filter((n) => n.includes('.envelope'))
+    .sort();
 
 test('every valid fixture envelope parses, re-serializes, and the native validator accepts the result', (t) => {
   const names = envelopes('valid');
@@ -41,10 +53,19 @@ test('every valid fixture envelope parses, re-serializes, and the native validat
 });
 
 test('framing errors are refused with a message naming the item', (t) => {
-  t.throws(() => parseEnvelope(read('invalid', 'envelope-item-without-type.envelope'), 'x'), { instanceOf: EnvelopeError, message: 'x: item 1 has no type' });
-  t.throws(() => parseEnvelope(read('invalid', 'envelope-wrong-length.envelope')), { instanceOf: EnvelopeError, message: /item 1 payload is not followed by a newline/ });
+  t.throws(() => parseEnvelope(read('invalid', 'envelope-item-without-type.envelope'), 'x'), {
+    instanceOf: EnvelopeError,
+    message: 'x: item 1 has no type',
+  });
+  t.throws(() => parseEnvelope(read('invalid', 'envelope-wrong-length.envelope')), {
+    instanceOf: EnvelopeError,
+    message: /item 1 payload is not followed by a newline/,
+  });
   t.throws(() => parseEnvelope(read('invalid', 'envelope-crlf.envelope')), { instanceOf: EnvelopeError, message: /CRLF/ });
-  t.throws(() => parseEnvelope(read('invalid', 'envelope-undeclared-gzip.envelope')), { instanceOf: EnvelopeError, message: /gzip-compressed/ });
+  t.throws(() => parseEnvelope(read('invalid', 'envelope-undeclared-gzip.envelope')), {
+    instanceOf: EnvelopeError,
+    message: /gzip-compressed/,
+  });
   t.throws(() => parseEnvelope(Buffer.from('{}\n{"type":"profile","length":50}\n{}\n')), { message: /runs past the end/ });
   t.throws(() => parseEnvelope(Buffer.from('{}\n{"type":"profile","length":-1}\n{}\n')), { message: /bad length/ });
   t.throws(() => parseEnvelope(Buffer.from('[1]\n')), { message: /envelope header is not a JSON object/ });

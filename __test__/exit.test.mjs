@@ -41,7 +41,10 @@ test('process.exit() with a session running still writes the last chunk in local
     { encoding: 'utf8', timeout: 20_000 },
   );
   t.is(child.status, 7, child.stderr);
-  t.true(readdirSync(dir).some((f) => f.endsWith('.envelope')), 'the last chunk was written synchronously');
+  t.true(
+    readdirSync(dir).some((f) => f.endsWith('.envelope')),
+    'the last chunk was written synchronously',
+  );
 });
 
 test('process.exit() with a LocalTransport given as transport writes the last chunk through it', (t) => {

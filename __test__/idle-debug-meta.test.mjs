@@ -42,7 +42,7 @@ for (const backend of ['native', 'inspector']) {
     const { r, envelopes, result } = runApp(backend);
     t.is(r.status, 0, `${r.stderr}\n${r.stdout}`);
     t.true(result?.closed, 'close() delivered everything');
-    for (const bytes of envelopes) t.notThrows(() => validateEnvelope(bytes), 'Relay\'s rules accept every envelope');
+    for (const bytes of envelopes) t.notThrows(() => validateEnvelope(bytes), "Relay's rules accept every envelope");
 
     const items = envelopes.flatMap((b) => parseEnvelope(new Uint8Array(b)).items);
     const profiles = items.filter((i) => i.header.type === 'profile').map(itemJson);
@@ -56,17 +56,26 @@ for (const backend of ['native', 'inspector']) {
     t.deepEqual(
       waits.profile.frames.find((f) => f.function === '(idle)'),
       { function: '(idle)', in_app: false },
-      'the idle frame, as the incumbent marks V8\'s internal nodes',
+      "the idle frame, as the incumbent marks V8's internal nodes",
     );
-    t.false(waits.profile.stacks.some((s, i) => s.length === 0 && waits.profile.samples.some((x) => x.stack_id === i)), 'no sample on an empty stack');
+    t.false(
+      waits.profile.stacks.some((s, i) => s.length === 0 && waits.profile.samples.some((x) => x.stack_id === i)),
+      'no sample on an empty stack',
+    );
 
     const works = byName.works;
     t.true(works.profile.samples.some((s) => names(works, s).includes('busyIdleTestFunction')));
-    t.true(works.profile.samples.some((s) => isIdle(works, s)), 'the wait after the work is in the profile');
+    t.true(
+      works.profile.samples.some((s) => isIdle(works, s)),
+      'the wait after the work is in the profile',
+    );
     t.deepEqual(works.debug_meta, { images: [{ type: 'sourcemap', code_file: APP, debug_id: DEBUG_ID }] });
     for (const p of [waits, works]) {
       for (const image of p.debug_meta?.images ?? []) {
-        t.true(p.profile.frames.some((f) => f.abs_path === image.code_file), 'only files the frames name get an image');
+        t.true(
+          p.profile.frames.some((f) => f.abs_path === image.code_file),
+          'only files the frames name get an image',
+        );
       }
     }
 

@@ -54,16 +54,25 @@ test.serial('the low-level API profiles a named function through node:inspector'
   // As a leaf, the function's frames carry the lines its samples executed (its loop).
   const hotIds = new Set(p.frames.flatMap((f, i) => (f.function === 'inspectorHotFunction' ? [i] : [])));
   const loop = first + 3;
-  const leafLines = p.samples.map((s) => p.stacks[s.stackId][0]).filter((f) => hotIds.has(f)).map((f) => p.frames[f].lineno);
+  const leafLines = p.samples
+    .map((s) => p.stacks[s.stackId][0])
+    .filter((f) => hotIds.has(f))
+    .map((f) => p.frames[f].lineno);
   t.true(leafLines.filter((l) => l === loop).length > leafLines.length / 2, `leaf lines ${leafLines} mostly ${loop}`);
   const inStacks = p.samples.filter((s) => p.stacks[s.stackId].some((f) => hotIds.has(f))).length;
   t.true(inStacks >= 5, `${inStacks} of ${p.samples.length} samples at 101 Hz over 300 ms`);
-  t.true(p.samples.every((s) => s.tsNs >= p.startNs && s.tsNs <= p.endNs), 'samples inside the window');
-  t.true(p.samples.every((s, i) => i === 0 || s.tsNs > p.samples[i - 1].tsNs), 'strictly increasing');
+  t.true(
+    p.samples.every((s) => s.tsNs >= p.startNs && s.tsNs <= p.endNs),
+    'samples inside the window',
+  );
+  t.true(
+    p.samples.every((s, i) => i === 0 || s.tsNs > p.samples[i - 1].tsNs),
+    'strictly increasing',
+  );
   t.true(Math.abs(p.startUnixMs - (Date.now() - (p.endNs - p.startNs) / 1e6)) < 1000, 'wall clock of the start');
 });
 
-test.serial('transaction profiles from the SDK pass Sentry\'s ingestion rules', async (t) => {
+test.serial("transaction profiles from the SDK pass Sentry's ingestion rules", async (t) => {
   const ingest = await startIngest();
   try {
     init({ dsn: ingest.dsn, tracesSampleRate: 1, profilesSampleRate: 1 });
@@ -166,13 +175,20 @@ test.serial('local mode writes envelopes that pass the rules, by the native and 
     const bytes = readFileSync(join(dir, f));
     const summary = nativeValidate(bytes, false);
     profiles += summary.items.filter((i) => i.itemType === 'profile').length;
-    t.deepEqual(outcome(() => validateEnvelope(bytes, false)), outcome(() => summary), f);
+    t.deepEqual(
+      outcome(() => validateEnvelope(bytes, false)),
+      outcome(() => summary),
+      f,
+    );
   }
   t.is(profiles, 1);
   const bad = Buffer.from('{}\n{"type":"profile","length":2}\n{}\n');
   const fromFallback = outcome(() => validateEnvelope(bad, false));
   t.truthy(fromFallback.error, 'a bad envelope is refused');
-  t.deepEqual(fromFallback, outcome(() => nativeValidate(bad, false)));
+  t.deepEqual(
+    fromFallback,
+    outcome(() => nativeValidate(bad, false)),
+  );
 });
 
 test.serial('two copies of the package (ESM and CJS) share one inspector backend and get every window', (t) => {

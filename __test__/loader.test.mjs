@@ -52,16 +52,32 @@ test('with no binary for the ABI, profiling falls back to node:inspector and say
 });
 
 test('FERROPROF_BACKEND=native refuses to fall back; a bad value is a clear error', (t) => {
-  const native = spawnSync(process.execPath, ['--input-type=module', '-e', `
+  const native = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `
     Object.defineProperty(process.versions, 'modules', { value: '999' });
     const { startSampling, NativeBindingError } = await import(${JSON.stringify(entry)});
     try { startSampling(101); console.log('LOADED'); } catch (e) { console.log(e instanceof NativeBindingError ? 'CLEAR' : 'OTHER ' + e); }
-  `], { encoding: 'utf8', env: { ...process.env, FERROPROF_BACKEND: 'native' } });
+  `,
+    ],
+    { encoding: 'utf8', env: { ...process.env, FERROPROF_BACKEND: 'native' } },
+  );
   t.is(native.stdout.trim(), 'CLEAR', native.stderr);
-  const bad = spawnSync(process.execPath, ['--input-type=module', '-e', `
+  const bad = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `
     const { startSampling } = await import(${JSON.stringify(entry)});
     try { startSampling(101); console.log('LOADED'); } catch (e) { console.log(e.message); }
-  `], { encoding: 'utf8', env: { ...process.env, FERROPROF_BACKEND: 'wasm' } });
+  `,
+    ],
+    { encoding: 'utf8', env: { ...process.env, FERROPROF_BACKEND: 'wasm' } },
+  );
   t.regex(bad.stdout, /FERROPROF_BACKEND must be native, inspector or auto, got 'wasm'/);
 });
 

@@ -24,10 +24,21 @@ test('debug local mode: the folder at init and in the summary, with each item no
     txn.finish();
     await close(5000);
   `;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, SENTRY_DSN: '' } });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, SENTRY_DSN: '' },
+  });
   t.is(r.status, 0, r.stderr);
   const text = r.stdout + r.stderr;
   t.is(text.split('\n').filter((l) => l.includes(`local mode, writing envelopes to ${out}`)).length, 1, text);
-  t.regex(text, new RegExp(`profiles and \\d+ chunks written to ${out.replace(/[/\\]/g, '\\$&')}; not written: 1 profile\\(s\\) too short \\(fewer than two samples\\)`), text);
+  t.regex(
+    text,
+    new RegExp(
+      `profiles and \\d+ chunks written to ${out.replace(/[/\\]/g, '\\$&')}; not written: 1 profile\\(s\\) too short \\(fewer than two samples\\)`,
+    ),
+    text,
+  );
   t.true(readdirSync(out).some((f) => f.endsWith('.envelope')));
 });

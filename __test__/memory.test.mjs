@@ -36,7 +36,10 @@ test('a tiny store keeps only the newest samples and counts every drop', async (
   t.true(dropped > 0);
   // One consistent snapshot: every sample copied out of V8 is under exactly one
   // heading, whatever the worker thread is doing at this instant.
-  t.is(s.samplesCopied, s.samplesDuplicate + s.samplesNearDuplicate + s.samplesDroppedQueue + s.samplesInFlight + s.samplesIngested);
+  t.is(
+    s.samplesCopied,
+    s.samplesDuplicate + s.samplesNearDuplicate + s.samplesDroppedQueue + s.samplesInFlight + s.samplesIngested,
+  );
   t.is(s.samplesIngested, s.samplesHeld + s.samplesPruned + s.samplesDroppedCapacity + s.samplesOutOfOrder + s.samplesLostReset);
   // What is kept is the newest: the kept samples are the window's last ones, so they
   // start late in it and end near its end (within a few of their own periods).

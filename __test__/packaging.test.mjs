@@ -33,7 +33,10 @@ test('each platform package matches its tag, the root version and the loader fil
     else t.is(pkg.libc, undefined, tag);
     for (const moduleVersion of ['115', '127', '137', '147']) {
       const file = binaryFileName(tag, moduleVersion);
-      t.true(pkg.files.some((f) => globToRegExp(f).test(file)), `${tag} does not ship ${file}`);
+      t.true(
+        pkg.files.some((f) => globToRegExp(f).test(file)),
+        `${tag} does not ship ${file}`,
+      );
     }
     t.true(existsSync(join(root, 'npm', tag, 'README.md')), tag);
   }
@@ -42,7 +45,12 @@ test('each platform package matches its tag, the root version and the loader fil
 test('the release workflow builds every platform package', (t) => {
   const workflow = readFileSync(join(root, '.github', 'workflows', 'release.yml'), 'utf8');
   const built = [...workflow.matchAll(/tag: ([a-z0-9-]+),/g)].map((m) => m[1]).sort();
-  t.deepEqual(built, platformPackages().map((p) => p.tag).sort());
+  t.deepEqual(
+    built,
+    platformPackages()
+      .map((p) => p.tag)
+      .sort(),
+  );
 });
 
 test('the staged package depends optionally on every platform package and runs the hook', (t) => {
@@ -53,13 +61,23 @@ test('the staged package depends optionally on every platform package and runs t
     const staged = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     t.deepEqual(
       Object.keys(staged.optionalDependencies).sort(),
-      readdirSync(join(root, 'npm')).map((tag) => `@ferroprof/${tag}`).sort(),
+      readdirSync(join(root, 'npm'))
+        .map((tag) => `@ferroprof/${tag}`)
+        .sort(),
     );
     t.true(Object.values(staged.optionalDependencies).every((v) => v === rootPkg.version));
     t.is(staged.scripts.postinstall, 'node scripts/postinstall.mjs');
     t.is(staged.devDependencies, undefined);
     // The fallback's engine ships in the main package: every platform without a binary runs it.
-    for (const f of ['dist/index.js', 'dist/internal.js', 'wasm/ferroprof.wasm', 'scripts/postinstall.mjs', 'Cargo.lock', 'crates/node/build.rs', 'crates/wasm/src/abi.rs']) {
+    for (const f of [
+      'dist/index.js',
+      'dist/internal.js',
+      'wasm/ferroprof.wasm',
+      'scripts/postinstall.mjs',
+      'Cargo.lock',
+      'crates/node/build.rs',
+      'crates/wasm/src/abi.rs',
+    ]) {
       t.true(existsSync(join(dir, f)), f);
     }
     t.false(existsSync(join(dir, 'npm')), 'binaries travel in the platform packages only');

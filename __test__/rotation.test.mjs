@@ -52,7 +52,10 @@ test('rotation every 50 ms over 2 s loses no samples', async (t) => {
   t.true(
     runs.some(ok),
     runs
-      .map((r) => `${r.longGaps} gaps > 2.5 × median (${(r.medianGap / 1e6).toFixed(1)} ms) over ${r.rotations} rotations, largest ${(r.maxGap / 1e6).toFixed(1)} ms`)
+      .map(
+        (r) =>
+          `${r.longGaps} gaps > 2.5 × median (${(r.medianGap / 1e6).toFixed(1)} ms) over ${r.rotations} rotations, largest ${(r.maxGap / 1e6).toFixed(1)} ms`,
+      )
       .join('; '),
   );
 });

@@ -89,14 +89,20 @@ for (const [source, shown] of BAD_RATES) {
 test('invalid DSN: one clear line, local mode, the app keeps running', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ferroprof-sdk-'));
   try {
-    const r = await inFreshProcess(`{ tracesSampleRate: 1, profilesSampleRate: 1, localDir: ${JSON.stringify(dir)} }`, 'not a dsn');
+    const r = await inFreshProcess(
+      `{ tracesSampleRate: 1, profilesSampleRate: 1, localDir: ${JSON.stringify(dir)} }`,
+      'not a dsn',
+    );
     t.is(r.lines.length, 1, r.lines.join('\n'));
     t.regex(r.lines[0], /invalid DSN "not a dsn": not a URL/);
     t.true(r.lines[0].includes(dir), 'the line says where envelopes go instead');
     t.is(r.sampled, 10);
     const files = readdirSync(dir).filter((f) => f.endsWith('.envelope'));
     t.true(files.length >= 10, `${files.length} envelopes written locally`);
-    t.false(readdirSync(dir).some((f) => f.startsWith('.tmp')), 'no half-written file left');
+    t.false(
+      readdirSync(dir).some((f) => f.startsWith('.tmp')),
+      'no half-written file left',
+    );
     for (const f of files) t.notThrows(() => validateEnvelope(readFileSync(join(dir, f))));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -107,7 +113,10 @@ test('a DSN without a project id: one line naming the missing part', async (t) =
   const { ingest } = t.context;
   const dir = mkdtempSync(join(tmpdir(), 'ferroprof-sdk-'));
   try {
-    const r = await inFreshProcess(`{ tracesSampleRate: 1, localDir: ${JSON.stringify(dir)} }`, `http://publickey@127.0.0.1:${ingest.port}/`);
+    const r = await inFreshProcess(
+      `{ tracesSampleRate: 1, localDir: ${JSON.stringify(dir)} }`,
+      `http://publickey@127.0.0.1:${ingest.port}/`,
+    );
     t.is(r.lines.length, 1, r.lines.join('\n'));
     t.regex(r.lines[0], /project id/);
     t.is(ingest.requests.length, 0);
@@ -187,7 +196,12 @@ test.serial('a tracesSampler that throws or answers nonsense: logged once per ki
   const { ingest } = t.context;
   const capture = warnCapture();
   try {
-    init({ dsn: ingest.dsn, tracesSampler: () => { throw new TypeError('no name'); } });
+    init({
+      dsn: ingest.dsn,
+      tracesSampler: () => {
+        throw new TypeError('no name');
+      },
+    });
     for (let i = 0; i < 5; i++) startTransaction({ name: `a${i}` }).finish();
     init({ dsn: ingest.dsn, tracesSampler: () => 5 });
     for (let i = 0; i < 5; i++) startTransaction({ name: `b${i}` }).finish();
@@ -224,39 +238,42 @@ test.serial('bad _experiments values warn with the accepted values and fall back
   t.true(capture.lines.some((l) => /chunkDurationMs must be a number between 100 and 60000/.test(l)));
 });
 
-test.serial('maxProfileDurationMs cuts the profile, even while the event loop never turns; profileTimeoutWarning names the transaction once', async (t) => {
-  const { ingest } = t.context;
-  const capture = warnCapture();
-  try {
-    init({
-      dsn: ingest.dsn,
-      tracesSampleRate: 1,
-      profilesSampleRate: 1,
-      _experiments: { maxProfileDurationMs: 300, profileTimeoutWarning: true },
-    });
-    const txn = startTransaction({ name: 'long_running_job', op: 'task' });
-    // Synchronous: no timer can fire, the native side cuts the window at 300 ms.
-    const end = performance.now() + 700;
-    while (performance.now() < end) slowRequest(20);
-    txn.finish();
-    t.true(await flush(3000));
-  } finally {
-    capture.restore();
-  }
-  // Only the timeout line counts: an earlier test's client may still report its
-  // server going away while it flushes in the background.
-  const timeoutLines = capture.lines.filter((l) => l.includes('maxProfileDurationMs'));
-  t.is(timeoutLines.length, 1, capture.lines.join('\n'));
-  t.regex(timeoutLines[0], /"long_running_job".*maxProfileDurationMs \(300 ms\)/);
-  const [profile] = ingest.payloads('profile');
-  const [event] = ingest.payloads('transaction');
-  const lastNs = Math.max(...profile.profile.samples.map((s) => Number(s.elapsed_since_start_ns)));
-  t.true(lastNs / 1e6 <= 300, `last sample at ${(lastNs / 1e6).toFixed(1)} ms of a 300 ms profile`);
-  t.true(lastNs / 1e6 > 200, `samples up to the cut: the last at ${(lastNs / 1e6).toFixed(1)} ms`);
-  t.true(event.timestamp - event.start_timestamp > 0.65, 'the transaction itself went on');
-  t.is(getProfilerStats().profilesTimedOut, 1);
-  t.deepEqual(invalidEnvelopes(ingest, validateEnvelope), []);
-});
+test.serial(
+  'maxProfileDurationMs cuts the profile, even while the event loop never turns; profileTimeoutWarning names the transaction once',
+  async (t) => {
+    const { ingest } = t.context;
+    const capture = warnCapture();
+    try {
+      init({
+        dsn: ingest.dsn,
+        tracesSampleRate: 1,
+        profilesSampleRate: 1,
+        _experiments: { maxProfileDurationMs: 300, profileTimeoutWarning: true },
+      });
+      const txn = startTransaction({ name: 'long_running_job', op: 'task' });
+      // Synchronous: no timer can fire, the native side cuts the window at 300 ms.
+      const end = performance.now() + 700;
+      while (performance.now() < end) slowRequest(20);
+      txn.finish();
+      t.true(await flush(3000));
+    } finally {
+      capture.restore();
+    }
+    // Only the timeout line counts: an earlier test's client may still report its
+    // server going away while it flushes in the background.
+    const timeoutLines = capture.lines.filter((l) => l.includes('maxProfileDurationMs'));
+    t.is(timeoutLines.length, 1, capture.lines.join('\n'));
+    t.regex(timeoutLines[0], /"long_running_job".*maxProfileDurationMs \(300 ms\)/);
+    const [profile] = ingest.payloads('profile');
+    const [event] = ingest.payloads('transaction');
+    const lastNs = Math.max(...profile.profile.samples.map((s) => Number(s.elapsed_since_start_ns)));
+    t.true(lastNs / 1e6 <= 300, `last sample at ${(lastNs / 1e6).toFixed(1)} ms of a 300 ms profile`);
+    t.true(lastNs / 1e6 > 200, `samples up to the cut: the last at ${(lastNs / 1e6).toFixed(1)} ms`);
+    t.true(event.timestamp - event.start_timestamp > 0.65, 'the transaction itself went on');
+    t.is(getProfilerStats().profilesTimedOut, 1);
+    t.deepEqual(invalidEnvelopes(ingest, validateEnvelope), []);
+  },
+);
 
 // BUG (pinned): every Client adds process.once('beforeExit') and process.once('exit')
 // listeners (Client.hookExit) that are never removed when the client is closed or
@@ -295,21 +312,48 @@ test.serial('init never throws: option getters and Proxy traps that throw cost t
       get dsn() {
         throw new Error('getter boom');
       },
-      _experiments: new Proxy({}, { ownKeys: () => { throw new Error('keys boom'); }, get: () => { throw new Error('get boom'); } }),
+      _experiments: new Proxy(
+        {},
+        {
+          ownKeys: () => {
+            throw new Error('keys boom');
+          },
+          get: () => {
+            throw new Error('get boom');
+          },
+        },
+      ),
     };
     t.notThrows(() => init(getters));
     t.true(startTransaction({ name: 'after-bad-getters' }).isSampled, 'the readable options still apply');
-    const hostile = new Proxy({}, {
-      ownKeys: () => { throw new Error('keys boom'); },
-      get: () => { throw new Error('get boom'); },
-      getPrototypeOf: () => { throw new Error('proto boom'); },
-      has: () => { throw new Error('has boom'); },
-    });
+    const hostile = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('keys boom');
+        },
+        get: () => {
+          throw new Error('get boom');
+        },
+        getPrototypeOf: () => {
+          throw new Error('proto boom');
+        },
+        has: () => {
+          throw new Error('has boom');
+        },
+      },
+    );
     t.notThrows(() => init(hostile));
   } finally {
     capture.restore();
   }
-  t.true(capture.lines.some((l) => /reading option dsn threw: getter boom; using the default$/.test(l)), capture.lines.join('\n'));
-  t.true(capture.lines.some((l) => /reading options _experiments.profilerScheduler, .* threw: keys boom; using the defaults/.test(l)), capture.lines.join('\n'));
+  t.true(
+    capture.lines.some((l) => /reading option dsn threw: getter boom; using the default$/.test(l)),
+    capture.lines.join('\n'),
+  );
+  t.true(
+    capture.lines.some((l) => /reading options _experiments.profilerScheduler, .* threw: keys boom; using the defaults/.test(l)),
+    capture.lines.join('\n'),
+  );
   t.true(capture.lines.length <= 4, capture.lines.join('\n'));
 });

@@ -163,7 +163,12 @@ test.serial('high-detail config: ThreadScheduler({ frequency: 1001 }) delivers ~
 
 test.serial('profilerMode "sleep" with profilerSchedulerFrequency 201 uses a SleepScheduler at 201 Hz', async (t) => {
   await samplerIdle();
-  init({ dsn: ingest.dsn, tracesSampleRate: 1.0, profilesSampleRate: 1.0, _experiments: { profilerMode: 'sleep', profilerSchedulerFrequency: 201 } });
+  init({
+    dsn: ingest.dsn,
+    tracesSampleRate: 1.0,
+    profilesSampleRate: 1.0,
+    _experiments: { profilerMode: 'sleep', profilerSchedulerFrequency: 201 },
+  });
   const { scheduler } = getClient().options;
   t.true(scheduler instanceof SleepScheduler);
   t.is(scheduler.frequency, 201);
@@ -181,12 +186,22 @@ test.serial('profilerMode "sleep" with profilerSchedulerFrequency 201 uses a Sle
 // the old rate for up to lingerMs (2 s).
 test.serial('a new scheduler frequency applies right after re-init, even while the old sampler lingers', async (t) => {
   await samplerIdle();
-  init({ dsn: ingest.dsn, tracesSampleRate: 1.0, profilesSampleRate: 1.0, _experiments: { profilerScheduler: new ThreadScheduler({ frequency: 51 }) } });
+  init({
+    dsn: ingest.dsn,
+    tracesSampleRate: 1.0,
+    profilesSampleRate: 1.0,
+    _experiments: { profilerScheduler: new ThreadScheduler({ frequency: 51 }) },
+  });
   const first = startTransaction({ name: 'at_51_hz', op: 'task' });
   handleRequest(120);
   first.finish();
   t.true(await flush(3000));
-  init({ dsn: ingest.dsn, tracesSampleRate: 1.0, profilesSampleRate: 1.0, _experiments: { profilerScheduler: new ThreadScheduler({ frequency: 1001 }) } });
+  init({
+    dsn: ingest.dsn,
+    tracesSampleRate: 1.0,
+    profilesSampleRate: 1.0,
+    _experiments: { profilerScheduler: new ThreadScheduler({ frequency: 1001 }) },
+  });
   const second = startTransaction({ name: 'at_1001_hz', op: 'task' });
   handleRequest(120);
   second.finish();
@@ -226,10 +241,17 @@ test.serial('custom profilesSampler sees transactionContext.name, environment an
   t.deepEqual(invalidEnvelopes(ingest, validateEnvelope), []);
 
   t.is(seen.length, 4);
-  t.like(seen[1], { transactionContext: { name: '/api/checkout', op: 'http.server' }, environment: 'production', user_tier: 'premium' });
+  t.like(seen[1], {
+    transactionContext: { name: '/api/checkout', op: 'http.server' },
+    environment: 'production',
+    user_tier: 'premium',
+  });
   t.is(seen[1].parentSampled, undefined);
   t.is(seen[0].transactionContext.name, '/health');
-  t.deepEqual(tracesSeen.map((c) => c.transactionContext.name), ['/health', '/api/checkout', '/api/list', '/api/report']);
+  t.deepEqual(
+    tracesSeen.map((c) => c.transactionContext.name),
+    ['/health', '/api/checkout', '/api/list', '/api/report'],
+  );
   t.is(tracesSeen[1].user_tier, 'premium', 'tracesSampler gets the custom context too');
 
   const events = ingest.payloads('transaction');
@@ -258,7 +280,10 @@ test.serial('samplers override the rates; the sampling decision happens before t
   }
   t.true(await flush(3000));
   t.is(profileCalls, 1, 'profilesSampler runs only for sampled transactions');
-  t.deepEqual(ingest.payloads('transaction').map((e) => e.transaction), ['keep']);
+  t.deepEqual(
+    ingest.payloads('transaction').map((e) => e.transaction),
+    ['keep'],
+  );
   t.is(ingest.payloads('profile').length, 1);
   const report = ingest.payloads('client_report')[0];
   t.deepEqual(report?.discarded_events, [{ reason: 'sample_rate', category: 'transaction', quantity: 2 }]);

@@ -55,7 +55,10 @@ test.serial('auto-start: chunks arrive without startProfiler(); transactions car
   t.true(chunks.length >= 3, `${chunks.length} chunks`);
   const ids = new Set(chunks.map((c) => c.profiler_id));
   t.is(ids.size, 1, 'one profiler_id');
-  t.true(chunks.some((c) => samplesIn(c, 'continuousWorkload') > 0), 'the workload is in the chunks');
+  t.true(
+    chunks.some((c) => samplesIn(c, 'continuousWorkload') > 0),
+    'the workload is in the chunks',
+  );
   const [event] = ingest.payloads('transaction');
   t.is(event.contexts.profile.profiler_id, [...ids][0], 'the transaction points at the session');
   t.is(event.contexts.profile.profile_id, undefined);

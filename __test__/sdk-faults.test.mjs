@@ -78,8 +78,14 @@ test.serial('429 with Retry-After: nothing is sent before it expires, then sendi
   t.true(await flush(3000));
   const later = ingest.requests.slice(1);
   t.true(later.length >= 1);
-  t.true(later.every((r) => r.at >= limitedAt + 1000), 'every later request came after Retry-After');
-  t.deepEqual(ingest.payloads('transaction').map((e) => e.transaction), ['after-limit']);
+  t.true(
+    later.every((r) => r.at >= limitedAt + 1000),
+    'every later request came after Retry-After',
+  );
+  t.deepEqual(
+    ingest.payloads('transaction').map((e) => e.transaction),
+    ['after-limit'],
+  );
   t.deepEqual(
     discarded().filter((d) => d.category === 'transaction'),
     [{ reason: 'ratelimit_backoff', category: 'transaction', quantity: 2 }],
@@ -102,11 +108,18 @@ test.serial('X-Sentry-Rate-Limits on profile only: transactions still flow, prof
   const limitedAt = ingest.requests[0].at;
   await profiled('profile-limited');
   const second = ingest.requests.find((r) => eventIdOf(r) && r.envelope.items[0].json?.transaction === 'profile-limited');
-  t.deepEqual(second.envelope.items.map((i) => i.header.type), ['transaction'], 'the profile item was taken out');
+  t.deepEqual(
+    second.envelope.items.map((i) => i.header.type),
+    ['transaction'],
+    'the profile item was taken out',
+  );
   await tick(Math.max(0, limitedAt + 1100 - Date.now()));
   await profiled('after-profile-limit');
   const third = ingest.requests.find((r) => r.envelope?.items[0].json?.transaction === 'after-profile-limit');
-  t.deepEqual(third.envelope.items.map((i) => i.header.type), ['transaction', 'profile']);
+  t.deepEqual(
+    third.envelope.items.map((i) => i.header.type),
+    ['transaction', 'profile'],
+  );
   t.true(discarded().some((d) => d.reason === 'ratelimit_backoff' && d.category === 'profile' && d.quantity === 1));
   // BUG (pinned): HttpTransport.applyRateLimits strips the profile item but leaves the
   // transaction's contexts.profile.profile_id pointing at it; Sentry's rules (the
@@ -121,7 +134,10 @@ test.serial('500 then success: retried with backoff and delivered once', async (
   txn.finish();
   t.true(await flush(3000));
   const attempts = ingest.requests.filter((r) => eventIdOf(r) === txn.eventId);
-  t.deepEqual(attempts.map((r) => r.status), [500, 200]);
+  t.deepEqual(
+    attempts.map((r) => r.status),
+    [500, 200],
+  );
   const gap = attempts[1].at - attempts[0].at;
   t.true(gap >= 600 && gap < 2000, `retried after ${gap} ms`);
   t.is(ingest.payloads('transaction').length, 1, 'delivered once');
@@ -135,7 +151,10 @@ test.serial('a dropped connection is retried like a network error', async (t) =>
   const txn = startTransaction({ name: 'after-reset' });
   txn.finish();
   t.true(await flush(3000));
-  t.deepEqual(ingest.requests.filter((r) => eventIdOf(r) === txn.eventId).map((r) => r.status), ['closed', 200]);
+  t.deepEqual(
+    ingest.requests.filter((r) => eventIdOf(r) === txn.eventId).map((r) => r.status),
+    ['closed', 200],
+  );
   t.is(ingest.payloads('transaction').length, 1);
 });
 

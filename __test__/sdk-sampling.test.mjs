@@ -26,7 +26,8 @@ test.afterEach.always(async () => {
 });
 
 /** An HTTP transport to the ingest whose queue holds a 1000-transaction burst. */
-const roomyTransport = () => new HttpTransport({ dsn: ingest.dsn, maxQueueSize: 5000, maxConcurrentRequests: 4, clientReportIntervalMs: 0 });
+const roomyTransport = () =>
+  new HttpTransport({ dsn: ingest.dsn, maxQueueSize: 5000, maxConcurrentRequests: 4, clientReportIntervalMs: 0 });
 
 test.serial(`tracesSampleRate 1 + profilesSampleRate 0.1 over ${N} transactions: ~10 % profiled`, async (t) => {
   init({ transport: roomyTransport(), tracesSampleRate: 1.0, profilesSampleRate: 0.1 });
@@ -49,11 +50,17 @@ test.serial(`tracesSampleRate 0.1 over ${N} transactions: ~10 % sent, the rest i
   t.true(await flush(60_000));
   const stats = getProfilerStats();
   const [lo, hi] = band(N, 0.1);
-  t.true(stats.transactionsSampled >= lo && stats.transactionsSampled <= hi, `${stats.transactionsSampled} sampled, band [${lo}, ${hi}]`);
+  t.true(
+    stats.transactionsSampled >= lo && stats.transactionsSampled <= hi,
+    `${stats.transactionsSampled} sampled, band [${lo}, ${hi}]`,
+  );
   t.is(ingest.payloads('transaction').length, stats.transactionsSampled, 'exactly the sampled ones arrive');
   const discarded = ingest.payloads('client_report').flatMap((r) => r.discarded_events);
   const sampleRate = discarded.filter((d) => d.reason === 'sample_rate' && d.category === 'transaction');
-  t.is(sampleRate.reduce((n, d) => n + d.quantity, 0), N - stats.transactionsSampled);
+  t.is(
+    sampleRate.reduce((n, d) => n + d.quantity, 0),
+    N - stats.transactionsSampled,
+  );
   t.deepEqual(invalidEnvelopes(ingest, validateEnvelope), []);
 });
 
@@ -92,5 +99,8 @@ test.serial('a too-short profile is reported as insufficient_data, not as an SDK
   t.true(await flush(3000));
   t.is(getProfilerStats().profilesTooShort, 1);
   const discarded = ingest.payloads('client_report').flatMap((r) => r.discarded_events);
-  t.deepEqual(discarded.filter((d) => d.category === 'profile'), [{ reason: 'insufficient_data', category: 'profile', quantity: 1 }]);
+  t.deepEqual(
+    discarded.filter((d) => d.category === 'profile'),
+    [{ reason: 'insufficient_data', category: 'profile', quantity: 1 }],
+  );
 });

@@ -88,7 +88,7 @@ test.serial('session: startProfiler/stopProfiler around work sends a profile_chu
   }
   t.true(await flush(3000), 'flush resolves true once the chunk is delivered');
 
-  t.deepEqual(invalidEnvelopes(ingest, validateEnvelope), [], 'every envelope passes Sentry\'s rules');
+  t.deepEqual(invalidEnvelopes(ingest, validateEnvelope), [], "every envelope passes Sentry's rules");
   const req = ingest.requests[0];
   t.is(req.method, 'POST');
   t.is(req.project, 42);
@@ -113,7 +113,10 @@ test.serial('session: startProfiler/stopProfiler around work sends a profile_chu
       t.is(frame.abs_path, THIS_FILE, `${name} names its file`);
       t.true(frame.in_app);
     }
-    t.true(frames.some((f) => f.lineno >= first && f.lineno <= last), `${name}: a line within ${first}-${last}`);
+    t.true(
+      frames.some((f) => f.lineno >= first && f.lineno <= last),
+      `${name}: a line within ${first}-${last}`,
+    );
   }
 });
 
@@ -143,7 +146,7 @@ test.serial('session inside a transaction (batch_processing): chunk and transact
 // (Client.startTransaction), so a transaction already open when the session starts —
 // the shape of Python's batch_processing and benchmark examples — is never linked to the
 // session's chunks. It ran during the session and should carry contexts.profile.profiler_id.
-test.serial('a transaction open when startProfiler() is called carries the session\'s profiler_id', async (t) => {
+test.serial("a transaction open when startProfiler() is called carries the session's profiler_id", async (t) => {
   init({ dsn: ingest.dsn, tracesSampleRate: 1.0 });
   await withTransaction({ name: 'batch_processing', op: 'task' }, async () => {
     startProfiler();
@@ -160,7 +163,7 @@ test.serial('a transaction open when startProfiler() is called carries the sessi
   t.is(event.contexts.profile?.profiler_id, chunk.profiler_id);
 });
 
-test.serial('benchmark example: tags, data and measurement arrive with the session\'s chunk', async (t) => {
+test.serial("benchmark example: tags, data and measurement arrive with the session's chunk", async (t) => {
   init({ dsn: ingest.dsn, tracesSampleRate: 1.0 });
   const iterations = 60;
   let measured;

@@ -83,7 +83,14 @@ test.afterEach.always(async () => {
 });
 
 test.serial('transaction profiling (data_processing): transaction + profile in one envelope', async (t) => {
-  init({ dsn: ingest.dsn, tracesSampleRate: 1.0, profilesSampleRate: 1.0, release: 'app@1.2.3', environment: 'staging', serverName: 'web-1' });
+  init({
+    dsn: ingest.dsn,
+    tracesSampleRate: 1.0,
+    profilesSampleRate: 1.0,
+    release: 'app@1.2.3',
+    environment: 'staging',
+    serverName: 'web-1',
+  });
   const txn = startTransaction({ name: 'data_processing', op: 'function' });
   try {
     loadData();
@@ -97,7 +104,10 @@ test.serial('transaction profiling (data_processing): transaction + profile in o
   const accepted = ingest.envelopes();
   t.is(accepted.length, 1, 'one envelope');
   const [envelope] = accepted;
-  t.deepEqual(envelope.items.map((i) => i.header.type), ['transaction', 'profile']);
+  t.deepEqual(
+    envelope.items.map((i) => i.header.type),
+    ['transaction', 'profile'],
+  );
   t.is(envelope.header.event_id, txn.eventId);
   t.is(envelope.header.dsn, ingest.dsn);
   t.is(envelope.header.trace.trace_id, txn.traceId);
@@ -110,7 +120,7 @@ test.serial('transaction profiling (data_processing): transaction + profile in o
   t.is(event.release, 'app@1.2.3');
   t.is(event.environment, 'staging');
   t.is(event.server_name, 'web-1');
-  t.is(event.contexts.profile.profile_id, profile.event_id, 'contexts.profile.profile_id = the profile\'s event_id');
+  t.is(event.contexts.profile.profile_id, profile.event_id, "contexts.profile.profile_id = the profile's event_id");
   t.is(profile.transaction.id, event.event_id);
   t.is(profile.transaction.name, 'data_processing');
   t.is(profile.transaction.trace_id, event.contexts.trace.trace_id);
@@ -125,7 +135,10 @@ test.serial('transaction profiling (data_processing): transaction + profile in o
   const [first, last] = linesOf('cpuIntensiveFunction');
   const frames = framesNamed(profile, 'cpuIntensiveFunction');
   for (const frame of frames) t.is(frame.abs_path, THIS_FILE);
-  t.true(frames.some((f) => f.lineno >= first && f.lineno <= last), `a line within ${first}-${last}`);
+  t.true(
+    frames.some((f) => f.lineno >= first && f.lineno <= last),
+    `a line within ${first}-${last}`,
+  );
   t.true(samplesIn(profile, 'loadData') >= 1 && samplesIn(profile, 'saveResults') >= 1);
 
   // Every sample lies inside the transaction.
@@ -208,9 +221,13 @@ test.serial('database analysis: spans arrive with op, description, data and nest
     } finally {
       analysis[Symbol.dispose]();
     }
-    t.throws(() => withSpan({ op: 'db.query', description: 'broken query' }, () => {
-      throw new Error('syntax error');
-    }), { message: 'syntax error' });
+    t.throws(
+      () =>
+        withSpan({ op: 'db.query', description: 'broken query' }, () => {
+          throw new Error('syntax error');
+        }),
+      { message: 'syntax error' },
+    );
   });
   t.true(await flush(3000));
   t.deepEqual(invalidEnvelopes(ingest, validateEnvelope), []);
@@ -247,6 +264,12 @@ test.serial('Symbol.dispose finishes a transaction once; end() is an alias; unsa
   const c = startTransaction({ name: 'not_sampled', op: 'task', sampled: false });
   c.finish();
   t.true(await flush(2000));
-  t.deepEqual(ingest.payloads('transaction').map((e) => e.transaction).sort(), ['disposed', 'ended']);
+  t.deepEqual(
+    ingest
+      .payloads('transaction')
+      .map((e) => e.transaction)
+      .sort(),
+    ['disposed', 'ended'],
+  );
   t.deepEqual(invalidEnvelopes(ingest, validateEnvelope), []);
 });

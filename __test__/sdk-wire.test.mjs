@@ -8,7 +8,15 @@ import test from 'ava';
 import { close, init, startTransaction } from '../dist/index.js';
 import { parseEnvelope } from '../dist/transport.js';
 
-const TRICKY = ['plain', 'with "quotes" and \\ backslash', 'line\nbreak\ttab', 'grüße 📈 日本', 'lone \ud800 surrogate', '</script>', ''];
+const TRICKY = [
+  'plain',
+  'with "quotes" and \\ backslash',
+  'line\nbreak\ttab',
+  'grüße 📈 日本',
+  'lone \ud800 surrogate',
+  '</script>',
+  '',
+];
 
 /** Sentry's transaction event, as an object, for what `make` did to the transaction. */
 function expectedEvent(txn, options) {
@@ -127,7 +135,10 @@ test('timestamps are Unix seconds to the microsecond, on the clock of the sample
   const txn = startTransaction({ name: 'clock' });
   txn.finish();
   const after = Date.now() / 1000;
-  t.true(txn.startTimestamp >= before - 0.01 && txn.endTimestamp <= after + 0.01, `${txn.startTimestamp} in [${before}, ${after}]`);
+  t.true(
+    txn.startTimestamp >= before - 0.01 && txn.endTimestamp <= after + 0.01,
+    `${txn.startTimestamp} in [${before}, ${after}]`,
+  );
   t.true(txn.endTimestamp >= txn.startTimestamp);
   t.is(Math.round(txn.startTimestamp * 1e6) / 1e6, txn.startTimestamp);
   return close(1000);

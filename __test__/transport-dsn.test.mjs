@@ -12,7 +12,15 @@ test('a SaaS DSN gives its parts and the envelope URL', (t) => {
 
 test('port, path prefix and a legacy secret; the secret never goes into the header DSN', (t) => {
   const dsn = parseDsn('  http://pub:sec@sentry.local:9000/sub/dir/7\n');
-  t.like(dsn, { protocol: 'http', publicKey: 'pub', secretKey: 'sec', host: 'sentry.local', port: '9000', path: 'sub/dir/', projectId: '7' });
+  t.like(dsn, {
+    protocol: 'http',
+    publicKey: 'pub',
+    secretKey: 'sec',
+    host: 'sentry.local',
+    port: '9000',
+    path: 'sub/dir/',
+    projectId: '7',
+  });
   t.is(dsn.envelopeUrl, 'http://sentry.local:9000/sub/dir/api/7/envelope/');
   t.is(dsnToString(dsn), 'http://pub@sentry.local:9000/sub/dir/7');
 });

@@ -232,7 +232,13 @@ test.serial('500 then 200 → retried and delivered exactly once', async (t) => 
   const env = profileEnvelope(7);
   transport.send(env, { categories: ['profile'] });
   t.true(await transport.flush(3000));
-  t.deepEqual(server.requests.map((r) => [r.status, r.body === env]), [[500, true], [200, true]]);
+  t.deepEqual(
+    server.requests.map((r) => [r.status, r.body === env]),
+    [
+      [500, true],
+      [200, true],
+    ],
+  );
   t.deepEqual(transport.getDroppedCounts(), []);
   t.is(lines.length, 1);
   t.regex(lines[0], /answered HTTP 500; will retry/);
@@ -278,9 +284,10 @@ test.serial('slow server and tiny queue: bounded, oldest dropped, drops reported
   t.true(await transport.flush(4000));
   const delivered = server.requests.filter((r) => r.items[0]?.type === 'profile').map((r) => r.items[0].payload.n);
   t.deepEqual(delivered, [0, 8, 9]);
-  t.deepEqual(clientReports(server.requests).map((r) => r.discarded_events), [
-    [{ reason: 'queue_overflow', category: 'profile', quantity: 7 }],
-  ]);
+  t.deepEqual(
+    clientReports(server.requests).map((r) => r.discarded_events),
+    [[{ reason: 'queue_overflow', category: 'profile', quantity: 7 }]],
+  );
   const report = clientReports(server.requests)[0];
   t.true(Math.abs(report.timestamp - Date.now() / 1000) < 10);
   t.true(await transport.close(1000));

@@ -10,8 +10,7 @@ import { CallbackTransport, LocalTransport, toTransport } from '../dist/transpor
 
 const DIST = new URL('../dist/transport.js', import.meta.url).href;
 
-const env = (id, size = 100) =>
-  `{"event_id":"${id}"}\n{"type":"profile"}\n${JSON.stringify({ pad: 'y'.repeat(size) })}\n`;
+const env = (id, size = 100) => `{"event_id":"${id}"}\n{"type":"profile"}\n${JSON.stringify({ pad: 'y'.repeat(size) })}\n`;
 
 function collectLogs() {
   const lines = [];
@@ -58,25 +57,32 @@ test.serial('LocalTransport: an unusable directory is logged once, counted, flus
   await rm(root, { recursive: true, force: true });
 });
 
-test.serial('LocalTransport.writeSync writes one complete file at once; a failure is logged, counted, and never thrown', async (t) => {
-  const root = await mkdtemp(join(tmpdir(), 'ferroprof-local-'));
-  const transport = new LocalTransport({ dir: join(root, 'out') });
-  const body = env('c'.repeat(32), 5000);
-  t.true(transport.writeSync(body, { categories: ['profile_chunk'] }));
-  const files = await readdir(join(root, 'out'));
-  t.deepEqual(files.map((f) => f.replace(/^\d{13}-/, '')), [`${'c'.repeat(32)}.envelope`], 'named as send() names it, no .tmp left');
-  t.is(await readFile(join(root, 'out', files[0]), 'utf8'), body);
+test.serial(
+  'LocalTransport.writeSync writes one complete file at once; a failure is logged, counted, and never thrown',
+  async (t) => {
+    const root = await mkdtemp(join(tmpdir(), 'ferroprof-local-'));
+    const transport = new LocalTransport({ dir: join(root, 'out') });
+    const body = env('c'.repeat(32), 5000);
+    t.true(transport.writeSync(body, { categories: ['profile_chunk'] }));
+    const files = await readdir(join(root, 'out'));
+    t.deepEqual(
+      files.map((f) => f.replace(/^\d{13}-/, '')),
+      [`${'c'.repeat(32)}.envelope`],
+      'named as send() names it, no .tmp left',
+    );
+    t.is(await readFile(join(root, 'out', files[0]), 'utf8'), body);
 
-  const blocker = join(root, 'file');
-  await writeFile(blocker, 'not a directory');
-  const { lines, logger } = collectLogs();
-  const broken = new LocalTransport({ dir: join(blocker, 'sub'), logger });
-  t.false(broken.writeSync(body, { categories: ['profile_chunk'] }));
-  t.is(lines.length, 1);
-  t.regex(lines[0], /cannot write envelopes to .*: (ENOTDIR|EEXIST)/);
-  t.deepEqual(broken.getDroppedCounts(), [{ reason: 'send_error', category: 'profile_chunk', quantity: 1 }]);
-  await rm(root, { recursive: true, force: true });
-});
+    const blocker = join(root, 'file');
+    await writeFile(blocker, 'not a directory');
+    const { lines, logger } = collectLogs();
+    const broken = new LocalTransport({ dir: join(blocker, 'sub'), logger });
+    t.false(broken.writeSync(body, { categories: ['profile_chunk'] }));
+    t.is(lines.length, 1);
+    t.regex(lines[0], /cannot write envelopes to .*: (ENOTDIR|EEXIST)/);
+    t.deepEqual(broken.getDroppedCounts(), [{ reason: 'send_error', category: 'profile_chunk', quantity: 1 }]);
+    await rm(root, { recursive: true, force: true });
+  },
+);
 
 test.serial('LocalTransport names files after a random id when the envelope has none', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'ferroprof-local-'));
@@ -116,9 +122,12 @@ test.serial('CallbackTransport: gets bytes, waits for promises, catches throws a
   t.is(lines.length, 1);
   t.regex(lines[0], /custom transport failed: boom/);
 
-  const sync = new CallbackTransport(() => {
-    throw new TypeError('sync boom');
-  }, { logger: () => {} });
+  const sync = new CallbackTransport(
+    () => {
+      throw new TypeError('sync boom');
+    },
+    { logger: () => {} },
+  );
   t.notThrows(() => sync.send('x', { categories: ['profile'] }));
   t.false(await sync.flush(100));
   t.true(await sync.flush(100));
@@ -152,7 +161,10 @@ test.serial('toTransport guards user transport objects and refuses bad options',
   const hanging = toTransport({ send() {}, flush: () => new Promise(() => {}) });
   t.false(await hanging.flush(100));
   t.true(toTransport(() => {}) instanceof CallbackTransport);
-  t.throws(() => toTransport(42), { instanceOf: TypeError, message: /must be a function .* or an object with send\(\) and flush\(\)/ });
+  t.throws(() => toTransport(42), {
+    instanceOf: TypeError,
+    message: /must be a function .* or an object with send\(\) and flush\(\)/,
+  });
 });
 
 test.serial('installExitFlush awaits the flush once at beforeExit, then lets the process exit', async (t) => {
@@ -172,7 +184,9 @@ test.serial('installExitFlush awaits the flush once at beforeExit, then lets the
   // What starting such a process costs here (seconds on a loaded machine): the bound is
   // that plus the 2 s the flush may take, so a process held open would still fail it.
   const baselineStarted = Date.now();
-  const baseline = spawn(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(DIST)});`], { stdio: 'ignore' });
+  const baseline = spawn(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(DIST)});`], {
+    stdio: 'ignore',
+  });
   await new Promise((resolve) => baseline.on('exit', resolve));
   const startup = Date.now() - baselineStarted;
   const started = Date.now();

@@ -78,9 +78,24 @@ for (const [label, module, moduleResolution, type, file, imports] of SETTINGS) {
     symlinkSync(join(root, 'node_modules', '@types'), join(app, 'node_modules', '@types'), 'dir');
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'types-app', private: true, type }));
     writeFileSync(join(app, file), imports + USES);
-    const argv = [tsc, '--noEmit', '--strict', '--module', module, '--moduleResolution', moduleResolution, '--target', 'es2022', '--types', 'node', file];
+    const argv = [
+      tsc,
+      '--noEmit',
+      '--strict',
+      '--module',
+      module,
+      '--moduleResolution',
+      moduleResolution,
+      '--target',
+      'es2022',
+      '--types',
+      'node',
+      file,
+    ];
     const r = await new Promise((done) => {
-      execFile(process.execPath, argv, { cwd: app, encoding: 'utf8', timeout: 170_000 }, (error, stdout, stderr) => done({ error, stdout, stderr }));
+      execFile(process.execPath, argv, { cwd: app, encoding: 'utf8', timeout: 170_000 }, (error, stdout, stderr) =>
+        done({ error, stdout, stderr }),
+      );
     });
     t.is(r.error, null, `tsc (${label}):\n${r.stdout}${r.stderr}`);
   });

@@ -25,7 +25,7 @@ test('a copy that disagrees is named', (t) => {
   t.deepEqual(versionMismatches(dir), ['Cargo.toml [workspace.package]: 9.9.9']);
 });
 
-test('the SDK reports package.json\'s version in every envelope', async (t) => {
+test("the SDK reports package.json's version in every envelope", async (t) => {
   const envelopes = [];
   init({ transport: collectingTransport(envelopes), tracesSampleRate: 1 });
   startTransaction({ name: 'versioned', op: 'test' }).finish();

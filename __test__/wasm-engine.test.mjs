@@ -41,15 +41,19 @@ test('the WebAssembly engine gives the native transcript byte for byte', (t) => 
   t.true(payloads >= 4, `${payloads} encoded payloads compared`);
 });
 
-test('its payloads pass the native validator of Relay\'s rules', (t) => {
+test("its payloads pass the native validator of Relay's rules", (t) => {
   const engine = new WasmEngine(countingFill());
   const encoded = [];
   for (const line of log.split('\n').filter((l) => l.trim() !== '')) {
     const { json, data } = engine.call(JSON.parse(line));
     const results = json.results ?? [];
-    const bodies = splitData(data, results.map((r) => r.dataLen));
+    const bodies = splitData(
+      data,
+      results.map((r) => r.dataLen),
+    );
     results.forEach((r, i) => {
-      if (r.kind === 'encoded') encoded.push({ type: 'chunk_id' in JSON.parse(bodies[i]) ? 'profile_chunk' : 'profile', body: bodies[i] });
+      if (r.kind === 'encoded')
+        encoded.push({ type: 'chunk_id' in JSON.parse(bodies[i]) ? 'profile_chunk' : 'profile', body: bodies[i] });
     });
   }
   const native = loadNativeBinding();
@@ -79,7 +83,11 @@ test('its payloads pass the native validator of Relay\'s rules', (t) => {
     }
     const bytes = Buffer.from(`{}\n${items}`);
     const fromWasm = outcome(() => engine.validate(bytes, false));
-    t.deepEqual(fromWasm, outcome(() => native.validateEnvelope(bytes, false)), `${type}: both validators agree`);
+    t.deepEqual(
+      fromWasm,
+      outcome(() => native.validateEnvelope(bytes, false)),
+      `${type}: both validators agree`,
+    );
     if (fromWasm.ok?.items.at(-1).itemType === type) passed += 1;
   }
   t.is(passed, encoded.length, 'every payload passes');
@@ -90,7 +98,18 @@ test('a refused command throws the native message, and the engine goes on', (t) 
   t.throws(() => engine.call({ op: 'poll', nowNs: 1 }), { message: /not initialised/ });
   engine.call({ op: 'init', anchor: { monoNs: '1', unixNs: '1700000000000000000' } });
   t.throws(
-    () => engine.call({ op: 'close', id: 1, endNs: 2, nowNs: 2, activeThreadId: 0, ticket: 1, encoding: 'v1', meta: '{}', waitNs: 0 }),
+    () =>
+      engine.call({
+        op: 'close',
+        id: 1,
+        endNs: 2,
+        nowNs: 2,
+        activeThreadId: 0,
+        ticket: 1,
+        encoding: 'v1',
+        meta: '{}',
+        waitNs: 0,
+      }),
     { message: /^invalid transaction metadata/ },
   );
   t.throws(() => engine.validate(Buffer.from('{}\n{"type":"profile","length":2}\n{}\n'), false), { message: /^[a-z_]+: / });
@@ -129,7 +148,12 @@ test('a broken module turns the fallback off, once and without an exception', (t
     const off = r.stderr.split('\n').filter((l) => l.includes('profiling is off'));
     t.is(off.length, 1, r.stderr);
     t.regex(off[0], /WebAssembly engine could not start/);
-    const low = JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('RESULT ')).slice(7));
+    const low = JSON.parse(
+      r.stdout
+        .split('\n')
+        .find((l) => l.startsWith('RESULT '))
+        .slice(7),
+    );
     t.regex(JSON.stringify(low), /profiling is off/, 'the window says why it has no profile');
   } finally {
     rmSync(pkg, { recursive: true, force: true });

@@ -29,7 +29,10 @@ test(`main thread + 4 workers churning allocations at 1001 Hz, ${RUNS} runs, nev
   for (let i = 0; i < RUNS; i += 2) results.push(...(await Promise.all([runOnce(), runOnce()])));
   const crashes = results.filter((r) => r.code !== 0 || r.signal);
   t.is(crashes.length, 0, crashes.map((r) => `exit ${r.code} ${r.signal ?? ''}: ${r.err.slice(-500)}`).join('\n'));
-  t.true(results.every((r) => r.out.startsWith('OK')), results.map((r) => r.out).join(''));
+  t.true(
+    results.every((r) => r.out.startsWith('OK')),
+    results.map((r) => r.out).join(''),
+  );
   // What the runs wrote is valid and has the workers in it.
   let workerThreads = 0;
   for (const r of results) {

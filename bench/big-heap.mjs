@@ -86,6 +86,9 @@ const lines = [
   '',
   '| profiler | start | stop | start again (after 3 s) | stop again |',
   '|---|---|---|---|---|',
-  ...PROFILERS.map((p) => `| ${p} | ${['start', 'stop', 'startAgain', 'stopAgain'].map((k) => cell(runs[p].map((r) => r.calls[k]))).join(' | ')} |`),
+  ...PROFILERS.map(
+    (p) =>
+      `| ${p} | ${['start', 'stop', 'startAgain', 'stopAgain'].map((k) => cell(runs[p].map((r) => r.calls[k]))).join(' | ')} |`,
+  ),
 ];
 console.log(lines.join('\n'));

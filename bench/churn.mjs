@@ -92,7 +92,16 @@ async function child(cfg) {
   const costs = rotateCost?.() ?? [];
   const stats = sdk?.getProfilerStats();
   if (sdk) await sdk.close(5000);
-  process.send({ done: true, costs, stats: stats ? { rotations: stats.rotations, jsNsMax: stats.jsNsMax, jsNsP99: stats.jsNsP99, jsNsP50: stats.jsNsP50 } : null }, () => process.exit(0));
+  process.send(
+    {
+      done: true,
+      costs,
+      stats: stats
+        ? { rotations: stats.rotations, jsNsMax: stats.jsNsMax, jsNsP99: stats.jsNsP99, jsNsP50: stats.jsNsP50 }
+        : null,
+    },
+    () => process.exit(0),
+  );
 }
 
 async function parent() {
@@ -138,13 +147,23 @@ async function parent() {
   rows.none.forEach((r, i) => {
     const p = rows.ferroprof[i];
     const s = rows.startstop[i];
-    if (p && (i % 2 === 1 || i === rows.none.length - 1)) lines.push(`| ${r.t} | ${f(r.rssMb)} | ${f(p.rssMb)} | ${f(p.rssMb - r.rssMb)} | ${f(p.heldMb, 2)} | ${f(s?.rssMb)} |`);
+    if (p && (i % 2 === 1 || i === rows.none.length - 1))
+      lines.push(`| ${r.t} | ${f(r.rssMb)} | ${f(p.rssMb)} | ${f(p.rssMb - r.rssMb)} | ${f(p.heldMb, 2)} | ${f(s?.rssMb)} |`);
   });
-  lines.push('', `RSS growth over the second half: none ${f(rssGrowthPerMinute(rows.none), 2)} MB/min, ferroprof ${f(rssGrowthPerMinute(rows.ferroprof), 2)} MB/min, start/stop ${f(rssGrowthPerMinute(rows.startstop), 2)} MB/min.`);
+  lines.push(
+    '',
+    `RSS growth over the second half: none ${f(rssGrowthPerMinute(rows.none), 2)} MB/min, ferroprof ${f(rssGrowthPerMinute(rows.ferroprof), 2)} MB/min, start/stop ${f(rssGrowthPerMinute(rows.startstop), 2)} MB/min.`,
+  );
   const st = done.ferroprof?.stats;
   const costs = done.startstop?.costs ?? [];
-  const stops = costs.filter((c) => c.op === 'stop').map((c) => c.ms).sort((a, b) => a - b);
-  const starts = costs.filter((c) => c.op === 'start').map((c) => c.ms).sort((a, b) => a - b);
+  const stops = costs
+    .filter((c) => c.op === 'stop')
+    .map((c) => c.ms)
+    .sort((a, b) => a - b);
+  const starts = costs
+    .filter((c) => c.op === 'start')
+    .map((c) => c.ms)
+    .sort((a, b) => a - b);
   const q = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] : NaN);
   if (st) {
     lines.push(

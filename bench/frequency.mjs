@@ -94,7 +94,10 @@ const N = Number(values.processes);
 const seconds = Number(values.seconds);
 const rows = [];
 for (const load of loads) {
-  const neighbour = load === 'quiet' ? undefined : spawn(process.execPath, [SELF], { env: { ...process.env, FREQ_NEIGHBOUR: '1' }, stdio: 'ignore' });
+  const neighbour =
+    load === 'quiet'
+      ? undefined
+      : spawn(process.execPath, [SELF], { env: { ...process.env, FREQ_NEIGHBOUR: '1' }, stdio: 'ignore' });
   try {
     for (const hz of rates) {
       const got = Object.fromEntries(profilers.map((p) => [p, []]));
@@ -102,7 +105,10 @@ for (const load of loads) {
       for (let i = 0; i < N; i++) {
         for (const profiler of profilers) {
           const cfg = JSON.stringify({ hz, seconds, profiler });
-          const out = execFileSync(process.execPath, [SELF], { env: { ...process.env, FREQ_CHILD: cfg, NODE_OPTIONS: '' }, encoding: 'utf8' });
+          const out = execFileSync(process.execPath, [SELF], {
+            env: { ...process.env, FREQ_CHILD: cfg, NODE_OPTIONS: '' },
+            encoding: 'utf8',
+          });
           got[profiler].push(JSON.parse(out).delivered);
         }
       }
@@ -110,7 +116,9 @@ for (const load of loads) {
       for (const profiler of profilers) {
         const g = got[profiler].sort((a, b) => a - b);
         const within = g.filter((x) => Math.abs(x - hz) / hz <= tol).length;
-        rows.push(`| ${profiler} | ${hz} Hz | ${load} | ${g[0].toFixed(1)} | ${g[Math.floor(N / 2)].toFixed(1)} | ${g[N - 1].toFixed(1)} | ${within} / ${N} within ±${tol * 100} % |`);
+        rows.push(
+          `| ${profiler} | ${hz} Hz | ${load} | ${g[0].toFixed(1)} | ${g[Math.floor(N / 2)].toFixed(1)} | ${g[N - 1].toFixed(1)} | ${within} / ${N} within ±${tol * 100} % |`,
+        );
       }
       process.stderr.write(`frequency: ${hz} Hz ${load} done\n`);
     }
@@ -118,4 +126,6 @@ for (const load of loads) {
     neighbour?.kill('SIGKILL');
   }
 }
-console.log(`${N} processes each, ${seconds} s windows\n\n| profiler | configured | load | min | median | max | in band |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}`);
+console.log(
+  `${N} processes each, ${seconds} s windows\n\n| profiler | configured | load | min | median | max | in band |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}`,
+);

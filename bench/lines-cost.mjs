@@ -26,7 +26,14 @@ walk(join(root, 'src'));
 sampler.startSampling(101);
 const window = sampler.openWindow();
 for (let round = 0; round < 2; round++) {
-  const program = ts.createProgram(files, { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true, skipLibCheck: true });
+  const program = ts.createProgram(files, {
+    strict: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    noEmit: true,
+    skipLibCheck: true,
+  });
   ts.getPreEmitDiagnostics(program);
 }
 const p = await window.close();

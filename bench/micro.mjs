@@ -38,9 +38,10 @@ if (process.env.MICRO_CHILD) {
   };
   // The SDK (`ferroprof`) and the low-level API (`ferroprof/sampler`, whose `flush` is `flushSampler` here).
   const sampler = ({ flush, ...rest }) => ({ ...rest, flushSampler: flush });
-  const fp = cfg.variant.startsWith('ferroprof') || cfg.variant.startsWith('sdk') || cfg.variant === 'eager' || cfg.variant === 'lazy'
-    ? { ...(await import('../dist/index.js')), ...sampler(await import('../dist/sampler.js')) }
-    : undefined;
+  const fp =
+    cfg.variant.startsWith('ferroprof') || cfg.variant.startsWith('sdk') || cfg.variant === 'eager' || cfg.variant === 'lazy'
+      ? { ...(await import('../dist/index.js')), ...sampler(await import('../dist/sampler.js')) }
+      : undefined;
   let stop = () => ({});
   let perUnit = () => {};
   const units = cfg.units;
@@ -82,7 +83,9 @@ if (process.env.MICRO_CHILD) {
     fp.init({
       transport: () => {},
       tracesSampleRate: 1,
-      ...(cfg.variant === 'sdk-sampler' ? { profilesSampler: () => 0 } : { profilesSampleRate: cfg.variant === 'sdk-profiled' ? 1 : 0 }),
+      ...(cfg.variant === 'sdk-sampler'
+        ? { profilesSampler: () => 0 }
+        : { profilesSampleRate: cfg.variant === 'sdk-profiled' ? 1 : 0 }),
     });
     perUnit = (i, run) => {
       const txn = fp.startTransaction({ name: 'GET /unit', op: 'http.server' });
@@ -158,7 +161,8 @@ if (process.env.MICRO_CHILD) {
     lightSink += x;
     return lightSink;
   };
-  const run = cfg.case === 'idle' ? idleWork : cfg.case === 'idle-api' ? apiWork : cfg.case === 'transaction' ? lightWork : workUnit;
+  const run =
+    cfg.case === 'idle' ? idleWork : cfg.case === 'idle-api' ? apiWork : cfg.case === 'transaction' ? lightWork : workUnit;
   const t0 = threadNs();
   const p0 = processNs();
   for (let i = 0; i < units; i++) {
@@ -178,13 +182,28 @@ const PAIRS = Number(values.pairs);
 
 const CASES = {
   sample: { units: 6000, variants: { none: {}, ferroprof: { hz: 4000 }, datadog: { hz: 4000 }, inspector: { hz: 4000 } } },
-  rotation: { units: 6000, variants: { slow: { variant: 'ferroprof', hz: 101, rotationMs: 500 }, fast: { variant: 'ferroprof', hz: 101, rotationMs: 10 } } },
-  window: { units: 6000, variants: { none: { variant: 'ferroprof', hz: 101 }, windows: { variant: 'ferroprof', hz: 101, windows: true } } },
+  rotation: {
+    units: 6000,
+    variants: {
+      slow: { variant: 'ferroprof', hz: 101, rotationMs: 500 },
+      fast: { variant: 'ferroprof', hz: 101, rotationMs: 10 },
+    },
+  },
+  window: {
+    units: 6000,
+    variants: { none: { variant: 'ferroprof', hz: 101 }, windows: { variant: 'ferroprof', hz: 101, windows: true } },
+  },
   transaction: {
     units: 20_000,
     variants: { none: {}, 'sdk-tracing': {}, 'sdk-sampler': {}, 'sdk-profiled': {}, 'sentry-tracing': {}, 'sentry-profiled': {} },
   },
-  chunk: { units: 6000, variants: { long: { variant: 'ferroprof-chunks', hz: 101, chunkMs: 60_000 }, short: { variant: 'ferroprof-chunks', hz: 101, chunkMs: 100 } } },
+  chunk: {
+    units: 6000,
+    variants: {
+      long: { variant: 'ferroprof-chunks', hz: 101, chunkMs: 60_000 },
+      short: { variant: 'ferroprof-chunks', hz: 101, chunkMs: 100 },
+    },
+  },
   idle: { units: 20_000, variants: { none: {}, eager: {}, lazy: {} } },
   // The same without compiling: only the C++ crossings (JSON, Buffer).
   'idle-api': { units: 200_000, variants: { none: {}, eager: {}, lazy: {} } },
@@ -283,7 +302,10 @@ if (results.chunk) {
   const b = bootstrap(perPair(r.long, r.short, (a, x) => (x.processNs - a.processNs) / Math.max(1, x.chunks - a.chunks) / 1000));
   lines.push(`per chunk (slice + encode, worker thread): ${ci(b, ' µs')}`);
 }
-for (const [key, what] of [['idle', 'compiling and C++ calls'], ['idle-api', 'C++ calls only']]) {
+for (const [key, what] of [
+  ['idle', 'compiling and C++ calls'],
+  ['idle-api', 'C++ calls only'],
+]) {
   const r = results[key];
   if (!r) continue;
   for (const v of ['eager', 'lazy']) {
@@ -298,7 +320,9 @@ if (predicted.ferroprof && predicted.rotation) {
     if (!b) continue;
     const rot = v === 'ferroprof' ? predicted.rotation : { mean: 0, lo: 0, hi: 0 };
     const at = (hz, k) => (100 * (b[k] * hz + rot[k] * 2)) / 1e9;
-    lines.push(`| ${v} | ${fmt(at(101, 'mean'), 3)} % (${fmt(at(101, 'lo'), 3)} to ${fmt(at(101, 'hi'), 3)}) | ${fmt(at(1001, 'mean'), 2)} % (${fmt(at(1001, 'lo'), 2)} to ${fmt(at(1001, 'hi'), 2)}) |`);
+    lines.push(
+      `| ${v} | ${fmt(at(101, 'mean'), 3)} % (${fmt(at(101, 'lo'), 3)} to ${fmt(at(101, 'hi'), 3)}) | ${fmt(at(1001, 'mean'), 2)} % (${fmt(at(1001, 'lo'), 2)} to ${fmt(at(1001, 'hi'), 2)}) |`,
+    );
   }
 }
 console.log(`pairs per case: ${PAIRS}\n\n${lines.join('\n')}`);

@@ -60,7 +60,11 @@ function variants() {
       // `env.NAME=value` sets an environment variable of the child instead.
       const env = Object.fromEntries(pairs.filter(([k]) => k.startsWith('env.')).map(([k, v]) => [k.slice(4), v]));
       const native = Object.fromEntries(pairs.filter(([k]) => !k.startsWith('env.')).map(([k, v]) => [k, JSON.parse(v)]));
-      return { profiler, hz: Number(hz), ...(knobs.length ? { spec, env, ...(Object.keys(native).length ? { native } : {}) } : {}) };
+      return {
+        profiler,
+        hz: Number(hz),
+        ...(knobs.length ? { spec, env, ...(Object.keys(native).length ? { native } : {}) } : {}),
+      };
     });
   }
   const out = [{ profiler: 'none', hz: 0 }];
@@ -137,7 +141,13 @@ async function runOne(workload, v) {
       child.send('measure');
     });
     const a = await load(port, httpSeconds);
-    http = { rps: a.requests.average, p50: a.latency.p50, p99: a.latency.p99, requests: a.requests.total, errors: a.errors + a.non2xx };
+    http = {
+      rps: a.requests.average,
+      p50: a.latency.p50,
+      p99: a.latency.p99,
+      requests: a.requests.total,
+      errors: a.errors + a.non2xx,
+    };
     child.send('stop');
   });
   return { ...result, ...http, cpuPerReqUs: (result.cpuMs * 1000) / http.requests };
@@ -147,7 +157,7 @@ async function runOne(workload, v) {
 /** Bootstrap 95 % interval of the median (2 000 resamples, seeded so reruns agree). */
 function bootstrap(xs) {
   let seed = 12345;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const meds = [];
   for (let i = 0; i < 2000; i++) meds.push(median(xs.map(() => xs[Math.floor(rnd() * xs.length)])));
   meds.sort((a, b) => a - b);
@@ -188,18 +198,26 @@ function table(workload, runs, vs) {
   const metrics = METRICS[workload] ?? METRICS.batch;
   const base = runs.map((r) => r.none);
   const lines = [];
-  const head = ['variant', ...metrics.map(([m, , kind]) => (kind === 'delta' ? `${m} Δ MB` : kind === 'inverse' ? `${m} cost (none÷this)` : `${m} ×`)), 'vs --cpu-prof (wall or p99)'];
+  const head = [
+    'variant',
+    ...metrics.map(([m, , kind]) => (kind === 'delta' ? `${m} Δ MB` : kind === 'inverse' ? `${m} cost (none÷this)` : `${m} ×`)),
+    'vs --cpu-prof (wall or p99)',
+  ];
   lines.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
   const baseMed = metrics.map(([, get]) => median(base.map(get)));
-  lines.push(`| none (absolute) | ${metrics.map(([, , kind], i) => (kind === 'delta' ? `${fmt(baseMed[i], 0)} MB` : fmt(baseMed[i], 1))).join(' | ')} | |`);
+  lines.push(
+    `| none (absolute) | ${metrics.map(([, , kind], i) => (kind === 'delta' ? `${fmt(baseMed[i], 0)} MB` : fmt(baseMed[i], 1))).join(' | ')} | |`,
+  );
   for (const v of vs.slice(1)) {
     const n = name(v);
     const cells = metrics.map(([, get, kind]) => {
-      const xs = runs.filter((r) => r[n] && r.none).map((r) => {
-        const a = get(r[n]);
-        const b = get(r.none);
-        return kind === 'delta' ? a - b : kind === 'inverse' ? b / a : a / b;
-      });
+      const xs = runs
+        .filter((r) => r[n] && r.none)
+        .map((r) => {
+          const a = get(r[n]);
+          const b = get(r.none);
+          return kind === 'delta' ? a - b : kind === 'inverse' ? b / a : a / b;
+        });
       if (kind === 'delta') {
         const [lo, hi] = bootstrap(xs);
         return `${fmt(median(xs), 1)} [${fmt(lo, 1)}–${fmt(hi, 1)}]`;

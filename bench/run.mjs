@@ -17,7 +17,9 @@ try {
   const require = createRequire(import.meta.url);
   for (const dep of ['autocannon', '@sentry/node', '@sentry/profiling-node', '@datadog/pprof']) require.resolve(dep);
 } catch (err) {
-  console.error(`bench: ${err.message.split('\n')[0]}\nInstall the benchmark dependencies first: (cd bench && npm install --no-audit --no-fund)`);
+  console.error(
+    `bench: ${err.message.split('\n')[0]}\nInstall the benchmark dependencies first: (cd bench && npm install --no-audit --no-fund)`,
+  );
   process.exit(2);
 }
 
@@ -80,7 +82,9 @@ async function runInterleaved(scenario, list, size, reps) {
       const onListening = scenario === 'http' ? (port) => loadServer(port, size) : undefined;
       const r = await runChild(cfg, onListening);
       runs[v.id][round] = r;
-      log(`  [${scenario} ${round + 1}/${reps}] ${v.id}: ${r.ok ? 'ok' : `FAILED ${r.error.split('\n')[0]}`} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      log(
+        `  [${scenario} ${round + 1}/${reps}] ${v.id}: ${r.ok ? 'ok' : `FAILED ${r.error.split('\n')[0]}`} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+      );
     }
   }
   return runs;
@@ -100,7 +104,9 @@ async function main() {
   const wanted = new Set(opts.scenarios.map((s) => (s === 'wire' ? 'memory' : s)));
   const plan = {};
   for (const s of ['steady', 'short', 'http', 'stalls', 'memory']) if (wanted.has(s)) plan[s] = variants(s, opts.profilers);
-  log(`bench: ${[...wanted].join(', ')} | reps ${opts.reps}${opts.quick ? ' | quick' : ''}${opts.long ? ' | long' : ''} | ${env.nproc} CPUs, load ${env.loadAvgStart.map((l) => l.toFixed(2)).join(' ')}`);
+  log(
+    `bench: ${[...wanted].join(', ')} | reps ${opts.reps}${opts.quick ? ' | quick' : ''}${opts.long ? ' | long' : ''} | ${env.nproc} CPUs, load ${env.loadAvgStart.map((l) => l.toFixed(2)).join(' ')}`,
+  );
 
   const runs = {};
   for (const [scenario, list] of Object.entries(plan)) {
@@ -129,16 +135,18 @@ async function main() {
   mkdirSync(dir, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, '-');
   const file = new URL(`${stamp}.json`, dir);
-  writeFileSync(
-    file,
-    JSON.stringify({ command, started, finished, options: opts, sizes: size, env, summary, runs }, null, 1),
-  );
+  writeFileSync(file, JSON.stringify({ command, started, finished, options: opts, sizes: size, env, summary, runs }, null, 1));
   writeFileSync(new URL(`${stamp}.md`, dir), `${tables}\n`);
   const rows = chartRows(summary);
   if (rows.length) {
-    writeFileSync(new URL('overhead.svg', dir), renderSvg(rows, `Profiler overhead, median of ${opts.reps} interleaved runs (lower is better)`));
+    writeFileSync(
+      new URL('overhead.svg', dir),
+      renderSvg(rows, `Profiler overhead, median of ${opts.reps} interleaved runs (lower is better)`),
+    );
   }
-  log(`\nbench: ${((finished - started) / 1000).toFixed(0)} s; ferroprof via its ${env.ferroprofApi} API; results in bench/results/${stamp}.json${rows.length ? ' and bench/results/overhead.svg' : ''} (git-ignored; BENCHMARKS.md keeps the tables, bench/charts/ the chart)`);
+  log(
+    `\nbench: ${((finished - started) / 1000).toFixed(0)} s; ferroprof via its ${env.ferroprofApi} API; results in bench/results/${stamp}.json${rows.length ? ' and bench/results/overhead.svg' : ''} (git-ignored; BENCHMARKS.md keeps the tables, bench/charts/ the chart)`,
+  );
 }
 
 main().catch((err) => {

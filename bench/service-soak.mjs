@@ -27,7 +27,12 @@ if (process.argv[2] === '--child') {
     const m = process.memoryUsage();
     const mb = (x) => x / 2 ** 20;
     // RSS beside V8's heap and external memory: what is not V8's is native (malloc).
-    process.send({ t: Math.round((Date.now() - start) / 1000), rssMb: mb(m.rss), heapMb: mb(m.heapTotal), externalMb: mb(m.external) });
+    process.send({
+      t: Math.round((Date.now() - start) / 1000),
+      rssMb: mb(m.rss),
+      heapMb: mb(m.heapTotal),
+      externalMb: mb(m.external),
+    });
   }, 60_000);
   process.on('message', async (m) => {
     if (m !== 'stop') return;
@@ -65,7 +70,12 @@ if (process.argv[2] === '--child') {
   );
   await Promise.all(
     children.map(({ port }) =>
-      autocannon({ url: `http://127.0.0.1:${port}/items?n=200`, connections: 2, overallRate: Number(values.rate), duration: minutes * 60 + 5 }),
+      autocannon({
+        url: `http://127.0.0.1:${port}/items?n=200`,
+        connections: 2,
+        overallRate: Number(values.rate),
+        duration: minutes * 60 + 5,
+      }),
     ),
   );
   for (const { c } of children) c.send('stop');
@@ -81,7 +91,10 @@ if (process.argv[2] === '--child') {
     const cells = names.map((n) => (n === 'none' ? f(row.rssMb) : f(series[n][i]?.rssMb - row.rssMb)));
     lines.push(`| ${Math.round(row.t / 60)} | ${cells.join(' | ')} |`);
   });
-  lines.push('', `RSS growth over the second half (MB/min): ${names.map((n) => `${n} ${f(rssGrowthPerMinute(series[n]), 2)}`).join(', ')}.`);
+  lines.push(
+    '',
+    `RSS growth over the second half (MB/min): ${names.map((n) => `${n} ${f(rssGrowthPerMinute(series[n]), 2)}`).join(', ')}.`,
+  );
   const last = (n) => series[n][series[n].length - 1];
   lines.push(
     `At the end, V8 heap / external / rest of RSS (MB): ${names.map((n) => `${n} ${f(last(n)?.heapMb)} / ${f(last(n)?.externalMb)} / ${f(last(n)?.rssMb - last(n)?.heapMb - last(n)?.externalMb)}`).join('; ')}.`,

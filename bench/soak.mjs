@@ -29,7 +29,9 @@ while (Date.now() - start < minutes * 60_000) {
     const m = process.memoryUsage();
     const s = getProfilerStats();
     rows.push({ t, rss: m.rss, heap: m.heapUsed, held: s.bytesHeld, samples: s.samplesHeld, chunks });
-    console.log(`t=${String(t).padStart(4)} s  rss ${mb(m.rss)} MB  heap ${mb(m.heapUsed)} MB  profiler held ${mb(s.bytesHeld)} MB (${s.samplesHeld} samples)  chunks sent ${chunks}`);
+    console.log(
+      `t=${String(t).padStart(4)} s  rss ${mb(m.rss)} MB  heap ${mb(m.heapUsed)} MB  profiler held ${mb(s.bytesHeld)} MB (${s.samplesHeld} samples)  chunks sent ${chunks}`,
+    );
   }
 }
 await close(5000);

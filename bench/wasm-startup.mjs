@@ -40,7 +40,9 @@ if (process.argv[2] === '--child') {
   process.exit(0);
 }
 
-const load = loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = loadavg()
+  .map((x) => x.toFixed(2))
+  .join(' ');
 console.log(`wasm/ferroprof.wasm: ${statSync(wasmFile).size} bytes; load average before: ${load}`);
 
 const compile = [];
@@ -52,7 +54,9 @@ for (let i = 0; i < processes; i++) {
   compile.push(c);
   first.push(e);
 }
-console.log(`fresh process, ${processes} processes (p50 / p90): compile ${fmt(compile)}; WasmEngine + init (compiled once more by the package, instantiate) ${fmt(first)}`);
+console.log(
+  `fresh process, ${processes} processes (p50 / p90): compile ${fmt(compile)}; WasmEngine + init (compiled once more by the package, instantiate) ${fmt(first)}`,
+);
 
 const { WasmEngine } = await import(internal);
 new WasmEngine();
@@ -82,4 +86,8 @@ for (let i = 0; i < replays; i++) {
 const samples = log.filter((l) => l.includes('"op":"batch"')).map((l) => JSON.parse(l).samples.length);
 console.log(`replay of the fixture, ${replays} times (batches of ${samples.join(', ')} samples), per call p50 / p90:`);
 for (const [op, values] of byOp) console.log(`  ${op.padEnd(14)} ${fmt(values)}  (max ${Math.max(...values).toFixed(3)} ms)`);
-console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(
+  `load average after: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);

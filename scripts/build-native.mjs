@@ -36,7 +36,7 @@ if (!target) {
 }
 const cross = !isNative(target);
 if (cross && nodeIdx < 0) {
-  console.error('ferroprof: a cross build needs --node <that arch\'s node>, whose include/node it compiles against');
+  console.error("ferroprof: a cross build needs --node <that arch's node>, whose include/node it compiles against");
   process.exit(2);
 }
 // A cross target's Node cannot run here: its headers give the ABI and the include dir.
@@ -49,12 +49,21 @@ const outDir = mkdtempSync(join(tmpdir(), 'ferroprof-build-'));
 const napiCli = join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
 
 const buildArgs = [
-  napiCli, 'build', '--platform', '--no-js', '--no-dts-cache',
-  '--manifest-path', join(root, 'crates', 'node', 'Cargo.toml'),
-  '--package-json-path', join(root, 'package.json'),
-  '--target-dir', join(root, 'target', `node-abi${abi}`),
-  '--output-dir', outDir,
-  '--dts', 'native.d.ts',
+  napiCli,
+  'build',
+  '--platform',
+  '--no-js',
+  '--no-dts-cache',
+  '--manifest-path',
+  join(root, 'crates', 'node', 'Cargo.toml'),
+  '--package-json-path',
+  join(root, 'package.json'),
+  '--target-dir',
+  join(root, 'target', `node-abi${abi}`),
+  '--output-dir',
+  outDir,
+  '--dts',
+  'native.d.ts',
   // String enums as type-only unions: the TypeScript side compares plain strings.
   '--no-const-enum',
 ];
@@ -138,10 +147,17 @@ function syncLimits(addon) {
     DEFAULT_FREQUENCY_HZ: "The default sampling frequency, in Hz (Sentry's SDKs use 101 Hz).",
     DEFAULT_MAX_STACK_DEPTH: 'Most frames kept per stack (leaf side) unless configured.',
   };
-  const read = spawnSync(nodeBin, ['-e', `
+  const read = spawnSync(
+    nodeBin,
+    [
+      '-e',
+      `
     const b = require(${JSON.stringify(addon)});
     process.stdout.write(JSON.stringify(${JSON.stringify(Object.keys(docs))}.map((k) => b[k])));
-  `], { encoding: 'utf8' });
+  `,
+    ],
+    { encoding: 'utf8' },
+  );
   const values = read.status === 0 ? JSON.parse(read.stdout) : [];
   const names = Object.keys(docs);
   if (values.length !== names.length || !values.every((v) => typeof v === 'number')) {

@@ -29,11 +29,10 @@ function ensureTarget() {
 
 ensureTarget();
 const targetDir = join(root, 'target', 'wasm');
-execFileSync(
-  'cargo',
-  ['build', '-p', 'ferroprof-wasm', '--target', TARGET, '--profile', 'wasm', '--target-dir', targetDir],
-  { cwd: root, stdio: 'inherit' },
-);
+execFileSync('cargo', ['build', '-p', 'ferroprof-wasm', '--target', TARGET, '--profile', 'wasm', '--target-dir', targetDir], {
+  cwd: root,
+  stdio: 'inherit',
+});
 const built = join(targetDir, TARGET, 'wasm', 'ferroprof_wasm.wasm');
 const dest = join(root, 'wasm', 'ferroprof.wasm');
 mkdirSync(dirname(dest), { recursive: true });

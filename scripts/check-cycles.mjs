@@ -155,7 +155,8 @@ function rustGraph() {
         for (const path of expandUse(tree)) {
           const segs = path.split('::');
           if (segs[0] === 'self') segs.shift();
-          if (segs.length >= 2 && fileOf.has([...m, segs[0]].join('::'))) map.set(segs.at(-1).replace(/as\w+$/, ''), [...m, segs[0]]);
+          if (segs.length >= 2 && fileOf.has([...m, segs[0]].join('::')))
+            map.set(segs.at(-1).replace(/as\w+$/, ''), [...m, segs[0]]);
         }
       }
       reexports.set(m.join('::'), map);
@@ -270,7 +271,10 @@ function cycles(graph) {
 }
 
 let failed = false;
-for (const [name, graph] of [['Rust', rustGraph()], ['TypeScript', tsGraph()]]) {
+for (const [name, graph] of [
+  ['Rust', rustGraph()],
+  ['TypeScript', tsGraph()],
+]) {
   const found = cycles(graph);
   const edges = [...graph.values()].reduce((n, e) => n + e.size, 0);
   if (found.length === 0) {

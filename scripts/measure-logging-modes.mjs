@@ -21,7 +21,11 @@ if (process.env.FERROPROF_MEASURE_CHILD) {
   const fns = [];
   for (let i = 0; i < 5000; i++) fns.push(new Function('x', `return x * ${i} + ${i % 7};`));
   for (const f of fns) f(1);
-  const work = () => { const t = performance.now(); for (let i = 0; i < 40; i++) fibonacci(22); return performance.now() - t; };
+  const work = () => {
+    const t = performance.now();
+    for (let i = 0; i < 40; i++) fibonacci(22);
+    return performance.now() - t;
+  };
   const idleBase = Math.min(work(), work(), work());
   fp.configureSampler({ eagerLogging: mode === 'eager', lingerMs: 0 });
   let t = performance.now();
@@ -38,11 +42,23 @@ if (process.env.FERROPROF_MEASURE_CHILD) {
   const p = await w.close();
   fp.stopSampling();
   const hz = p.samples.length / ((p.endNs - p.startNs) / 1e9);
-  console.log(JSON.stringify({ firstStartMs, secondStartMs, idleCostPct: (100 * (idleWithProfiler - idleBase)) / idleBase, hz, heapMb: process.memoryUsage().heapUsed / 2 ** 20, kept: keep.length + fns.length }));
+  console.log(
+    JSON.stringify({
+      firstStartMs,
+      secondStartMs,
+      idleCostPct: (100 * (idleWithProfiler - idleBase)) / idleBase,
+      hz,
+      heapMb: process.memoryUsage().heapUsed / 2 ** 20,
+      kept: keep.length + fns.length,
+    }),
+  );
   process.exit(0);
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
 const results = { lazy: [], eager: [] };
 for (let r = 0; r < runs; r++) {
   for (const mode of ['lazy', 'eager']) {
@@ -54,12 +70,20 @@ for (let r = 0; r < runs; r++) {
     results[mode].push(JSON.parse(out.stdout.trim().split('\n').pop()));
   }
 }
-console.log(`V8 code logging, medians of ${runs} processes each (interleaved), heap ≈ ${median(results.lazy.map((r) => r.heapMb)).toFixed(0)} MB`);
+console.log(
+  `V8 code logging, medians of ${runs} processes each (interleaved), heap ≈ ${median(results.lazy.map((r) => r.heapMb)).toFixed(0)} MB`,
+);
 console.log('mode   first start ms  later cold start ms  idle cost %  delivered Hz (101 asked)  Hz min..max');
 for (const mode of ['lazy', 'eager']) {
   const rs = results[mode];
   const hz = rs.map((r) => r.hz);
   console.log(
-    `${mode.padEnd(6)} ${median(rs.map((r) => r.firstStartMs)).toFixed(2).padStart(14)} ${median(rs.map((r) => r.secondStartMs)).toFixed(2).padStart(20)} ${median(rs.map((r) => r.idleCostPct)).toFixed(2).padStart(12)} ${median(hz).toFixed(1).padStart(25)}  ${Math.min(...hz).toFixed(1)}..${Math.max(...hz).toFixed(1)}`,
+    `${mode.padEnd(6)} ${median(rs.map((r) => r.firstStartMs))
+      .toFixed(2)
+      .padStart(14)} ${median(rs.map((r) => r.secondStartMs))
+      .toFixed(2)
+      .padStart(20)} ${median(rs.map((r) => r.idleCostPct))
+      .toFixed(2)
+      .padStart(12)} ${median(hz).toFixed(1).padStart(25)}  ${Math.min(...hz).toFixed(1)}..${Math.max(...hz).toFixed(1)}`,
   );
 }

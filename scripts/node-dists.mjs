@@ -44,8 +44,7 @@ export function abiFromHeaders(include) {
 /** Runs npm: the npm that runs this script (`npm run ...`), else the one on PATH. */
 export function runNpm(args, options = {}) {
   const npmCli = process.env.npm_execpath;
-  const [cmd, argv] =
-    npmCli?.endsWith('.js') ? [process.execPath, [npmCli, ...args]] : ['npm', args];
+  const [cmd, argv] = npmCli?.endsWith('.js') ? [process.execPath, [npmCli, ...args]] : ['npm', args];
   return execFileSync(cmd, argv, { encoding: 'utf8', ...options });
 }
 

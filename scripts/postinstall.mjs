@@ -26,17 +26,18 @@ function say(line) {
 
 /** Loads the binding in a child process, as the package does at first use; a crash there is contained. */
 function probe() {
-  const run = (node) => spawnSync(
-    node,
-    [
-      '--input-type=module',
-      '-e',
-      `const m = await import(${JSON.stringify(pathToFileURL(entry).href)});
+  const run = (node) =>
+    spawnSync(
+      node,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(pathToFileURL(entry).href)});
        try { m.loadNativeBinding(); console.log('FITS'); }
        catch (e) { console.log(e instanceof m.NativeBindingError ? 'NONE' : 'BROKEN ' + e); }`,
-    ],
-    { encoding: 'utf8', timeout: 60_000, env: process.env },
-  );
+      ],
+      { encoding: 'utf8', timeout: 60_000, env: process.env },
+    );
   let child = run(process.execPath);
   // Under qemu-user without binfmt_misc (an emulated arch) the Node binary itself cannot
   // be exec'd (the kernel refuses it and the shell then fails on it); the `node` on PATH
@@ -80,13 +81,23 @@ function buildFromSource(tag, abi, file) {
   say(`building the addon for Node ${process.version} (ABI ${abi}) from source; log: ${log}`);
   const result = spawnSync(
     'cargo',
-    ['build', '--release', '--locked', '-p', 'ferroprof-node', '--manifest-path', join(root, 'Cargo.toml'),
-      '--target-dir', targetDir],
+    [
+      'build',
+      '--release',
+      '--locked',
+      '-p',
+      'ferroprof-node',
+      '--manifest-path',
+      join(root, 'Cargo.toml'),
+      '--target-dir',
+      targetDir,
+    ],
     // build.rs compiles the C++ shim against the headers of this Node (FERROPROF_NODE).
     { cwd: root, stdio: ['ignore', fd, fd], env: { ...process.env, FERROPROF_NODE: process.execPath } },
   );
   closeSync(fd);
-  if (result.status !== 0) throw new Error(`cargo build failed (${result.error?.message ?? `exit ${result.status}`}); see ${log}`);
+  if (result.status !== 0)
+    throw new Error(`cargo build failed (${result.error?.message ?? `exit ${result.status}`}); see ${log}`);
   const lib = { win32: 'ferroprof_node.dll', darwin: 'libferroprof_node.dylib' }[process.platform] ?? 'libferroprof_node.so';
   const dest = join(root, 'npm', tag, file);
   mkdirSync(dirname(dest), { recursive: true });
@@ -121,9 +132,7 @@ async function main() {
   }
   const missing = missingTools();
   if (missing.length > 0) {
-    throw new Error(
-      `cannot build ${file} from source: ${missing.join(' and ')} not found on PATH`,
-    );
+    throw new Error(`cannot build ${file} from source: ${missing.join(' and ')} not found on PATH`);
   }
   const dest = buildFromSource(tag, abi, file);
   const after = probe();

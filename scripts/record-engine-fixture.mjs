@@ -55,7 +55,12 @@ inspectorConsole.profile(`p${n}`);
 const t0 = now();
 const wait = 5_000_000_000;
 log.push({ op: 'open', id: 1, startNs: t0, limit: { maxNs: 30_000_000_000, waitNs: wait } });
-log.push({ op: 'open', id: 2, startNs: t0, chunk: { periodNs: 150_000_000, profilerId: '5f0e2c9a8b7d4e3f9a1b2c3d4e5f6a7b', waitNs: wait } });
+log.push({
+  op: 'open',
+  id: 2,
+  startNs: t0,
+  chunk: { periodNs: 150_000_000, profilerId: '5f0e2c9a8b7d4e3f9a1b2c3d4e5f6a7b', waitNs: wait },
+});
 log.push({ op: 'open', id: 3, startNs: t0 });
 log.push({ op: 'open', id: 4, startNs: t0 });
 
@@ -91,9 +96,34 @@ for (let r = 0; r < 4; r++) {
   log.push({ op: 'poll', nowNs: now() });
 }
 const end = now();
-log.push({ op: 'close', id: 1, endNs: end, nowNs: end, activeThreadId: 0, ticket: 1, encoding: 'v1', meta: JSON.stringify({ profileId: '8d3e6f1a2b3c4d5e8f9a0b1c2d3e4f5a', id: '1a2b3c4d5e6f4a5b8c9d0e1f2a3b4c5d', name: 'GET /fixture', traceId: '2b3c4d5e6f7a4b5c9d0e1f2a3b4c5d6e' }), waitNs: wait });
+log.push({
+  op: 'close',
+  id: 1,
+  endNs: end,
+  nowNs: end,
+  activeThreadId: 0,
+  ticket: 1,
+  encoding: 'v1',
+  meta: JSON.stringify({
+    profileId: '8d3e6f1a2b3c4d5e8f9a0b1c2d3e4f5a',
+    id: '1a2b3c4d5e6f4a5b8c9d0e1f2a3b4c5d',
+    name: 'GET /fixture',
+    traceId: '2b3c4d5e6f7a4b5c9d0e1f2a3b4c5d6e',
+  }),
+  waitNs: wait,
+});
 log.push({ op: 'close', id: 2, endNs: end, nowNs: end, activeThreadId: 0, ticket: 2, encoding: 'raw', waitNs: wait });
-log.push({ op: 'close', id: 3, endNs: end, nowNs: end, activeThreadId: 0, ticket: 3, encoding: 'v2', meta: JSON.stringify({ profilerId: '5f0e2c9a8b7d4e3f9a1b2c3d4e5f6a7b', chunkId: '3c4d5e6f7a8b4c5d8e0f1a2b3c4d5e6f' }), waitNs: wait });
+log.push({
+  op: 'close',
+  id: 3,
+  endNs: end,
+  nowNs: end,
+  activeThreadId: 0,
+  ticket: 3,
+  encoding: 'v2',
+  meta: JSON.stringify({ profilerId: '5f0e2c9a8b7d4e3f9a1b2c3d4e5f6a7b', chunkId: '3c4d5e6f7a8b4c5d8e0f1a2b3c4d5e6f' }),
+  waitNs: wait,
+});
 log.push({ op: 'close', id: 4, endNs: end, nowNs: end, activeThreadId: 0, ticket: 4, encoding: 'raw', waitNs: wait });
 busy(10);
 rotate();
@@ -101,4 +131,6 @@ log.push({ op: 'poll', nowNs: now() });
 inspectorConsole.profileEnd(`p${n}`);
 
 writeFileSync(out, `${log.map((c) => JSON.stringify(c)).join('\n')}\n`);
-console.log(`${out}: ${log.length} commands, ${log.filter((c) => c.op === 'batch').reduce((s, b) => s + b.samples.length, 0)} samples`);
+console.log(
+  `${out}: ${log.length} commands, ${log.filter((c) => c.op === 'batch').reduce((s, b) => s + b.samples.length, 0)} samples`,
+);

@@ -37,7 +37,12 @@ const started = Date.now();
 for (let i = 1; i <= runs; i++) {
   const ingest = await startIngest();
   const t0 = Date.now();
-  const r = await runApp(major, 'app.cjs', { SCENARIO: 'stress', DSN: ingest.dsn, STRESS_MS: String(ms), STRESS_HZ: String(hz) }, { timeoutMs: ms + 60_000 });
+  const r = await runApp(
+    major,
+    'app.cjs',
+    { SCENARIO: 'stress', DSN: ingest.dsn, STRESS_MS: String(ms), STRESS_HZ: String(hz) },
+    { timeoutMs: ms + 60_000 },
+  );
   const problems = [];
   if (r.signal || r.code !== 0) {
     crashes++;
@@ -58,8 +63,12 @@ for (let i = 1; i <= runs; i++) {
   if (problems.length > 0 && !(r.signal || r.code !== 0)) failures++;
   const s = r.result?.stats;
   const detail = s ? `${s.chunksSent} chunks, ${s.samplesCopied} samples, threads ${r.result.workerThreadIds.join(',')}` : '';
-  console.log(`${problems.length === 0 ? 'ok  ' : 'FAIL'} run ${i}/${runs} (${((Date.now() - t0) / 1000).toFixed(1)} s) ${detail}`);
+  console.log(
+    `${problems.length === 0 ? 'ok  ' : 'FAIL'} run ${i}/${runs} (${((Date.now() - t0) / 1000).toFixed(1)} s) ${detail}`,
+  );
   for (const p of problems) console.log(`     ${p}`);
 }
-console.log(`sentry-stress: ${crashes} crashes, ${failures} other failures in ${runs} runs (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+console.log(
+  `sentry-stress: ${crashes} crashes, ${failures} other failures in ${runs} runs (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+);
 process.exitCode = crashes + failures > 0 ? 1 : 0;

@@ -67,7 +67,8 @@ function rustTargetInstalled(triple) {
 export function missingTools(t) {
   if (isNative(t)) return [];
   const missing = [];
-  if (process.platform !== 'linux' || process.arch !== 'x64') missing.push(`a linux x64 host (this is ${process.platform} ${process.arch})`);
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    missing.push(`a linux x64 host (this is ${process.platform} ${process.arch})`);
   if (!rustTargetInstalled(t.triple)) missing.push(`rustup target ${t.triple}`);
   for (const tool of [t.cc, t.cxx, t.qemu]) if (tool && !onPath(tool)) missing.push(tool);
   if (t.sysroot && !existsSync(join(t.sysroot, 'lib'))) missing.push(`the sysroot ${t.sysroot}`);

@@ -22,7 +22,17 @@
 // chunks, whose envelopes must pass the native validator. Last: the root tarball alone
 // installs cleanly and its postinstall says what to do.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,7 +114,9 @@ if (missing.length > 0) {
 }
 const fallbackDist = ensureNodeDist(FALLBACK_MAJOR, host);
 if (existsSync(join(root, 'npm', host.tag, `ferroprof.${host.tag}.abi${fallbackDist.abi}.node`))) {
-  console.error(`test:pack: a binary for Node ${FALLBACK_MAJOR} (ABI ${fallbackDist.abi}) exists; the fallback test needs a line without one`);
+  console.error(
+    `test:pack: a binary for Node ${FALLBACK_MAJOR} (ABI ${fallbackDist.abi}) exists; the fallback test needs a line without one`,
+  );
   process.exit(1);
 }
 
@@ -122,7 +134,14 @@ platformTgzOf.set(host.tag, join(work, hostPack.filename));
 
 check(`packed ${rootPack.filename}`, () => {
   const rootFiles = rootPack.files.map((f) => f.path);
-  for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/internal.js', 'wasm/ferroprof.wasm', 'scripts/postinstall.mjs', 'crates/node/src/shim.cc']) {
+  for (const f of [
+    'dist/index.js',
+    'dist/index.cjs',
+    'dist/internal.js',
+    'wasm/ferroprof.wasm',
+    'scripts/postinstall.mjs',
+    'crates/node/src/shim.cc',
+  ]) {
     if (!rootFiles.includes(f)) throw new Error(`${f} is not in ${rootPack.filename}`);
   }
   if (rootFiles.some((f) => f.endsWith('.node'))) throw new Error('the root tarball carries a binary');
@@ -137,7 +156,10 @@ for (const target of targets) {
     if (staged.optionalDependencies?.[`@ferroprof/${tag}`] !== staged.version) {
       throw new Error(`the staged package.json lacks the optional dependency on @ferroprof/${tag}`);
     }
-    const binaries = platformPack.files.map((f) => f.path).filter((p) => p.endsWith('.node')).sort();
+    const binaries = platformPack.files
+      .map((f) => f.path)
+      .filter((p) => p.endsWith('.node'))
+      .sort();
     const wanted = distsOf.get(tag).map((d) => `ferroprof.${tag}.abi${d.abi}.node`);
     for (const w of wanted) if (!binaries.includes(w)) throw new Error(`${w} is not in the tarball`);
     return `${(platformPack.size / 1024).toFixed(0)} KiB (${binaries.join(', ')})`;
@@ -154,7 +176,9 @@ function toolsDir(name, dist) {
   if (isNative(dist.target)) {
     symlinkSync(dist.node, join(dir, 'node'));
   } else {
-    const argv = nodeCommand(dist.target, dist.node).map((a) => `'${a}'`).join(' ');
+    const argv = nodeCommand(dist.target, dist.node)
+      .map((a) => `'${a}'`)
+      .join(' ');
     writeFileSync(join(dir, 'node'), `#!/bin/sh\nexec ${argv} "$@"\n`, { mode: 0o755 });
   }
   symlinkSync('/bin/sh', join(dir, 'sh'));
@@ -293,10 +317,13 @@ for (const dist of runners) {
   const bin = toolsDir(`${name}-bin`, dist);
   const env = isolatedEnv(bin, join(project, 'home'));
   const [cmd, ...lead] = nodeCommand(dist.target, dist.node);
-  const runNode = (argv) => run(cmd, [...lead, ...argv], { cwd: project, env, timeout: isNative(dist.target) ? 180_000 : 600_000 });
+  const runNode = (argv) =>
+    run(cmd, [...lead, ...argv], { cwd: project, env, timeout: isNative(dist.target) ? 180_000 : 600_000 });
 
   check(`${label}: no compiler or cargo on PATH`, () => {
-    const found = run('/bin/sh', ['-c', 'for t in cc c++ gcc g++ clang clang++ cargo rustc; do command -v $t; done; true'], { env }).trim();
+    const found = run('/bin/sh', ['-c', 'for t in cc c++ gcc g++ clang clang++ cargo rustc; do command -v $t; done; true'], {
+      env,
+    }).trim();
     if (found) throw new Error(`found ${found}`);
   });
   check(`${label}: npm install of both tarballs, offline`, () => {
@@ -332,7 +359,12 @@ for (const dist of runners) {
       const out = runNode(['abi999.mjs']);
       if (!out.startsWith('CLEAR')) throw new Error(out);
       if (!/ABI 999/.test(out) || !/FERROPROF_BUILD_FROM_SOURCE=1/.test(out)) throw new Error(`unclear message: ${out}`);
-      fallback = JSON.parse(out.split('\n').find((l) => l.startsWith('FALLBACK ')).slice(9));
+      fallback = JSON.parse(
+        out
+          .split('\n')
+          .find((l) => l.startsWith('FALLBACK '))
+          .slice(9),
+      );
       if (fallback.backend !== 'inspector') throw new Error(`backend ${fallback.backend}`);
       if (fallback.inStacks >= 5) break;
       if (attempt === attempts) throw new Error(`${HOT} is in only ${fallback.inStacks} samples`);
@@ -349,7 +381,10 @@ for (const dist of runners) {
   const env = isolatedEnv(toolsDir(`fallback-node${dist.major}-bin`, dist), join(project, 'home'));
   const runNode = (argv) => spawnSync(dist.node, argv, { cwd: project, env, encoding: 'utf8', timeout: 180_000 });
   check(`${label}: npm install of both tarballs, offline`, () => {
-    run(dist.node, [cli, 'install', '--foreground-scripts', '--no-package-lock', rootTgz, platformTgzOf.get(host.tag)], { cwd: project, env });
+    run(dist.node, [cli, 'install', '--foreground-scripts', '--no-package-lock', rootTgz, platformTgzOf.get(host.tag)], {
+      cwd: project,
+      env,
+    });
   });
   let summary;
   check(`${label}: profiles a named function through node:inspector, says so in one line`, () => {
@@ -368,7 +403,9 @@ for (const dist of runners) {
   const { validateEnvelope } = await import(pathToFileURL(join(root, 'dist', 'testing.js')).href);
   const envelopes = (dir) =>
     existsSync(join(project, dir))
-      ? readdirSync(join(project, dir)).filter((f) => f.endsWith('.envelope')).map((f) => readFileSync(join(project, dir, f)))
+      ? readdirSync(join(project, dir))
+          .filter((f) => f.endsWith('.envelope'))
+          .map((f) => readFileSync(join(project, dir, f)))
       : [];
   const itemPayloads = (bytes, type) => {
     const lines = bytes.toString('utf8').split('\n');
@@ -378,7 +415,9 @@ for (const dist of runners) {
     }
     return out;
   };
-  const hotSamples = (p) => p.profile.samples.filter((s) => (p.profile.stacks[s.stack_id] ?? []).some((f) => p.profile.frames[f]?.function === HOT)).length;
+  const hotSamples = (p) =>
+    p.profile.samples.filter((s) => (p.profile.stacks[s.stack_id] ?? []).some((f) => p.profile.frames[f]?.function === HOT))
+      .length;
   check(`${label}: local mode's transaction profile passes the validator`, () => {
     const files = envelopes('txn-out');
     for (const b of files) validateEnvelope(b, false);
@@ -403,7 +442,8 @@ for (const dist of runners) {
       if (j < chunked.length && Math.abs(chunked[j] - ts) <= 2e-6) j++;
       else lost++;
     }
-    if (summary.refUnix.length < 10 || lost > 0) throw new Error(`${lost} of ${summary.refUnix.length} reference samples in no chunk`);
+    if (summary.refUnix.length < 10 || lost > 0)
+      throw new Error(`${lost} of ${summary.refUnix.length} reference samples in no chunk`);
     for (const c of chunks) {
       const span = c.profile.samples.at(-1).timestamp - c.profile.samples[0].timestamp;
       if (span > 0.301) throw new Error(`a chunk spans ${(span * 1000).toFixed(1)} ms with chunkDurationMs 300`);
@@ -431,4 +471,3 @@ if (!keep) rmSync(work, { recursive: true, force: true });
 else console.log(`kept ${work}`);
 console.log(`test:pack: ${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;
-

@@ -132,7 +132,11 @@ function sentryTree(major) {
     for (const dep of Object.keys(deps)) {
       const found = resolveFrom(path, dep);
       if (found) queue.push(found);
-      else if (!entry.optionalDependencies?.[dep] && !entry.peerDependenciesMeta?.[dep]?.optional && !entry.peerDependencies?.[dep]) {
+      else if (
+        !entry.optionalDependencies?.[dep] &&
+        !entry.peerDependenciesMeta?.[dep]?.optional &&
+        !entry.peerDependencies?.[dep]
+      ) {
         throw new Error(`${path} needs ${dep}, which the lockfile does not hold`);
       }
     }
@@ -183,10 +187,12 @@ const platformPkg = JSON.parse(readFileSync(join(root, 'npm', tag, 'package.json
 
 await check(`packed ${rootPack.filename} declares ./sentry and optional @sentry peers`, () => {
   const files = rootPack.files.map((f) => f.path);
-  for (const f of ['dist/sentry.js', 'dist/sentry.cjs', 'dist/sentry.d.ts']) if (!files.includes(f)) throw new Error(`${f} is not in the tarball`);
+  for (const f of ['dist/sentry.js', 'dist/sentry.cjs', 'dist/sentry.d.ts'])
+    if (!files.includes(f)) throw new Error(`${f} is not in the tarball`);
   if (!rootPkg.exports?.['./sentry']) throw new Error('no ./sentry export');
   for (const p of ['@sentry/node', '@sentry/core']) {
-    if (!rootPkg.peerDependencies?.[p] || rootPkg.peerDependenciesMeta?.[p]?.optional !== true) throw new Error(`${p} is not an optional peer`);
+    if (!rootPkg.peerDependencies?.[p] || rootPkg.peerDependenciesMeta?.[p]?.optional !== true)
+      throw new Error(`${p} is not an optional peer`);
   }
   const bundled = readFileSync(join(stage, 'dist', 'sentry.js'), 'utf8');
   if (!/from ["']@sentry\/core["']/.test(bundled)) throw new Error('dist/sentry.js does not import @sentry/core (bundled?)');
@@ -255,7 +261,10 @@ for (const major of majors) {
     const platformFile = `file:${platformPack.filename}`;
     run('cp', [rootTgz, platformTgz, app]);
     const deps = { '@sentry/node': version, ferroprof: rootFile, [platformPkg.name]: platformFile };
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: `sentry${major}-app`, version: '1.0.0', private: true, dependencies: deps }, null, 2));
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: `sentry${major}-app`, version: '1.0.0', private: true, dependencies: deps }, null, 2),
+    );
     const lock = {
       name: `sentry${major}-app`,
       version: '1.0.0',
@@ -299,7 +308,10 @@ for (const major of majors) {
     return `@sentry/node ${installed}, ${Object.keys(cut.tree).length} packages`;
   });
 
-  for (const [kind, file, program] of [['ESM', 'app.mjs', ESM_PROGRAM], ['CommonJS', 'app.cjs', CJS_PROGRAM]]) {
+  for (const [kind, file, program] of [
+    ['ESM', 'app.mjs', ESM_PROGRAM],
+    ['CommonJS', 'app.cjs', CJS_PROGRAM],
+  ]) {
     await check(`@sentry/node ${major}.x, ${kind}: profiles through the installed ferroprof/sentry`, async () => {
       writeFileSync(join(app, file), program);
       const ingest = await startIngest();
@@ -311,12 +323,17 @@ for (const major of majors) {
         if (!line) throw new Error(`no RESULT line:\n${r.stdout}\n${r.stderr}`);
         const res = JSON.parse(line.slice(7));
         if (!res.flushed) throw new Error('Sentry.flush() did not resolve true');
-        if (!res.sentryEntry.startsWith(join(app, 'node_modules', 'ferroprof'))) throw new Error(`ferroprof/sentry resolved to ${res.sentryEntry}`);
-        if (res.coreOfFerroprof !== res.coreOfSentry) throw new Error(`two copies of @sentry/core: ${res.coreOfFerroprof} and ${res.coreOfSentry}`);
-        if (!res.coreOfFerroprof.startsWith(join(app, 'node_modules'))) throw new Error(`@sentry/core from outside the app: ${res.coreOfFerroprof}`);
+        if (!res.sentryEntry.startsWith(join(app, 'node_modules', 'ferroprof')))
+          throw new Error(`ferroprof/sentry resolved to ${res.sentryEntry}`);
+        if (res.coreOfFerroprof !== res.coreOfSentry)
+          throw new Error(`two copies of @sentry/core: ${res.coreOfFerroprof} and ${res.coreOfSentry}`);
+        if (!res.coreOfFerroprof.startsWith(join(app, 'node_modules')))
+          throw new Error(`@sentry/core from outside the app: ${res.coreOfFerroprof}`);
         if (res.coreVersion !== version) throw new Error(`SDK_VERSION ${res.coreVersion}`);
-        if (res.mapped !== undefined && !res.mapped.startsWith(join(app, 'node_modules', platformPkg.name))) throw new Error(`binary loaded from ${res.mapped}`);
-        if (res.stats.role !== 'host' || res.stats.chunksSent !== 1) throw new Error(`stats: role ${res.stats.role}, ${res.stats.chunksSent} chunks sent`);
+        if (res.mapped !== undefined && !res.mapped.startsWith(join(app, 'node_modules', platformPkg.name)))
+          throw new Error(`binary loaded from ${res.mapped}`);
+        if (res.stats.role !== 'host' || res.stats.chunksSent !== 1)
+          throw new Error(`stats: role ${res.stats.role}, ${res.stats.chunksSent} chunks sent`);
         const bad = invalidEnvelopes(ingest, validateEnvelope);
         if (bad.length > 0) throw new Error(`refused envelope: ${bad[0].error}`);
         const chunks = ingest.payloads('profile_chunk');
@@ -324,15 +341,21 @@ for (const major of majors) {
         const hot = samplesIn(chunks[0], HOT);
         if (hot < 5) throw new Error(`${hot} samples in ${HOT}`);
         const { frames, stacks, samples } = chunks[0].profile;
-        const idle = samples.filter((s) => stacks[s.stack_id].length === 1 && frames[stacks[s.stack_id][0]].function === '(idle)').length;
+        const idle = samples.filter(
+          (s) => stacks[s.stack_id].length === 1 && frames[stacks[s.stack_id][0]].function === '(idle)',
+        ).length;
         if (idle < 2) throw new Error(`${idle} (idle) samples for a 200 ms wait`);
         const images = JSON.stringify((chunks[0].debug_meta?.images ?? []).map((i) => [i.type, i.code_file, i.debug_id]));
         const expected = JSON.stringify([['sourcemap', join(app, file), DEBUG_ID]]);
         if (images !== expected) throw new Error(`debug_meta.images ${images}, expected ${expected}`);
         const txn = ingest.payloads('transaction').find((x) => x.transaction === 'packed-root');
-        const span = ingest.items('span').flatMap((i) => i.json?.items ?? []).find((s) => s.name === 'packed-root');
+        const span = ingest
+          .items('span')
+          .flatMap((i) => i.json?.items ?? [])
+          .find((s) => s.name === 'packed-root');
         const link = txn?.contexts?.profile?.profiler_id ?? span?.attributes?.['sentry.profiler_id']?.value;
-        if (link !== chunks[0].profiler_id) throw new Error(`packed-root is linked to ${link}, the chunk is ${chunks[0].profiler_id}`);
+        if (link !== chunks[0].profiler_id)
+          throw new Error(`packed-root is linked to ${link}, the chunk is ${chunks[0].profiler_id}`);
         return `${hot} samples in ${HOT}, ${idle} idle, debug_meta, root ${txn ? 'transaction' : 'span'} linked`;
       } finally {
         await ingest.close();

@@ -65,6 +65,7 @@ export function checkTimeout(call: string, name: string, value: unknown, fallbac
 /** `value` is an integer in [min, max]. */
 export function checkInteger(call: string, name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number') throw argTypeError(call, name, `an integer in [${min}, ${max}]`, value);
-  if (!Number.isInteger(value) || value < min || value > max) throw argRangeError(call, name, `an integer in [${min}, ${max}]`, value);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw argRangeError(call, name, `an integer in [${min}, ${max}]`, value);
   return value;
 }

@@ -86,8 +86,7 @@ function dispatch(): Dispatcher {
  * [1, 10 000]. Throws a `RangeError` naming the accepted range otherwise.
  */
 export function validateFrequency(hz: unknown): number {
-  const value =
-    typeof hz === 'number' ? hz : typeof hz === 'string' && /^\s*\d+\s*$/.test(hz) ? Number(hz) : NaN;
+  const value = typeof hz === 'number' ? hz : typeof hz === 'string' && /^\s*\d+\s*$/.test(hz) ? Number(hz) : NaN;
   if (!Number.isFinite(value) || value < MIN_FREQUENCY_HZ || value > MAX_FREQUENCY_HZ) {
     throw new RangeError(
       `ferroprof: sampling frequency must be between ${MIN_FREQUENCY_HZ} and ${MAX_FREQUENCY_HZ} Hz, got ${String(hz)}`,
@@ -286,7 +285,8 @@ export function followSampling(hz: number): void {
  * @throws TypeError when `bytes` is not a `Uint8Array` (a `Buffer` is one) or `gzip` not a boolean.
  */
 export function validateEnvelope(bytes: Uint8Array, gzip = false): ValidatedEnvelope {
-  if (!(bytes instanceof Uint8Array)) throw argTypeError('validateEnvelope(bytes, gzip)', 'bytes', 'a Uint8Array or Buffer', bytes);
+  if (!(bytes instanceof Uint8Array))
+    throw argTypeError('validateEnvelope(bytes, gzip)', 'bytes', 'a Uint8Array or Buffer', bytes);
   if (typeof gzip !== 'boolean') throw argTypeError('validateEnvelope(bytes, gzip)', 'gzip', 'a boolean', gzip);
   return native().validateEnvelope(bytes, gzip);
 }

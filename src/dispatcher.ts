@@ -53,12 +53,7 @@ function shared(): Shared {
  * The dispatcher of this isolate for `binding`, attaching the isolate on first use.
  * `onAttach` runs once per isolate and native runtime, whichever copy comes first.
  */
-export function dispatcherFor(
-  binding: NativeBinding,
-  threadId: number,
-  threadName: string,
-  onAttach: () => void,
-): Dispatcher {
+export function dispatcherFor(binding: NativeBinding, threadId: number, threadName: string, onAttach: () => void): Dispatcher {
   const registry = shared().dispatchers;
   const instance = binding.instanceId();
   const existing = registry.get(instance);

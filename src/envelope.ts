@@ -123,9 +123,11 @@ function checkItems(header: unknown, items: unknown): void {
   if (!Array.isArray(items)) throw argTypeError(SERIALIZE, 'items', 'an array of { header, payload }', items);
   for (let i = 0; i < items.length; i += 1) {
     const item: unknown = items[i];
-    if (item === null || typeof item !== 'object') throw argTypeError(SERIALIZE, `items[${i}]`, 'an object { header, payload }', item);
+    if (item === null || typeof item !== 'object')
+      throw argTypeError(SERIALIZE, `items[${i}]`, 'an object { header, payload }', item);
     const { header: h, payload } = item as { header?: unknown; payload?: unknown };
-    if (h === null || typeof h !== 'object') throw argTypeError(SERIALIZE, `items[${i}].header`, 'an item header object ({ type, … })', h);
+    if (h === null || typeof h !== 'object')
+      throw argTypeError(SERIALIZE, `items[${i}].header`, 'an item header object ({ type, … })', h);
     if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) {
       throw argTypeError(SERIALIZE, `items[${i}].payload`, 'a string or a Uint8Array', payload);
     }
@@ -151,7 +153,8 @@ function parseObject(bytes: Uint8Array, what: string): Record<string, unknown> {
   } catch {
     throw new EnvelopeError(`${what} is not valid JSON`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new EnvelopeError(`${what} is not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new EnvelopeError(`${what} is not a JSON object`);
   return value as Record<string, unknown>;
 }
 
@@ -188,10 +191,12 @@ export function parseEnvelope(bytes: Uint8Array, name = 'envelope'): Envelope {
     let stop: number;
     if (itemHeader.length !== undefined) {
       const len = itemHeader.length;
-      if (typeof len !== 'number' || !Number.isInteger(len) || len < 0) throw new EnvelopeError(`${name}: item ${n} has a bad length`);
+      if (typeof len !== 'number' || !Number.isInteger(len) || len < 0)
+        throw new EnvelopeError(`${name}: item ${n} has a bad length`);
       stop = start + len;
       if (stop > bytes.length) throw new EnvelopeError(`${name}: item ${n} runs past the end of the envelope`);
-      if (stop < bytes.length && bytes[stop] !== 0x0a) throw new EnvelopeError(`${name}: item ${n} payload is not followed by a newline`);
+      if (stop < bytes.length && bytes[stop] !== 0x0a)
+        throw new EnvelopeError(`${name}: item ${n} payload is not followed by a newline`);
     } else {
       stop = lineEnd(Math.min(start, bytes.length));
     }

@@ -15,8 +15,7 @@ export function detectLibc(): 'gnu' | 'musl' | null {
 
 /** The napi-rs platform tag of this machine, e.g. `linux-x64-gnu`, `darwin-arm64`. */
 export function platformTag(): string {
-  const suffix =
-    process.platform === 'linux' ? `-${detectLibc()}` : process.platform === 'win32' ? '-msvc' : '';
+  const suffix = process.platform === 'linux' ? `-${detectLibc()}` : process.platform === 'win32' ? '-msvc' : '';
   return `${process.platform}-${process.arch}${suffix}`;
 }
 

@@ -53,7 +53,8 @@ function write(profile: WindowProfile): void {
   try {
     const paths = new Set(profile.frames.map((f) => f.abs_path).filter((p): p is string => p !== undefined && isAbsolute(p)));
     const sources = generatedSources(paths);
-    if (Object.keys(sources).length > 0) writeFileSync(join(dir!, `window-${process.pid}.sources.json`), JSON.stringify({ sources }));
+    if (Object.keys(sources).length > 0)
+      writeFileSync(join(dir!, `window-${process.pid}.sources.json`), JSON.stringify({ sources }));
   } catch (err) {
     warn(`could not write the code of in-memory modules: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -76,7 +76,8 @@ export async function startIngest({ publicKey = 'publickey', project = 42 } = {}
         url: req.url,
         project: match ? Number(match[1]) : undefined,
         headers: req.headers,
-        auth: parseSentryAuth(req.headers['x-sentry-auth']) ?? (query ? Object.fromEntries(new URLSearchParams(query)) : undefined),
+        auth:
+          parseSentryAuth(req.headers['x-sentry-auth']) ?? (query ? Object.fromEntries(new URLSearchParams(query)) : undefined),
         gzip,
         raw,
         body: undefined,
@@ -91,7 +92,7 @@ export async function startIngest({ publicKey = 'publickey', project = 42 } = {}
         record.parseError = String(err);
       }
       const reply = req.method === 'POST' && match ? (script.length > 0 ? script.shift() : fallback) : { status: 404 };
-      record.status = reply.close ? 'closed' : reply.status ?? 200;
+      record.status = reply.close ? 'closed' : (reply.status ?? 200);
       requests.push(record);
       notify();
       if (reply.delayMs) await sleep(reply.delayMs);

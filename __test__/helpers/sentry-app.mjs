@@ -19,7 +19,18 @@
 // of the app's. The programs under __test__/fixtures/sentry/ are copied into the folder
 // and run there with `runApp`.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -123,7 +134,10 @@ export function runApp(major, program, env = {}, { timeoutMs = 90_000, args = []
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const line = stdout.split('\n').reverse().find((l) => l.startsWith('RESULT '));
+      const line = stdout
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('RESULT '));
       let result;
       try {
         result = line ? JSON.parse(line.slice('RESULT '.length)) : undefined;

@@ -8,7 +8,9 @@ export const fixture = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixt
 
 /** 1-based line of the line of fixture `file` that contains `marker`. */
 export function lineOf(file, marker) {
-  const i = readFileSync(join(fixture, file), 'utf8').split('\n').findIndex((l) => l.includes(marker));
+  const i = readFileSync(join(fixture, file), 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(marker));
   if (i < 0) throw new Error(`${marker} not in ${file}`);
   return i + 1;
 }

@@ -50,7 +50,9 @@ export async function fixedRate(url, { rate, seconds, sockets = 32 }) {
   });
   await finished;
   agent.destroy();
-  const ok = Array.from(latencies).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const ok = Array.from(latencies)
+    .filter((x) => Number.isFinite(x))
+    .sort((a, b) => a - b);
   const pct = (p) => ok[Math.min(ok.length - 1, Math.floor((p / 100) * ok.length))];
   return { requests: total, errors, p50: pct(50), p90: pct(90), p99: pct(99), p999: pct(99.9), max: ok[ok.length - 1] };
 }

@@ -34,11 +34,12 @@ export function variants(scenario, profilers) {
             v('ferroprof transaction', 'ferroprof', 'txn'),
           ]
         : []),
-      ...(has('sentry')
-        ? [v('sentry continuous', 'sentry', 'continuous'), v('sentry transaction', 'sentry', 'txn')]
-        : []),
+      ...(has('sentry') ? [v('sentry continuous', 'sentry', 'continuous'), v('sentry transaction', 'sentry', 'txn')] : []),
       ...(has('sentry-ferroprof')
-        ? [v('sentry-ferroprof continuous', 'sentry-ferroprof', 'continuous'), v('sentry-ferroprof transaction', 'sentry-ferroprof', 'txn')]
+        ? [
+            v('sentry-ferroprof continuous', 'sentry-ferroprof', 'continuous'),
+            v('sentry-ferroprof transaction', 'sentry-ferroprof', 'txn'),
+          ]
         : []),
       ...(has('datadog')
         ? [
@@ -59,9 +60,7 @@ export function variants(scenario, profilers) {
             v('ferroprof every txn profiled 1001 Hz', 'ferroprof', 'txn', { hz: 1001 }),
           ]
         : []),
-      ...(has('sentry')
-        ? [v('sentry tracing only', 'sentry', 'tracing'), v('sentry every txn profiled', 'sentry', 'txn')]
-        : []),
+      ...(has('sentry') ? [v('sentry tracing only', 'sentry', 'tracing'), v('sentry every txn profiled', 'sentry', 'txn')] : []),
       ...(has('sentry-ferroprof')
         ? [
             v('sentry-ferroprof tracing only', 'sentry-ferroprof', 'tracing'),
@@ -100,10 +99,7 @@ export function variants(scenario, profilers) {
         ? [v('datadog continuous', 'datadog', 'continuous'), v('datadog rate 1 (span label)', 'datadog', 'txn')]
         : []),
     ],
-    stalls: [
-      v('none', 'none', 'none'),
-      ...profilers.map((p) => v(`${p} continuous`, p, 'continuous')),
-    ],
+    stalls: [v('none', 'none', 'none'), ...profilers.map((p) => v(`${p} continuous`, p, 'continuous'))],
     // The SDKs' own footprint (profiling off) separates the profiler from the SDK.
     memory: [
       v('none', 'none', 'none'),

@@ -9,7 +9,10 @@ export async function initSentryManual() {
     profileSessionSampleRate: 1,
     profileLifecycle: 'manual',
     // The HTTP auto-instrumentations would trace the benchmark's own requests.
-    integrations: (defaults) => [...defaults.filter((i) => i.name !== 'Http' && i.name !== 'NodeFetch'), nodeProfilingIntegration()],
+    integrations: (defaults) => [
+      ...defaults.filter((i) => i.name !== 'Http' && i.name !== 'NodeFetch'),
+      nodeProfilingIntegration(),
+    ],
     transport: (options) => Sentry.createTransport(options, async () => ({ statusCode: 200 })),
   });
   return Sentry;

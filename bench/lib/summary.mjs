@@ -46,11 +46,9 @@ function timedScenario(scenario, runs, variants) {
       jsCpuOverheadPct: pct(pairedRatio(runs[v.id], runs.none, (r) => r.jsCpuMs)),
       procCpuOverheadPct: pct(pairedRatio(runs[v.id], runs.none, (r) => r.procCpuMs)),
       runQueueWaitMs: median(ok.map((r) => r.runQueueWaitMs)),
-      jsCpuVsTracingPct:
-        tb !== 'none' && tb !== v.id ? pct(pairedRatio(runs[v.id], runs[tb], (r) => r.jsCpuMs)) : undefined,
+      jsCpuVsTracingPct: tb !== 'none' && tb !== v.id ? pct(pairedRatio(runs[v.id], runs[tb], (r) => r.jsCpuMs)) : undefined,
       vsTracing: tb !== 'none' && tb !== v.id ? tb : undefined,
-      overVsTracingPct:
-        tb !== 'none' && tb !== v.id ? pct(pairedRatio(runs[v.id], runs[tb], (r) => r.wallMs)) : undefined,
+      overVsTracingPct: tb !== 'none' && tb !== v.id ? pct(pairedRatio(runs[v.id], runs[tb], (r) => r.wallMs)) : undefined,
       samples: median(ok.map((r) => r.wire?.samples ?? 0)),
       profilesSent: median(ok.map((r) => r.wire?.items?.profile ?? r.wire?.items?.profile_chunk ?? r.wire?.items?.pprof ?? 0)),
       profilesTooShort: median(ok.map((r) => r.self?.profilesTooShort ?? NaN)),
@@ -80,8 +78,7 @@ function httpScenario(runs, variants) {
       throughputRatio: pairedRatio(runs[v.id], runs.none, (r) => r.rps),
       p99Ratio: pairedRatio(runs[v.id], runs.none, (r) => r.latencyP99Ms),
       vsTracing: tb !== 'none' && tb !== v.id ? tb : undefined,
-      throughputVsTracing:
-        tb !== 'none' && tb !== v.id ? pairedRatio(runs[v.id], runs[tb], (r) => r.rps) : undefined,
+      throughputVsTracing: tb !== 'none' && tb !== v.id ? pairedRatio(runs[v.id], runs[tb], (r) => r.rps) : undefined,
     };
   });
 }
@@ -147,8 +144,7 @@ function memoryScenario(runs, variants) {
     const series = r.series ?? [];
     const last = series.at(-1);
     // From the first snapshot after the first 60 s chunk; in shorter runs, from a third in.
-    const afterFirstChunk =
-      series.find((x) => x.s >= 60 && x !== last) ?? series[Math.floor(series.length / 3)];
+    const afterFirstChunk = series.find((x) => x.s >= 60 && x !== last) ?? series[Math.floor(series.length / 3)];
     const durationS = r.durationMs / 1000;
     return {
       variant: v.id,
@@ -225,7 +221,7 @@ function targets(s, long) {
       });
       t.push({
         target: 'event-loop delay max ≤ baseline + 2 ms',
-        value: `${f.eldOverBaselineMs >= 0 ? "+" : ""}${f.eldOverBaselineMs.toFixed(2)} ms continuous, ${f.eldShortOverBaselineMs >= 0 ? "+" : ""}${(f.eldShortOverBaselineMs ?? NaN).toFixed(2)} ms short txns`,
+        value: `${f.eldOverBaselineMs >= 0 ? '+' : ''}${f.eldOverBaselineMs.toFixed(2)} ms continuous, ${f.eldShortOverBaselineMs >= 0 ? '+' : ''}${(f.eldShortOverBaselineMs ?? NaN).toFixed(2)} ms short txns`,
         met: le(f.eldOverBaselineMs, 2) && (!Number.isFinite(f.eldShortOverBaselineMs) || f.eldShortOverBaselineMs <= 2),
       });
     }
@@ -236,7 +232,7 @@ function targets(s, long) {
     const none = row(s.memory, 'none');
     // What the profiler adds: RSS over the same SDK with profiling off (over none without one).
     const own = (p) => row(s.memory, `${p} SDK, profiling off`);
-    const base = (p) => (own(p)?.runs ? own(p).rssMb : none?.rssMb ?? 0);
+    const base = (p) => (own(p)?.runs ? own(p).rssMb : (none?.rssMb ?? 0));
     if (f?.runs) {
       const fOver = f.rssMb - base('ferroprof');
       const sOver = sen?.runs ? sen.rssMb - base('sentry') : NaN;
@@ -246,7 +242,7 @@ function targets(s, long) {
         met: (!sen?.runs || f.rssMb < sen.rssMb) && (!long || f.rssGrowthAfterFirstChunkMb < 5),
       });
       t.push({
-        target: 'memory: what profiling adds (over the same SDK, profiling off) below the incumbent\'s',
+        target: "memory: what profiling adds (over the same SDK, profiling off) below the incumbent's",
         value: `ferroprof +${fOver.toFixed(1)} MB vs sentry ${sOver >= 0 ? '+' : ''}${sOver.toFixed(1)} MB`,
         met: !Number.isFinite(sOver) || fOver < sOver,
       });

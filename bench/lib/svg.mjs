@@ -6,9 +6,12 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** Rows of the chart: { label, values: { profiler: overhead % } } from the summary. */
 export function chartRows(s) {
   const rows = [];
-  const pick = (list, ids) => Object.fromEntries(
-    Object.entries(ids).map(([p, id]) => [p, list?.find((r) => r.variant === id)]).filter(([, r]) => r),
-  );
+  const pick = (list, ids) =>
+    Object.fromEntries(
+      Object.entries(ids)
+        .map(([p, id]) => [p, list?.find((r) => r.variant === id)])
+        .filter(([, r]) => r),
+    );
   const add = (label, picked, value) => {
     const values = {};
     for (const [p, r] of Object.entries(picked)) {
@@ -17,24 +20,59 @@ export function chartRows(s) {
     }
     if (Object.keys(values).length) rows.push({ label, values });
   };
-  add('steady, continuous ~101 Hz', pick(s.steady, {
-    ferroprof: 'ferroprof continuous 101 Hz', sentry: 'sentry continuous', datadog: 'datadog continuous 101 Hz',
-  }), (r) => r.overheadPct);
-  add('steady, continuous 1001 Hz', pick(s.steady, {
-    ferroprof: 'ferroprof continuous 1001 Hz', datadog: 'datadog continuous 1001 Hz',
-  }), (r) => r.overheadPct);
-  add('steady, one transaction', pick(s.steady, {
-    ferroprof: 'ferroprof transaction', sentry: 'sentry transaction', datadog: 'datadog transaction (span label)',
-  }), (r) => r.overheadPct);
-  add('short txns, vs own tracing-only', pick(s.short, {
-    ferroprof: 'ferroprof every txn profiled', sentry: 'sentry every txn profiled', datadog: 'datadog every txn labelled',
-  }), (r) => r.overVsTracingPct ?? r.overheadPct);
-  add('HTTP continuous, throughput loss', pick(s.http, {
-    ferroprof: 'ferroprof continuous', sentry: 'sentry continuous', datadog: 'datadog continuous',
-  }), (r) => (1 - r.throughputRatio) * 100);
-  add('HTTP rate 1, throughput loss vs none', pick(s.http, {
-    ferroprof: 'ferroprof rate 1', sentry: 'sentry rate 1', datadog: 'datadog rate 1 (span label)',
-  }), (r) => (1 - r.throughputRatio) * 100);
+  add(
+    'steady, continuous ~101 Hz',
+    pick(s.steady, {
+      ferroprof: 'ferroprof continuous 101 Hz',
+      sentry: 'sentry continuous',
+      datadog: 'datadog continuous 101 Hz',
+    }),
+    (r) => r.overheadPct,
+  );
+  add(
+    'steady, continuous 1001 Hz',
+    pick(s.steady, {
+      ferroprof: 'ferroprof continuous 1001 Hz',
+      datadog: 'datadog continuous 1001 Hz',
+    }),
+    (r) => r.overheadPct,
+  );
+  add(
+    'steady, one transaction',
+    pick(s.steady, {
+      ferroprof: 'ferroprof transaction',
+      sentry: 'sentry transaction',
+      datadog: 'datadog transaction (span label)',
+    }),
+    (r) => r.overheadPct,
+  );
+  add(
+    'short txns, vs own tracing-only',
+    pick(s.short, {
+      ferroprof: 'ferroprof every txn profiled',
+      sentry: 'sentry every txn profiled',
+      datadog: 'datadog every txn labelled',
+    }),
+    (r) => r.overVsTracingPct ?? r.overheadPct,
+  );
+  add(
+    'HTTP continuous, throughput loss',
+    pick(s.http, {
+      ferroprof: 'ferroprof continuous',
+      sentry: 'sentry continuous',
+      datadog: 'datadog continuous',
+    }),
+    (r) => (1 - r.throughputRatio) * 100,
+  );
+  add(
+    'HTTP rate 1, throughput loss vs none',
+    pick(s.http, {
+      ferroprof: 'ferroprof rate 1',
+      sentry: 'sentry rate 1',
+      datadog: 'datadog rate 1 (span label)',
+    }),
+    (r) => (1 - r.throughputRatio) * 100,
+  );
   return rows;
 }
 
@@ -64,7 +102,9 @@ export function renderSvg(rows, title) {
   }
   rows.forEach((row, i) => {
     const y0 = top + i * groupH;
-    parts.push(`<text x="${labelW - 8}" y="${y0 + (profilers.length * barH) / 2 + 4}" text-anchor="end">${esc(row.label)}</text>`);
+    parts.push(
+      `<text x="${labelW - 8}" y="${y0 + (profilers.length * barH) / 2 + 4}" text-anchor="end">${esc(row.label)}</text>`,
+    );
     profilers.forEach((p, j) => {
       const v = row.values[p];
       if (v === undefined) return;
@@ -72,9 +112,10 @@ export function renderSvg(rows, title) {
       const x0 = x(Math.min(0, v));
       const w = Math.max(1, Math.abs(x(v) - x(0)));
       parts.push(`<rect x="${x0}" y="${y}" width="${w}" height="${barH - 3}" fill="${COLORS[p]}"/>`);
-      const label = v >= 0
-        ? `<text x="${x(v) + 4}" y="${y + barH - 5}" font-size="10">${v.toFixed(1)}%</text>`
-        : `<text x="${x(v) - 4}" y="${y + barH - 5}" font-size="10" text-anchor="end">${v.toFixed(1)}%</text>`;
+      const label =
+        v >= 0
+          ? `<text x="${x(v) + 4}" y="${y + barH - 5}" font-size="10">${v.toFixed(1)}%</text>`
+          : `<text x="${x(v) - 4}" y="${y + barH - 5}" font-size="10" text-anchor="end">${v.toFixed(1)}%</text>`;
       parts.push(label);
     });
   });

@@ -18,7 +18,18 @@ export function renderTables(s) {
     out.push('### steady (one long CPU-bound run)\n');
     out.push(
       md(
-        ['variant', 'api', 'wall ms', 'wall vs none', 'min … max over rounds', 'JS-thread CPU vs none', 'process CPU vs none', 'run-queue wait ms', 'samples/s delivered', 'profile bytes (gz)'],
+        [
+          'variant',
+          'api',
+          'wall ms',
+          'wall vs none',
+          'min … max over rounds',
+          'JS-thread CPU vs none',
+          'process CPU vs none',
+          'run-queue wait ms',
+          'samples/s delivered',
+          'profile bytes (gz)',
+        ],
         s.steady.map((r) => [
           r.variant + failed(r),
           r.api ?? '',
@@ -38,7 +49,17 @@ export function renderTables(s) {
     out.push('\n### many short transactions (1–5 ms each)\n');
     out.push(
       md(
-        ['variant', 'wall ms', 'wall vs none', 'wall vs own tracing-only', 'JS-thread CPU vs own tracing-only', 'run-queue wait ms', 'event-loop delay max ms', 'profiles (chunks) sent', 'samples sent'],
+        [
+          'variant',
+          'wall ms',
+          'wall vs none',
+          'wall vs own tracing-only',
+          'JS-thread CPU vs own tracing-only',
+          'run-queue wait ms',
+          'event-loop delay max ms',
+          'profiles (chunks) sent',
+          'samples sent',
+        ],
         s.short.map((r) => [
           r.variant + failed(r),
           f(r.wallMs, 0),
@@ -77,13 +98,22 @@ export function renderTables(s) {
     out.push('\n### stalls: JS-thread ms per profiler call (p50 / p99 / max)\n');
     out.push(
       md(
-        ['profiler', 'start', 'rotation', 'stop', 'txn start', 'txn finish', 'own stats, short txns', 'own stats, continuous', 'loop delay max (cont.)', 'loop delay max (short txns)'],
+        [
+          'profiler',
+          'start',
+          'rotation',
+          'stop',
+          'txn start',
+          'txn finish',
+          'own stats, short txns',
+          'own stats, continuous',
+          'loop delay max (cont.)',
+          'loop delay max (short txns)',
+        ],
         s.stalls.map((r) => [
           r.profiler,
           ms3(r.start),
-          r.profiler === 'ferroprof'
-            ? `internal: mean ${f(r.afterStartMeanMs, 3)} per call after start`
-            : ms3(r.rotate),
+          r.profiler === 'ferroprof' ? `internal: mean ${f(r.afterStartMeanMs, 3)} per call after start` : ms3(r.rotate),
           ms3(r.stop),
           ms3(r.txnStart),
           ms3(r.txnFinish),
@@ -129,7 +159,12 @@ export function renderTables(s) {
   }
   if (s.targets?.length) {
     out.push('\n### issue 7 targets (ferroprof)\n');
-    out.push(md(['target', 'measured', 'met?'], s.targets.map((t) => [t.target, t.value, t.met ? 'met' : '**missed**'])));
+    out.push(
+      md(
+        ['target', 'measured', 'met?'],
+        s.targets.map((t) => [t.target, t.value, t.met ? 'met' : '**missed**']),
+      ),
+    );
   }
   return out.join('\n');
 }

@@ -56,7 +56,14 @@ export async function setup(profiler, hz, native) {
           if (continuous) sdk.stopProfiler();
           const stats = sdk.getProfilerStats?.();
           await sdk.close(10_000);
-          return stats ? { jsNsMax: stats.jsNsMax, bytesHeld: stats.bytesHeld, samplesHeld: stats.samplesHeld, deliveredHz: stats.deliveredHz } : null;
+          return stats
+            ? {
+                jsNsMax: stats.jsNsMax,
+                bytesHeld: stats.bytesHeld,
+                samplesHeld: stats.samplesHeld,
+                deliveredHz: stats.deliveredHz,
+              }
+            : null;
         },
       };
     }

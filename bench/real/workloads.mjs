@@ -102,7 +102,11 @@ export async function httpService(wrap) {
   };
   app.get(
     '/items',
-    { schema: { response: { 200: { type: 'object', properties: { total: { type: 'integer' }, items: { type: 'array', items: item } } } } } },
+    {
+      schema: {
+        response: { 200: { type: 'object', properties: { total: { type: 'integer' }, items: { type: 'array', items: item } } } },
+      },
+    },
     async (req) => {
       const n = Number(req.query.n ?? 200);
       return wrap('GET /items', () => {

@@ -251,7 +251,8 @@ export class InspectorBinding implements NativeBinding {
     if (this.own.enginePanics === 1) {
       process.stderr.write(`ferroprof: the inspector backend's engine failed and was restarted: ${err.message}\n`);
     }
-    for (const [ticket, id] of this.waiting) this.results.push(this.failed(id, ticket, 'the profiler recovered from an internal fault'));
+    for (const [ticket, id] of this.waiting)
+      this.results.push(this.failed(id, ticket, 'the profiler recovered from an internal fault'));
     this.waiting.clear();
     this.engine = this.startEngine();
     // No engine: no sampling either (windows close with failed results).
@@ -500,25 +501,22 @@ export class InspectorBinding implements NativeBinding {
     this.readResources();
     const now = nowNs();
     // Throws (before anything changed) when the engine refuses the metadata.
-    const sent = this.withEngine(
-      (e) => {
-        e.call({
-            op: 'close',
-            id,
-            endNs: now,
-            nowNs: now,
-            activeThreadId: this.threadId,
-            ticket,
-            encoding: options?.encoding ?? 'raw',
-            // The module's protocol is JSON (crates/wasm/src/meta_json.rs).
-            meta: metaJsonOf(options),
-            reopen: options?.reopen ?? false,
-            waitNs: this.config.maxWindowWaitMs * 1e6,
-        });
-        return true;
-      },
-      false,
-    );
+    const sent = this.withEngine((e) => {
+      e.call({
+        op: 'close',
+        id,
+        endNs: now,
+        nowNs: now,
+        activeThreadId: this.threadId,
+        ticket,
+        encoding: options?.encoding ?? 'raw',
+        // The module's protocol is JSON (crates/wasm/src/meta_json.rs).
+        meta: metaJsonOf(options),
+        reopen: options?.reopen ?? false,
+        waitNs: this.config.maxWindowWaitMs * 1e6,
+      });
+      return true;
+    }, false);
     this.nextTicket += 1;
     if (sent) {
       this.waiting.set(ticket, id);
@@ -708,7 +706,10 @@ export class InspectorBinding implements NativeBinding {
         throw new Error(`${key} must be an integer in [${range[0]}, ${range[1]}], got ${String(value)}`);
       }
     }
-    Object.assign(this.config, Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'eagerLogging')));
+    Object.assign(
+      this.config,
+      Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'eagerLogging')),
+    );
     this.withEngine((e) => e.call({ op: 'configure', ...this.engineConfig() }), undefined);
   }
 

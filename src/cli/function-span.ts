@@ -233,7 +233,12 @@ class Cursor {
         prev = 'a';
         continue;
       }
-      if (c === '/' && (prev === '' || /[(,=:[!&|?{};+\-*%<>~^]$/.test(prev) || /^(return|typeof|case|do|else|in|of|new|delete|void|throw|yield|await)$/.test(prev))) {
+      if (
+        c === '/' &&
+        (prev === '' ||
+          /[(,=:[!&|?{};+\-*%<>~^]$/.test(prev) ||
+          /^(return|typeof|case|do|else|in|of|new|delete|void|throw|yield|await)$/.test(prev))
+      ) {
         if (!this.skipRegExp()) return false;
         prev = 'a';
         continue;

@@ -417,4 +417,13 @@ const UI_JS = String.raw`
 `;
 
 /** The page's whole script: the core, every view, then the UI that wires them. */
-export const CLIENT_JS = ['(function () {', "'use strict';", CORE_JS, FLAME_VIEW_JS, TIME_VIEW_JS, SANDWICH_VIEW_JS, UI_JS, '})();'].join('\n');
+export const CLIENT_JS = [
+  '(function () {',
+  "'use strict';",
+  CORE_JS,
+  FLAME_VIEW_JS,
+  TIME_VIEW_JS,
+  SANDWICH_VIEW_JS,
+  UI_JS,
+  '})();',
+].join('\n');

@@ -65,7 +65,13 @@ export function sourceFiles(model: ProfileModel): SourceFile[] {
     if (hot.length === 0) continue;
     const first = Math.max(1, Math.min(...hot) - CONTEXT);
     const last = Math.min(all.length, Math.max(...hot) + CONTEXT);
-    out.push({ path, first, lines: all.slice(first - 1, last), self: Object.fromEntries(times.self), total: Object.fromEntries(times.total) });
+    out.push({
+      path,
+      first,
+      lines: all.slice(first - 1, last),
+      self: Object.fromEntries(times.self),
+      total: Object.fromEntries(times.total),
+    });
   }
   return out;
 }

@@ -3,7 +3,15 @@ import { type Stats, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
-import { type Envelope, EnvelopeError, type EnvelopeItemInput, isGzip, itemText, parseEnvelope, serializeEnvelope } from '../envelope.js';
+import {
+  type Envelope,
+  EnvelopeError,
+  type EnvelopeItemInput,
+  isGzip,
+  itemText,
+  parseEnvelope,
+  serializeEnvelope,
+} from '../envelope.js';
 import { addProfileChunk, addTransactionProfile, addWindowProfile, payloadKind } from './convert.js';
 import { CliError } from './errors.js';
 import type { ProfileModel } from './model.js';
@@ -62,7 +70,13 @@ function scanInputs(path: string): { inputs: string[]; generated: string[] } {
   }
   if (st.isFile()) {
     const beside = path.replace(/\.json$/, '.sources.json');
-    return { inputs: [path], generated: beside !== path && GENERATED.test(basename(beside)) && statSync(beside, { throwIfNoEntry: false })?.isFile() ? [beside] : [] };
+    return {
+      inputs: [path],
+      generated:
+        beside !== path && GENERATED.test(basename(beside)) && statSync(beside, { throwIfNoEntry: false })?.isFile()
+          ? [beside]
+          : [],
+    };
   }
   const out: string[] = [];
   const own: string[] = [];
@@ -249,7 +263,8 @@ export function describeInputs(path: string): string {
   const txns = payloads.map(transactionOf).filter((t): t is { name: string; id: string } => t !== undefined);
   const profilers = new Map<string, number>();
   for (const p of payloads) {
-    if (p.kind === 'profile_chunk') profilers.set(String(p.value.profiler_id ?? ''), (profilers.get(String(p.value.profiler_id ?? '')) ?? 0) + 1);
+    if (p.kind === 'profile_chunk')
+      profilers.set(String(p.value.profiler_id ?? ''), (profilers.get(String(p.value.profiler_id ?? '')) ?? 0) + 1);
   }
   const lines = [`transactions (--transaction NAME|ID): ${txns.length === 0 ? 'none' : ''}`];
   for (const t of txns) lines.push(`  ${t.name}  ${t.id}`);
@@ -276,12 +291,18 @@ export function chunkEnvelope(path: string, sdk: { name: string; version: string
     }
     for (const p of payloadsOfFile(file, bytes)) {
       if (p.kind !== 'profile_chunk') {
-        throw new CliError(`${p.what}: --format envelope writes profile_chunk items only; this is a ${KIND_NAMES[p.kind]} (use html, speedscope or pprof)`);
+        throw new CliError(
+          `${p.what}: --format envelope writes profile_chunk items only; this is a ${KIND_NAMES[p.kind]} (use html, speedscope or pprof)`,
+        );
       }
-      items.push({ header: { type: 'profile_chunk', platform: String(p.value.platform ?? 'node') }, payload: JSON.stringify(p.value) });
+      items.push({
+        header: { type: 'profile_chunk', platform: String(p.value.platform ?? 'node') },
+        payload: JSON.stringify(p.value),
+      });
     }
   }
-  if (items.length === 0) throw new CliError(`${path}: no profile_chunk was written (the run may have been shorter than two samples)`);
+  if (items.length === 0)
+    throw new CliError(`${path}: no profile_chunk was written (the run may have been shorter than two samples)`);
   return serializeEnvelope({ event_id: randomUUID().replace(/-/g, ''), sent_at: new Date().toISOString(), sdk }, items);
 }
 
@@ -289,9 +310,7 @@ function buildModel(payloads: Payload[], progress?: Progress, generated?: Map<st
   // Generated code is shown as written: through its source maps, each file read once.
   const mapper = new SourceMapper(generated);
   const builder = new ModelBuilder(mapper.map);
-  const profilers = new Set(
-    payloads.filter((p) => p.kind === 'profile_chunk').map((p) => String(p.value.profiler_id ?? '')),
-  );
+  const profilers = new Set(payloads.filter((p) => p.kind === 'profile_chunk').map((p) => String(p.value.profiler_id ?? '')));
   const several = profilers.size > 1;
   payloads.forEach((p, i) => {
     if (p.kind === 'window') addWindowProfile(builder, p.value, p.what);
@@ -300,7 +319,12 @@ function buildModel(payloads: Payload[], progress?: Progress, generated?: Map<st
     else if (p.kind === 'pprof') addPprof(builder, p.bytes ?? new Uint8Array(), p.what);
     else {
       const id = String(p.value.profiler_id ?? '');
-      addProfileChunk(builder, p.value, p.what, several ? { threadKeyPrefix: `${id}:`, threadNameSuffix: ` (${id.slice(0, 8)})` } : {});
+      addProfileChunk(
+        builder,
+        p.value,
+        p.what,
+        several ? { threadKeyPrefix: `${id}:`, threadNameSuffix: ` (${id.slice(0, 8)})` } : {},
+      );
     }
     if (payloads.length > 20 && i % 20 === 19) progress?.(`converting ${i + 1}/${payloads.length} payloads`);
   });

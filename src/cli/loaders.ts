@@ -19,7 +19,8 @@ function resolveTsx(fromDirs: string[]): string | undefined {
       const pkg = JSON.parse(readFileSync(pkgJson, 'utf8')) as { exports?: Record<string, unknown> };
       const entry = pkg.exports?.['.'];
       const rel = typeof entry === 'string' ? entry : (entry as Record<string, unknown> | undefined)?.import;
-      if (typeof rel === 'string' && existsSync(join(dirname(pkgJson), rel))) return pathToFileURL(join(dirname(pkgJson), rel)).href;
+      if (typeof rel === 'string' && existsSync(join(dirname(pkgJson), rel)))
+        return pathToFileURL(join(dirname(pkgJson), rel)).href;
       return 'tsx';
     } catch {
       // not installed there

@@ -104,7 +104,16 @@ const SELECT = ['transaction', 'profiler', 'thread', 'list'];
 /** Parses options up to the first positional argument (the rest belong to the script). */
 function parseArgs(args: string[], allowed: string[]): Options {
   const opts: Options = {
-    hz: 101, out: 'ferroprof-out', formats: DEFAULT_FORMATS, help: false, list: false, lines: false, rows: 10, nodeFlags: [], selection: {}, positional: [],
+    hz: 101,
+    out: 'ferroprof-out',
+    formats: DEFAULT_FORMATS,
+    help: false,
+    list: false,
+    lines: false,
+    rows: 10,
+    nodeFlags: [],
+    selection: {},
+    positional: [],
   };
   let i = 0;
   for (; i < args.length; i++) {
@@ -121,7 +130,8 @@ function parseArgs(args: string[], allowed: string[]): Options {
     const eq = arg.indexOf('=');
     const short: Record<string, string> = { '-r': 'require', '-n': 'n' };
     const name = short[arg] ?? (eq > 0 ? arg.slice(2, eq) : arg.slice(2));
-    if (!(arg.startsWith('--') || short[arg]) || !allowed.includes(name)) throw new CliError(`unknown option ${arg} (see --help)`);
+    if (!(arg.startsWith('--') || short[arg]) || !allowed.includes(name))
+      throw new CliError(`unknown option ${arg} (see --help)`);
     if (name === 'list' || name === 'lines') {
       opts[name] = true;
       continue;

@@ -101,7 +101,16 @@ export class ModelBuilder {
   /** Interns a frame; returns its index in the model. */
   frame(generated: Frame): number {
     const frame = this.mapFrame(generated);
-    const key = JSON.stringify([frame.function, frame.abs_path, frame.filename, frame.module, frame.lineno, frame.colno, frame.in_app, frame.function_lineno]);
+    const key = JSON.stringify([
+      frame.function,
+      frame.abs_path,
+      frame.filename,
+      frame.module,
+      frame.lineno,
+      frame.colno,
+      frame.in_app,
+      frame.function_lineno,
+    ]);
     let id = this.frameIds.get(key);
     if (id === undefined) {
       id = this.frames.length;

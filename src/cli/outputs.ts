@@ -21,7 +21,10 @@ const FILE_NAMES: Record<OutputFormat, string> = {
 
 /** Parses `html,speedscope,…`; throws a {@link CliError} naming unknown formats. */
 export function parseFormats(list: string): OutputFormat[] {
-  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = names.filter((n) => !(FORMATS as readonly string[]).includes(n));
   if (bad.length > 0 || names.length === 0) {
     throw new CliError(`unknown --format ${bad.join(',') || '(empty)'}; choose from ${FORMATS.join(',')}`);
@@ -41,7 +44,13 @@ export interface WrittenFile {
  * bytes of the `envelope` format: Sentry `profile_chunk` items as they were encoded
  * (see `chunkEnvelope`), called only when that format is chosen.
  */
-export function writeOutputs(model: ProfileModel, outDir: string, formats: OutputFormat[], title: string, envelope: () => Uint8Array): WrittenFile[] {
+export function writeOutputs(
+  model: ProfileModel,
+  outDir: string,
+  formats: OutputFormat[],
+  title: string,
+  envelope: () => Uint8Array,
+): WrittenFile[] {
   try {
     mkdirSync(outDir, { recursive: true });
   } catch (err) {

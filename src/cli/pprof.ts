@@ -5,7 +5,18 @@ import { frameName, functionKey, samplePeriodNs, sampleWeight } from './model.js
 import { ProtoWriter } from './protobuf.js';
 
 // Field numbers of github.com/google/pprof/proto/profile.proto.
-const P = { sampleType: 1, sample: 2, location: 4, function: 5, stringTable: 6, timeNanos: 9, durationNanos: 10, periodType: 11, period: 12, defaultSampleType: 14 };
+const P = {
+  sampleType: 1,
+  sample: 2,
+  location: 4,
+  function: 5,
+  stringTable: 6,
+  timeNanos: 9,
+  durationNanos: 10,
+  periodType: 11,
+  period: 12,
+  defaultSampleType: 14,
+};
 
 /**
  * Encodes the model as pprof's `profile.proto`, gzipped: sample types `samples/count`

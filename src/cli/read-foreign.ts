@@ -37,7 +37,8 @@ export function addSpeedscope(builder: ModelBuilder, v: Json, what: string): voi
   });
   (v.profiles as unknown[]).forEach((p, index) => {
     if (!isObject(p)) throw new CliError(`${what}: profile ${index} is not an object`);
-    if (p.type !== 'sampled') throw new CliError(`${what}: profile ${index} is ${String(p.type)}; only sampled profiles are read`);
+    if (p.type !== 'sampled')
+      throw new CliError(`${what}: profile ${index} is ${String(p.type)}; only sampled profiles are read`);
     const samples = p.samples;
     const weights = p.weights;
     if (!Array.isArray(samples) || !Array.isArray(weights) || samples.length !== weights.length) {
@@ -100,7 +101,10 @@ export function addPprof(builder: ModelBuilder, bytes: Uint8Array, what: string)
       }),
     );
   }
-  const types = top.filter((x) => x.field === 1 && x.bytes).map((x) => readFields(x.bytes!)).map((m) => [str(intField(m, 1)), str(intField(m, 2))]);
+  const types = top
+    .filter((x) => x.field === 1 && x.bytes)
+    .map((x) => readFields(x.bytes!))
+    .map((m) => [str(intField(m, 1)), str(intField(m, 2))]);
   const countIdx = types.findIndex(([type, unit]) => unit === 'count' || type === 'samples');
   const timeIdx = types.findIndex(([, unit]) => unit === 'nanoseconds');
   const periodNs = intField(top, 12) || 10_000_000;

@@ -43,7 +43,8 @@ export function prepareRawDir(outDir: string): string {
   const raw = join(outDir, 'raw');
   try {
     if (existsSync(raw)) {
-      for (const name of readdirSync(raw)) if (/^window-\d+(\.sources)?\.json$/.test(name)) rmSync(join(raw, name), { force: true });
+      for (const name of readdirSync(raw))
+        if (/^window-\d+(\.sources)?\.json$/.test(name)) rmSync(join(raw, name), { force: true });
     }
     mkdirSync(raw, { recursive: true });
   } catch (err) {
@@ -140,7 +141,10 @@ class SignalRelay {
         this.child.kill('SIGKILL');
         return;
       }
-      if (this.unanswered === 1) this.say(`ferroprof: passing ${signal} on to the script; ${signal === 'SIGINT' ? 'Ctrl-C' : signal} again ends it at once`);
+      if (this.unanswered === 1)
+        this.say(
+          `ferroprof: passing ${signal} on to the script; ${signal === 'SIGINT' ? 'Ctrl-C' : signal} again ends it at once`,
+        );
       this.forwarded.set(signal, (this.forwarded.get(signal) ?? 0) + 1);
       this.child.kill(signal);
     }, NOTICE_WAIT_MS);

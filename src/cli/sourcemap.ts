@@ -17,7 +17,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { GREATEST_LOWER_BOUND, LEAST_UPPER_BOUND, TraceMap, originalPositionFor, sourceContentFor, traceSegment } from '@jridgewell/trace-mapping';
+import {
+  GREATEST_LOWER_BOUND,
+  LEAST_UPPER_BOUND,
+  TraceMap,
+  originalPositionFor,
+  sourceContentFor,
+  traceSegment,
+} from '@jridgewell/trace-mapping';
 
 import { type FunctionSpan, SourceText, findFunction, lineInSpan } from './function-span.js';
 import type { Frame } from './model.js';
@@ -219,7 +226,13 @@ export class SourceMapper {
    * original source, where a segment starting exactly at the generated name token
    * points; only when it differs from V8's name (a minified one, or none).
    */
-  private renamed(frame: Frame, script: Script, span: FunctionSpan | undefined, path: string, start: { line: number | null; column: number | null } | undefined): string | undefined {
+  private renamed(
+    frame: Frame,
+    script: Script,
+    span: FunctionSpan | undefined,
+    path: string,
+    start: { line: number | null; column: number | null } | undefined,
+  ): string | undefined {
     if (!span || !script.map || start?.line == null || start.column == null) return undefined;
     const segment = traceSegment(script.map, span.line - 1, span.column);
     if (!segment || segment[0] !== span.column) return undefined;

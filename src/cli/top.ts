@@ -63,7 +63,8 @@ function rowsOf(model: ProfileModel, byLine: boolean): { keys: string[]; locatio
   model.frames.forEach((f, i) => {
     const key = keys[i]!;
     if (byLine || f.function_lineno !== undefined || !f.lineno) {
-      if (!locations.has(key)) locations.set(key, byLine || !f.lineno ? frameLocation(f) : frameLocation({ ...f, lineno: f.function_lineno }));
+      if (!locations.has(key))
+        locations.set(key, byLine || !f.lineno ? frameLocation(f) : frameLocation({ ...f, lineno: f.function_lineno }));
       return;
     }
     // The function's start is not known: its first sampled line stands for it.
@@ -96,7 +97,15 @@ export function computeTop(model: ProfileModel, limit = 10, options: TopOptions 
   const seen = new Set<string>();
   for (const thread of model.threads) {
     const spans = sampleSpans(thread);
-    const time: ThreadTime = { id: thread.id, name: thread.name, samples: thread.samples.length, durationNs: 0, busyNs: 0, idleNs: 0, notSampledNs: 0 };
+    const time: ThreadTime = {
+      id: thread.id,
+      name: thread.name,
+      samples: thread.samples.length,
+      durationNs: 0,
+      busyNs: 0,
+      idleNs: 0,
+      notSampledNs: 0,
+    };
     const n = thread.samples.length;
     if (n > 0) time.durationNs = thread.samples[n - 1]!.timestampNs - thread.samples[0]!.timestampNs + spans[n - 1]!;
     thread.samples.forEach((sample, i) => {
@@ -113,7 +122,15 @@ export function computeTop(model: ProfileModel, limit = 10, options: TopOptions 
         let cost = byKey.get(key);
         if (!cost) {
           const f = model.frames[fi];
-          cost = { function: frameName(f), location: locations.get(key)!, selfNs: 0, totalNs: 0, selfSamples: 0, totalSamples: 0, own: own.has(fi) };
+          cost = {
+            function: frameName(f),
+            location: locations.get(key)!,
+            selfNs: 0,
+            totalNs: 0,
+            selfSamples: 0,
+            totalSamples: 0,
+            own: own.has(fi),
+          };
           byKey.set(key, cost);
         }
         if (depth === 0) {
@@ -151,7 +168,10 @@ export function formatDuration(ns: number): string {
 function table(title: string, rows: FunctionTime[], busyNs: number): string[] {
   const pct = (x: number) => `${((100 * x) / Math.max(1, busyNs)).toFixed(1).padStart(5)}%`;
   const ms = (x: number) => `${(x / 1e6).toFixed(1).padStart(9)}`;
-  const lines = [title, `  ${'self ms'.padStart(9)} ${'self'.padStart(6)} ${'total ms'.padStart(9)} ${'total'.padStart(6)}  function (file:line)`];
+  const lines = [
+    title,
+    `  ${'self ms'.padStart(9)} ${'self'.padStart(6)} ${'total ms'.padStart(9)} ${'total'.padStart(6)}  function (file:line)`,
+  ];
   if (rows.length === 0) lines.push('  (no busy samples)');
   for (const r of rows) {
     lines.push(`  ${ms(r.selfNs)} ${pct(r.selfNs)} ${ms(r.totalNs)} ${pct(r.totalNs)}  ${r.function} (${r.location})`);

@@ -30,7 +30,10 @@ function newClient(options: Options | undefined): Client {
   try {
     return new Client(resolveOptions(options));
   } catch (err) {
-    logger.warnOnce('init', `init() could not use its options (${err instanceof Error ? err.message : String(err)}); using the defaults`);
+    logger.warnOnce(
+      'init',
+      `init() could not use its options (${err instanceof Error ? err.message : String(err)}); using the defaults`,
+    );
     return new Client(resolveOptions(undefined));
   }
 }
@@ -98,7 +101,11 @@ export function startTransaction(context: TransactionContext, customSamplingCont
  * @throws TypeError when `fn` is not a function or `customSamplingContext` not an object
  * (before any transaction starts).
  */
-export function withTransaction<T>(context: TransactionContext, fn: (txn: Transaction) => T, customSamplingContext?: Record<string, unknown>): T {
+export function withTransaction<T>(
+  context: TransactionContext,
+  fn: (txn: Transaction) => T,
+  customSamplingContext?: Record<string, unknown>,
+): T {
   checkFunction('withTransaction(context, fn)', 'fn', fn);
   checkObject('withTransaction(context, fn, customSamplingContext)', 'customSamplingContext', customSamplingContext, true);
   const txn = client
@@ -116,7 +123,9 @@ export function startSpan(context: SpanContext = {}): Span {
   const parent = getActiveSpan();
   if (parent) return parent.startChild(context);
   logger.debug('startSpan() with no active transaction: the span will not be sent');
-  return new Transaction({ name: context.description ?? context.op ?? 'span', sampled: false, sink: undefined }).startChild(context);
+  return new Transaction({ name: context.description ?? context.op ?? 'span', sampled: false, sink: undefined }).startChild(
+    context,
+  );
 }
 
 /**
@@ -168,7 +177,10 @@ export class Profile extends ProfileImpl {
       throw argTypeError('new Profile(transaction)', 'transaction', 'a Transaction (from startTransaction())', transaction);
     }
     const c = client;
-    super(transaction, c ? { maxDurationMs: c.options.maxProfileDurationMs, timeoutWarning: c.options.profileTimeoutWarning } : {});
+    super(
+      transaction,
+      c ? { maxDurationMs: c.options.maxProfileDurationMs, timeoutWarning: c.options.profileTimeoutWarning } : {},
+    );
     if (c) c.counters.profilesStarted += 1;
   }
 }

@@ -181,7 +181,8 @@ export class Client implements TransactionSink {
       this.counters.profilesUnsent += 1;
       if (!txn.profilerId) txn.profilerId = this.sessionDuring(txn);
       const written =
-        local?.writeSync(this.transactionEnvelope(txn, undefined), { categories: TRANSACTION_ONLY, eventId: txn.eventId }) ?? false;
+        local?.writeSync(this.transactionEnvelope(txn, undefined), { categories: TRANSACTION_ONLY, eventId: txn.eventId }) ??
+        false;
       if (written) {
         this.counters.transactionsSent += 1;
       } else {
@@ -396,7 +397,10 @@ export class Client implements TransactionSink {
     } else {
       const reason = outcome.kind === 'rejected' ? outcome.reason : 'failed';
       this.counters.chunksRejected[reason] = (this.counters.chunksRejected[reason] ?? 0) + 1;
-      logger.warnOnce(`chunk-rejected:${reason}`, `a profile chunk of session ${session.profilerId} was not sent: ${outcome.message}`);
+      logger.warnOnce(
+        `chunk-rejected:${reason}`,
+        `a profile chunk of session ${session.profilerId} was not sent: ${outcome.message}`,
+      );
     }
     this.transport.recordDroppedEvent?.('internal_sdk_error', 'profile_chunk');
   }
@@ -453,7 +457,10 @@ export class Client implements TransactionSink {
     this.unhookExit();
     // A session's last chunk may wait for a busy worker's samples: not past the deadline.
     const stopped = await withTimeout(this.stopProfiler(), timeoutMs);
-    const settled = await withTimeout(this.settleInflight(Math.max(0, deadline - Date.now())), Math.max(0, deadline - Date.now()));
+    const settled = await withTimeout(
+      this.settleInflight(Math.max(0, deadline - Date.now())),
+      Math.max(0, deadline - Date.now()),
+    );
     this.closed = true;
     this.releaseSampler();
     const abandoned = this.takePending();
@@ -464,7 +471,10 @@ export class Client implements TransactionSink {
       this.counters.profilesUnsent += 1;
     }
     if (abandoned.length > 0) {
-      logger.warnOnce('close-pending', `close(${timeoutMs}): ${abandoned.length} finished transaction(s) were still waiting for their profile and were dropped (counted as internal_sdk_error)`);
+      logger.warnOnce(
+        'close-pending',
+        `close(${timeoutMs}): ${abandoned.length} finished transaction(s) were still waiting for their profile and were dropped (counted as internal_sdk_error)`,
+      );
     }
     const left = Math.max(0, deadline - Date.now());
     const closed = await withTimeout(this.transport.close(left), left + SETTLE_GRACE_MS);
@@ -525,4 +535,3 @@ interface PendingTransaction {
   /** Given up on (close deadline, process exit); counted there. */
   abandoned: boolean;
 }
-

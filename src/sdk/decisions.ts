@@ -19,9 +19,5 @@ export function decideProfiling(options: ResolvedOptions, samplingContext: Sampl
 
 /** Whether a client with these options will profile: transaction profiles or continuous mode. */
 export function profilingConfigured(options: ResolvedOptions): boolean {
-  return (
-    options.profilerMode === 'continuous' ||
-    options.profilesSampler !== undefined ||
-    (options.profilesSampleRate ?? 0) > 0
-  );
+  return options.profilerMode === 'continuous' || options.profilesSampler !== undefined || (options.profilesSampleRate ?? 0) > 0;
 }

@@ -105,12 +105,28 @@ export const DEFAULT_CHUNK_DURATION_MS = 60_000;
 export const DEFAULT_ENVIRONMENT = 'production';
 
 const KNOWN_OPTIONS = new Set([
-  'dsn', 'tracesSampleRate', 'tracesSampler', 'profilesSampleRate', 'profilesSampler', 'environment',
-  'release', 'serverName', 'debug', 'transport', 'localDir', '_experiments',
+  'dsn',
+  'tracesSampleRate',
+  'tracesSampler',
+  'profilesSampleRate',
+  'profilesSampler',
+  'environment',
+  'release',
+  'serverName',
+  'debug',
+  'transport',
+  'localDir',
+  '_experiments',
 ]);
 const KNOWN_EXPERIMENTS = new Set([
-  'profilerScheduler', 'continuousProfilingAutoStart', 'profilerMode', 'profilerSchedulerFrequency',
-  'maxProfileDurationMs', 'profileTimeoutWarning', 'includeLocalVariables', 'chunkDurationMs',
+  'profilerScheduler',
+  'continuousProfilingAutoStart',
+  'profilerMode',
+  'profilerSchedulerFrequency',
+  'maxProfileDurationMs',
+  'profileTimeoutWarning',
+  'includeLocalVariables',
+  'chunkDurationMs',
 ]);
 const PROFILER_MODES: readonly ProfilerMode[] = ['thread', 'sleep', 'gevent', 'continuous'];
 
@@ -190,8 +206,14 @@ function snapshot<T extends object>(where: string, value: object, known: Set<str
     }
   }
   if (firstError !== undefined) {
-    const what = unreadable.length > 0 ? `reading option${unreadable.length > 1 ? 's' : ''} ${unreadable.join(', ')}` : `listing the ${where || 'init '}options`;
-    logger.warnOnce(`read:${where}`, `${what} threw: ${errorText(firstError)}; using the default${unreadable.length > 1 ? 's' : ''}`);
+    const what =
+      unreadable.length > 0
+        ? `reading option${unreadable.length > 1 ? 's' : ''} ${unreadable.join(', ')}`
+        : `listing the ${where || 'init '}options`;
+    logger.warnOnce(
+      `read:${where}`,
+      `${what} threw: ${errorText(firstError)}; using the default${unreadable.length > 1 ? 's' : ''}`,
+    );
   }
   return copy as T;
 }
@@ -205,7 +227,13 @@ function errorText(err: unknown): string {
 }
 
 function resolveScheduler(exp: Experiments, mode: ProfilerMode): Scheduler {
-  const frequency = boundedNumber('_experiments.profilerSchedulerFrequency', exp.profilerSchedulerFrequency, MIN_FREQUENCY_HZ, MAX_FREQUENCY_HZ, DEFAULT_FREQUENCY_HZ);
+  const frequency = boundedNumber(
+    '_experiments.profilerSchedulerFrequency',
+    exp.profilerSchedulerFrequency,
+    MIN_FREQUENCY_HZ,
+    MAX_FREQUENCY_HZ,
+    DEFAULT_FREQUENCY_HZ,
+  );
   if (exp.profilerScheduler !== undefined) {
     if (exp.profilerScheduler instanceof Scheduler) return exp.profilerScheduler;
     logger.warnOnce(
@@ -245,7 +273,7 @@ export function resolveOptions(input: Options | undefined): ResolvedOptions {
   if (includeLocalVariables) {
     logger.warnOnce(
       'locals',
-      '_experiments.includeLocalVariables: V8\'s sampling profiler records functions, files and lines, never local variables; the option has no effect on profiles',
+      "_experiments.includeLocalVariables: V8's sampling profiler records functions, files and lines, never local variables; the option has no effect on profiles",
     );
   }
   const dsnOption = optionalString('dsn', raw.dsn);

@@ -15,7 +15,10 @@ export function rateFromSampler(name: string, sampler: SamplingFunction, context
   }
   if (typeof answer === 'boolean') return answer ? 1 : 0;
   if (typeof answer === 'number' && Number.isFinite(answer) && answer >= 0 && answer <= 1) return answer;
-  logger.warnOnce(`sampler-bad:${name}`, `${name} must return a number between 0 and 1 or a boolean, got ${String(answer)}; treating it as 0`);
+  logger.warnOnce(
+    `sampler-bad:${name}`,
+    `${name} must return a number between 0 and 1 or a boolean, got ${String(answer)}; treating it as 0`,
+  );
   return 0;
 }
 

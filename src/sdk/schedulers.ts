@@ -57,10 +57,7 @@ export class GeventScheduler extends Scheduler {
 
   constructor(options: SchedulerOptions = {}) {
     super(options);
-    logger.warnOnce(
-      'gevent',
-      'GeventScheduler: Node has no gevent; sampling uses V8\'s sampler thread, like ThreadScheduler',
-    );
+    logger.warnOnce('gevent', "GeventScheduler: Node has no gevent; sampling uses V8's sampler thread, like ThreadScheduler");
   }
 }
 

@@ -40,7 +40,12 @@ export class Span implements Disposable {
   /** The transaction this span belongs to (itself for a transaction). */
   readonly transaction: Transaction | undefined;
 
-  protected constructor(traceId: string, parentSpanId: string | undefined, transaction: Transaction | undefined, ctx: SpanContext) {
+  protected constructor(
+    traceId: string,
+    parentSpanId: string | undefined,
+    transaction: Transaction | undefined,
+    ctx: SpanContext,
+  ) {
     this.traceId = traceId;
     this.parentSpanId = parentSpanId;
     this.transaction = transaction;
@@ -255,4 +260,3 @@ function compact(obj: Record<string, unknown>): Record<string, unknown> {
   for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = v;
   return out;
 }
-

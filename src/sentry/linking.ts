@@ -16,11 +16,7 @@ export function setThreadData(event: EventLike): void {
 }
 
 /** A transaction event: `contexts.profile.profiler_id` of the session that ran during it. */
-export function linkTransaction(
-  event: EventLike,
-  session: ProcessSession | undefined,
-  counters: IntegrationCounters,
-): EventLike {
+export function linkTransaction(event: EventLike, session: ProcessSession | undefined, counters: IntegrationCounters): EventLike {
   const start = event.start_timestamp;
   const end = event.timestamp ?? start;
   if (start === undefined || end === undefined) return event;

@@ -40,7 +40,15 @@ type Message =
   | { t: 'hello'; from: number }
   | { t: 'host-up'; from: number }
   | { t: 'demand'; from: number; seq: number; key: string; on: boolean }
-  | { t: 'state'; from: number; profilerId: string; running: boolean; sampled: boolean; intervals: Interval[]; acks: Record<number, number> };
+  | {
+      t: 'state';
+      from: number;
+      profilerId: string;
+      running: boolean;
+      sampled: boolean;
+      intervals: Interval[];
+      acks: Record<number, number>;
+    };
 
 const CHANNEL = 'ferroprof:sentry-session:v1';
 const MAX_INTERVALS = 32;
@@ -215,7 +223,15 @@ export class SessionHost implements ProcessSession {
   }
 
   private broadcast(): void {
-    this.post({ t: 'state', from: threadId, profilerId: this.profilerId, running: this.running, sampled: this.options.sampled, intervals: this.intervals, acks: this.acks });
+    this.post({
+      t: 'state',
+      from: threadId,
+      profilerId: this.profilerId,
+      running: this.running,
+      sampled: this.options.sampled,
+      intervals: this.intervals,
+      acks: this.acks,
+    });
   }
 
   private post(msg: Message): void {

@@ -107,4 +107,3 @@ export interface StreamedSpanJsonLike {
   end_timestamp?: number;
   attributes?: Record<string, unknown>;
 }
-

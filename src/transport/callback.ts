@@ -46,7 +46,8 @@ export class CallbackTransport extends PendingWorkTransport {
 
   private deliver(envelope: Uint8Array | string, copied: EnvelopeInfo): void {
     const bytes = toBytes(envelope);
-    const overflow = () => `ferroprof: the custom transport has ${this.maxPending} envelopes (${this.maxPendingBytes} bytes) pending; dropping (counted as queue_overflow)`;
+    const overflow = () =>
+      `ferroprof: the custom transport has ${this.maxPending} envelopes (${this.maxPendingBytes} bytes) pending; dropping (counted as queue_overflow)`;
     if (!this.admit(copied, bytes.length, overflow)) return;
     let result: unknown;
     try {
@@ -77,7 +78,9 @@ export class CallbackTransport extends PendingWorkTransport {
 export function toTransport(option: Transport | EnvelopeCallback, logger: TransportLogger = defaultLogger): Transport {
   if (typeof option === 'function') return new CallbackTransport(option, { logger });
   if (option === null || typeof option !== 'object' || typeof option.send !== 'function' || typeof option.flush !== 'function') {
-    throw new TypeError('ferroprof: `transport` must be a function (envelope, info) => void | Promise<void>, or an object with send() and flush()');
+    throw new TypeError(
+      'ferroprof: `transport` must be a function (envelope, info) => void | Promise<void>, or an object with send() and flush()',
+    );
   }
   const log = new OnceLogger(logger);
   // What the object cannot count itself (it has no recordDroppedEvent): counted here.
@@ -104,10 +107,13 @@ export function toTransport(option: Transport | EnvelopeCallback, logger: Transp
   const settleWithin = (call: () => Promise<boolean> | boolean, timeoutMs?: number): Promise<boolean> => {
     let outcome: Promise<boolean>;
     try {
-      outcome = Promise.resolve(call()).then((ok) => ok === true, (err: unknown) => {
-        log.log('flush', `ferroprof: the custom transport's flush failed: ${describeError(err)}`);
-        return false;
-      });
+      outcome = Promise.resolve(call()).then(
+        (ok) => ok === true,
+        (err: unknown) => {
+          log.log('flush', `ferroprof: the custom transport's flush failed: ${describeError(err)}`);
+          return false;
+        },
+      );
     } catch (err) {
       log.log('flush', `ferroprof: the custom transport's flush failed: ${describeError(err)}`);
       return Promise.resolve(false);
@@ -135,7 +141,8 @@ export function toTransport(option: Transport | EnvelopeCallback, logger: Transp
       }
     },
     flush: (timeoutMs) => settle(() => option.flush(timeoutMs), timeoutMs),
-    close: (timeoutMs) => settle(() => (typeof option.close === 'function' ? option.close(timeoutMs) : option.flush(timeoutMs)), timeoutMs),
+    close: (timeoutMs) =>
+      settle(() => (typeof option.close === 'function' ? option.close(timeoutMs) : option.flush(timeoutMs)), timeoutMs),
   };
   guarded.recordDroppedEvent = record;
   guarded.getDroppedCounts = () => {

@@ -3,15 +3,7 @@ import { type Dsn, dsnToString, parseDsn } from './dsn.js';
 import { type Body, HttpSender } from './http-sender.js';
 import { CLIENT_REPORT_CATEGORIES, clientReportEnvelope, filterEnvelopeItems } from './items.js';
 import { RateLimits } from './rate-limits.js';
-import {
-  DiscardCounter,
-  IdleWaiters,
-  OnceLogger,
-  copyInfo,
-  defaultLogger,
-  describeError,
-  toBytes,
-} from './support.js';
+import { DiscardCounter, IdleWaiters, OnceLogger, copyInfo, defaultLogger, describeError, toBytes } from './support.js';
 import type { DataCategory, DiscardReason, DroppedCount, EnvelopeInfo, Transport, TransportLogger } from './types.js';
 
 /** Retry policy for network errors and 5xx responses. */
@@ -212,7 +204,10 @@ export class HttpTransport implements Transport {
         if (!evicted) break;
         this.queuedData -= 1;
         this.queuedBytes -= evicted.bytes.length;
-        this.overflow(evicted, `the send queue is full (${this.maxQueueSize} envelopes / ${this.maxQueueBytes} bytes); dropping the oldest`);
+        this.overflow(
+          evicted,
+          `the send queue is full (${this.maxQueueSize} envelopes / ${this.maxQueueBytes} bytes); dropping the oldest`,
+        );
       }
       this.queue.push(entry);
       this.queuedData += 1;

@@ -3,7 +3,16 @@
  * or a user function), and the envelope model to read and write them with.
  * @packageDocumentation
  */
-export { EnvelopeError, isGzip, itemJson, itemText, itemsOfType, parseEnvelope, readEventId, serializeEnvelope } from '../envelope.js';
+export {
+  EnvelopeError,
+  isGzip,
+  itemJson,
+  itemText,
+  itemsOfType,
+  parseEnvelope,
+  readEventId,
+  serializeEnvelope,
+} from '../envelope.js';
 export type { Envelope, EnvelopeHeader, EnvelopeItem, EnvelopeItemInput, ItemHeader, ItemType } from '../envelope.js';
 export { DsnError, dsnToString, parseDsn } from './dsn.js';
 export type { Dsn } from './dsn.js';

@@ -62,7 +62,8 @@ export function clientReportEnvelope(discarded: readonly DroppedCount[], dsn?: s
     }
   });
   if (dsn !== undefined && typeof dsn !== 'string') throw argTypeError(call, 'dsn', 'a DSN string or undefined', dsn);
-  if (typeof now !== 'number' || !Number.isFinite(now)) throw argTypeError(call, 'now', 'a finite number of Unix milliseconds', now);
+  if (typeof now !== 'number' || !Number.isFinite(now))
+    throw argTypeError(call, 'now', 'a finite number of Unix milliseconds', now);
   const header: Record<string, string> = { sent_at: new Date(now).toISOString() };
   if (dsn !== undefined) header.dsn = dsn;
   const payload = JSON.stringify({

@@ -53,7 +53,8 @@ export class LocalTransport extends PendingWorkTransport {
     try {
       const copied = copyInfo(info);
       const bytes = toBytes(envelope);
-      const overflow = () => `ferroprof: ${this.maxPending} envelope writes (${this.maxPendingBytes} bytes) already pending in ${this.dir}; dropping (counted as queue_overflow)`;
+      const overflow = () =>
+        `ferroprof: ${this.maxPending} envelope writes (${this.maxPendingBytes} bytes) already pending in ${this.dir}; dropping (counted as queue_overflow)`;
       if (!this.admit(copied, bytes.length, overflow)) return;
       this.track(this.write(bytes, copied), bytes.length);
     } catch (err) {

@@ -7,9 +7,7 @@ const mod = { ...(await import('../../../dist/sampler.js')), ...(await import('.
 
 /** True when the built package exposes the Sentry-style SDK. */
 export const hasSdk =
-  typeof mod.init === 'function' &&
-  typeof mod.startTransaction === 'function' &&
-  typeof mod.startProfiler === 'function';
+  typeof mod.init === 'function' && typeof mod.startTransaction === 'function' && typeof mod.startProfiler === 'function';
 
 function finishTxn(t) {
   if (typeof t.finish === 'function') return t.finish();
@@ -19,9 +17,23 @@ function finishTxn(t) {
 function pickSelfStats(s) {
   if (!s) return null;
   const keys = [
-    'jsCalls', 'jsNsTotal', 'jsNsMax', 'jsNsP50', 'jsNsP99', 'bytesHeld', 'samplesHeld',
-    'samplesIngested', 'samplesDroppedQueue', 'samplesDroppedCapacity', 'rotations',
-    'samplerStarts', 'profilesSent', 'profilesTooShort', 'chunksSent', 'envelopesSent', 'bytesSent',
+    'jsCalls',
+    'jsNsTotal',
+    'jsNsMax',
+    'jsNsP50',
+    'jsNsP99',
+    'bytesHeld',
+    'samplesHeld',
+    'samplesIngested',
+    'samplesDroppedQueue',
+    'samplesDroppedCapacity',
+    'rotations',
+    'samplerStarts',
+    'profilesSent',
+    'profilesTooShort',
+    'chunksSent',
+    'envelopesSent',
+    'bytesSent',
   ];
   const out = {};
   for (const k of keys) if (k in s) out[k] = s[k];
@@ -113,7 +125,7 @@ async function createLowLevelAdapter(cfg, calls, wire) {
       });
     },
     txn(_name, fn) {
-      if (!profiled || (cfg.sampleRate < 1 && (txnCount++ % Math.round(1 / cfg.sampleRate)) !== 0)) return fn();
+      if (!profiled || (cfg.sampleRate < 1 && txnCount++ % Math.round(1 / cfg.sampleRate) !== 0)) return fn();
       const w = calls.time('txnStart', () => mod.openWindow());
       try {
         return fn();
@@ -122,7 +134,7 @@ async function createLowLevelAdapter(cfg, calls, wire) {
       }
     },
     async txnAsync(_name, fn) {
-      if (!profiled || (cfg.sampleRate < 1 && (txnCount++ % Math.round(1 / cfg.sampleRate)) !== 0)) return fn();
+      if (!profiled || (cfg.sampleRate < 1 && txnCount++ % Math.round(1 / cfg.sampleRate) !== 0)) return fn();
       const w = calls.time('txnStart', () => mod.openWindow());
       try {
         return await fn();

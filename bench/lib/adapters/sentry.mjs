@@ -8,7 +8,8 @@ import { nodeProfilingIntegration } from '@sentry/profiling-node';
 import { ensureFerroprofPackage } from '../ferroprof-package.mjs';
 
 async function integrationFor(profiler) {
-  if (profiler === 'sentry') return { make: () => nodeProfilingIntegration(), hz: 'fixed (V8 default in @sentry/node-cpu-profiler)', stats: () => null };
+  if (profiler === 'sentry')
+    return { make: () => nodeProfilingIntegration(), hz: 'fixed (V8 default in @sentry/node-cpu-profiler)', stats: () => null };
   ensureFerroprofPackage();
   const { ferroprofIntegration, getProfilerStats } = await import('ferroprof/sentry');
   return { make: () => ferroprofIntegration(), hz: 101, stats: () => getProfilerStats() };
@@ -30,18 +31,14 @@ export async function createSentryAdapter(cfg, calls, wire) {
     tracesSampleRate: tracing ? (cfg.mode === 'txn' ? cfg.sampleRate : 1) : undefined,
     profileSessionSampleRate: profiled ? 1 : 0,
     profileLifecycle: continuous ? 'manual' : 'trace',
-    integrations: (defaults) => [
-      ...defaults.filter((i) => !SKIP.has(i.name)),
-      ...(profiled ? [integration.make()] : []),
-    ],
+    integrations: (defaults) => [...defaults.filter((i) => !SKIP.has(i.name)), ...(profiled ? [integration.make()] : [])],
     transport: (options) =>
       Sentry.createTransport(options, async (request) => {
         wire.addEnvelope(request.body);
         return { statusCode: 200 };
       }),
   });
-  const startSpan = (name, op) =>
-    Sentry.startInactiveSpan({ name, op, forceTransaction: true });
+  const startSpan = (name, op) => Sentry.startInactiveSpan({ name, op, forceTransaction: true });
   return {
     info: { profiler: cfg.profiler, api: 'sdk', hz: integration.hz },
     // Its integration cuts chunks on its own 60 s timer.
