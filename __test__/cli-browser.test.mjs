@@ -2,12 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
-import { openPage } from './helpers/page.mjs';
+import { CHROMIUM, openPage } from './helpers/page.mjs';
 import { testWithTool } from './helpers/tools.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const example = fileURLToPath(new URL('../examples/cpu-hot.mjs', import.meta.url));
 const artifacts = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
@@ -15,7 +14,6 @@ const artifacts = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 const chromiumTool = { available: existsSync(CHROMIUM), missing: `${CHROMIUM} is absent (apt-get install -y chromium)` };
 
 testWithTool('the flame graph page shows the hot function widest, zooms on click, searches', chromiumTool, async (t) => {
-  const { chromium } = await import('playwright-core');
   const dir = mkdtempSync(join(tmpdir(), 'ferroprof-page-'));
   const run = spawnSync(process.execPath, [cli, 'run', '--out', join(dir, 'out'), '--format', 'html', example, '1200'], {
     cwd: dir,
@@ -23,32 +21,7 @@ testWithTool('the flame graph page shows the hot function widest, zooms on click
     timeout: 60_000,
   });
   t.is(run.status, 0, run.stderr);
-  const page_ = pathToFileURL(join(dir, 'out', 'profile.html')).href;
-
-  // A fresh profile folder (Playwright passes it as --user-data-dir).
-  const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ferroprof-chromium-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 720 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  t.teardown(() => context.close());
-  const page = await context.newPage();
-  const requests = [];
-  page.on('request', (r) => requests.push(r.url()));
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(page_);
-  await page.waitForFunction(() => window.__ferroprof && window.__ferroprof.bars().length > 0);
+  const { page, errors, requests } = await openPage(t, join(dir, 'out', 'profile.html'));
 
   // The self-time bars: hotLoop's is the widest.
   const rows = await page.$$eval('.self-row', (els) =>
