@@ -108,49 +108,46 @@ function runChild(cfg, onPort) {
   });
 }
 
-function load(port, seconds) {
-  return autocannon({ url: `http://127.0.0.1:${port}/items?n=200`, connections: 8, duration: seconds });
+/** autocannon's closed loop, as hard as the service goes: throughput, whole-ms latency. */
+async function closedLoop(url, seconds) {
+  const a = await autocannon({ url, connections: 8, duration: seconds });
+  return {
+    rps: a.requests.average,
+    p50: a.latency.p50,
+    p99: a.latency.p99,
+    requests: a.requests.total,
+    errors: a.errors + a.non2xx,
+  };
 }
 
-/** The service at a fixed rate: 1 s of warm-up at that rate, then the measured seconds. */
-async function runLatency(cfg) {
-  let lat;
+/** An open loop at `--http-rate` requests/s: latency percentiles in µs. */
+function openLoop(url, seconds) {
+  return fixedRate(url, { rate: httpRate, seconds });
+}
+
+/** The service under `drive(url, seconds)`: 1 s of warm-up, then the measured seconds. */
+async function runService(cfg, drive) {
+  let measured;
   const result = await runChild(cfg, async (port, child) => {
     const url = `http://127.0.0.1:${port}/items?n=200`;
-    await fixedRate(url, { rate: httpRate, seconds: 1 });
+    await drive(url, 1); // warm-up, not measured
     await new Promise((r) => {
       child.once('message', r);
       child.send('measure');
     });
-    lat = await fixedRate(url, { rate: httpRate, seconds: httpSeconds });
+    measured = await drive(url, httpSeconds);
     child.send('stop');
-    if (lat.errors) throw new Error(`${lat.errors} of ${lat.requests} requests failed`);
   });
-  return { ...result, ...lat, cpuPerReqUs: (result.cpuMs * 1000) / lat.requests };
+  return { ...result, ...measured, cpuPerReqUs: (result.cpuMs * 1000) / measured.requests };
 }
 
 async function runOne(workload, v) {
   const cfg = { workload, ...v, scale };
-  if (workload === 'http-latency') return runLatency(cfg);
-  if (workload !== 'http') return runChild(cfg);
-  let http;
-  const result = await runChild(cfg, async (port, child) => {
-    await load(port, 1); // warm-up, not measured
-    await new Promise((r) => {
-      child.once('message', r);
-      child.send('measure');
-    });
-    const a = await load(port, httpSeconds);
-    http = {
-      rps: a.requests.average,
-      p50: a.latency.p50,
-      p99: a.latency.p99,
-      requests: a.requests.total,
-      errors: a.errors + a.non2xx,
-    };
-    child.send('stop');
-  });
-  return { ...result, ...http, cpuPerReqUs: (result.cpuMs * 1000) / http.requests };
+  if (workload === 'http') return runService(cfg, closedLoop);
+  if (workload !== 'http-latency') return runChild(cfg);
+  const r = await runService(cfg, openLoop);
+  if (r.errors) throw new Error(`${r.errors} of ${r.requests} requests failed`);
+  return r;
 }
 
 // --- statistics ---------------------------------------------------------------------
