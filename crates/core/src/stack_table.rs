@@ -136,15 +136,15 @@ impl StackTable {
             }
         }
         let mut fresh = StackTable::new();
-        let mut frame_map: FxHashMap<FrameId, FrameId> = FxHashMap::default();
+        let mut new_frames: Vec<Option<FrameId>> = vec![None; self.frames.len()];
         let mut new_ids = vec![StackId::EMPTY; self.nodes.len()];
         for (old, node) in self.nodes.iter().enumerate() {
             if !keep[old] {
                 continue;
             }
-            let frame = *frame_map
-                .entry(node.frame)
-                .or_insert_with(|| fresh.intern_frame(self.frames[node.frame.0 as usize].clone()));
+            let frame = *new_frames[node.frame.0 as usize].get_or_insert_with(|| {
+                fresh.intern_frame(self.frames[node.frame.0 as usize].clone())
+            });
             let parent = if node.parent.is_empty() {
                 StackId::EMPTY
             } else {
