@@ -3,14 +3,18 @@ import { readFileSync } from 'node:fs';
 /** The C library of this Linux system (`gnu` or `musl`); `null` elsewhere. */
 export function detectLibc(): 'gnu' | 'musl' | null {
   if (process.platform !== 'linux') return null;
-  const report = process.report?.getReport?.() as { header?: { glibcVersionRuntime?: string } } | undefined;
-  if (report?.header?.glibcVersionRuntime) return 'gnu';
+  // `ldd` names its C library (a read of a few kB); a diagnostic report knows too, but
+  // costs 5–15 ms of the JS thread at every start, so it is asked only when ldd is silent.
+  let ldd = '';
   try {
-    if (readFileSync('/usr/bin/ldd', 'utf8').includes('musl')) return 'musl';
+    ldd = readFileSync('/usr/bin/ldd', 'utf8');
   } catch {
-    // No ldd: assume musl (Alpine-like systems ship none).
+    // No ldd: Alpine-like systems ship none; the report decides.
   }
-  return 'musl';
+  if (ldd.includes('musl')) return 'musl';
+  if (ldd.includes('GNU C Library') || ldd.includes('GLIBC')) return 'gnu';
+  const report = process.report?.getReport?.() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return report?.header?.glibcVersionRuntime ? 'gnu' : 'musl';
 }
 
 /** The napi-rs platform tag of this machine, e.g. `linux-x64-gnu`, `darwin-arm64`. */

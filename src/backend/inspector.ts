@@ -32,9 +32,10 @@
  * `other` (`(program)`).
  */
 import { Session, console as inspectorConsole } from 'node:inspector';
-import { randomUUID } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import { availableParallelism } from 'node:os';
 
+import { lazyBuiltin } from '../builtins.js';
 import { DEFAULT_FREQUENCY_HZ, DEFAULT_MAX_STACK_DEPTH, MAX_FREQUENCY_HZ, MIN_FREQUENCY_HZ } from '../limits.generated.js';
 import type {
   CloseOptions,
@@ -51,6 +52,8 @@ import type {
 import type { CpuProfile } from './profile.js';
 import { batchOf } from './profile.js';
 import { WasmEngine, isTrap, splitData } from './wasm.js';
+
+const crypto = lazyBuiltin<typeof Crypto>('node:crypto');
 
 /** `EngineStats` of crates/core, as the engine serialises them. */
 interface EngineStats {
@@ -140,7 +143,7 @@ export class InspectorBinding implements NativeBinding {
   private hz = 0;
   private consumers = 0;
   private onReady: (() => void) | undefined;
-  private readonly instance = `inspector-${randomUUID().replaceAll('-', '')}`;
+  private readonly instance = `inspector-${crypto().randomUUID().replaceAll('-', '')}`;
   private results: WindowResult[] = [];
   private readyPending = false;
   private nextTicket = 1;

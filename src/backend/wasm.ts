@@ -11,11 +11,14 @@
  * the deliveries' data. Views of the memory are made after each call (a call may grow
  * the memory, which detaches earlier views).
  */
-import { randomFillSync } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { lazyBuiltin } from '../builtins.js';
 import { packageRoot } from '../loader.js';
+
+const crypto = lazyBuiltin<typeof Crypto>('node:crypto');
 
 /**
  * The part of the `WebAssembly` global used here (`@types/node` 20 does not declare it,
@@ -72,7 +75,7 @@ export class WasmEngine {
   private readonly exports: Exports;
 
   /** Throws when the module cannot be read, compiled or instantiated. */
-  constructor(random: RandomFill = (b) => randomFillSync(b)) {
+  constructor(random: RandomFill = (b) => crypto().randomFillSync(b)) {
     let memory: Exports['memory'] | undefined;
     const imports = {
       ferroprof: {

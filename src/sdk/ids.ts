@@ -1,4 +1,8 @@
-import { randomFillSync } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
+
+import { lazyBuiltin } from '../builtins.js';
+
+const crypto = lazyBuiltin<typeof Crypto>('node:crypto');
 
 // Ids are made on every transaction and span: hex from a pool of random bytes, one
 // system call per 4 KiB, costs ~90 ns an id (`randomUUID` plus removing its dashes,
@@ -8,7 +12,7 @@ let offset = pool.length;
 
 function take(bytes: number): number {
   if (offset + bytes > pool.length) {
-    randomFillSync(pool);
+    crypto().randomFillSync(pool);
     offset = 0;
   }
   const at = offset;

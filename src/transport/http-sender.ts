@@ -5,16 +5,23 @@
  * client reports) is the transport's policy, in `http.ts`, as `@sentry/core` splits
  * `createTransport` from the runtime's request function. Internal module.
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
+import type * as Http from 'node:http';
+import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
+import type * as Https from 'node:https';
+import type * as Zlib from 'node:zlib';
 
+import { lazyBuiltin } from '../builtins.js';
 import { isGzip } from '../envelope.js';
 import type { Dsn } from './dsn.js';
 
-const gzip = promisify(gzipCallback);
+const http = lazyBuiltin<typeof Http>('node:http');
+const https = lazyBuiltin<typeof Https>('node:https');
+const zlib = lazyBuiltin<typeof Zlib>('node:zlib');
+
+/** Compresses off the JS thread (zlib's async API runs on the libuv pool). */
+function gzip(bytes: Uint8Array): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => zlib().gzip(bytes, (err, out) => (err ? reject(err) : resolve(out))));
+}
 
 /** What one POST came to: Sentry's answer, or why there was none. */
 export type PostResult =
@@ -53,7 +60,7 @@ export class HttpSender {
   readonly where: string;
   private readonly url: URL;
   private readonly request: (url: URL, options: RequestOptions) => ClientRequest;
-  private readonly agent: HttpAgent;
+  private readonly agent: Agent;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly slowRequestMs: number;
@@ -69,8 +76,10 @@ export class HttpSender {
     this.gzipThreshold = options.gzipThresholdBytes;
     const secure = dsn.protocol === 'https';
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
-    this.agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
-    this.request = secure ? httpsRequest : httpRequest;
+    // Loaded here, with a DSN to send to: a process that never sends never loads them.
+    const client = secure ? https() : http();
+    this.agent = new client.Agent(agentOptions);
+    this.request = client.request;
     this.headers = {
       'Content-Type': 'application/x-sentry-envelope',
       'User-Agent': options.client,
@@ -81,7 +90,6 @@ export class HttpSender {
   /** The body for `bytes`: `previous` if it was made from the same bytes. */
   async body(bytes: Uint8Array, previous: Body | undefined): Promise<Body> {
     if (previous?.of === bytes) return previous;
-    // Compress off the JS thread (zlib's async API runs on the libuv pool).
     if (!isGzip(bytes) && bytes.length > this.gzipThreshold) return { of: bytes, bytes: await gzip(bytes), gzipped: true };
     return { of: bytes, bytes, gzipped: isGzip(bytes) };
   }

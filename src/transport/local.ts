@@ -1,13 +1,16 @@
-import { randomBytes } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
+import { lazyBuiltin } from '../builtins.js';
 import { checkObject, checkString } from '../args.js';
 import { readEventId } from '../envelope.js';
 import { DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_BYTES, PendingWorkTransport, positiveInt } from './pending.js';
 import { copyInfo, describeError, toBytes } from './support.js';
 import type { EnvelopeInfo, TransportLogger } from './types.js';
+
+const crypto = lazyBuiltin<typeof Crypto>('node:crypto');
 
 /** Options of {@link LocalTransport}. */
 export interface LocalTransportOptions {
@@ -22,7 +25,7 @@ export interface LocalTransportOptions {
 }
 
 function randomHex(bytes: number): string {
-  return randomBytes(bytes).toString('hex');
+  return crypto().randomBytes(bytes).toString('hex');
 }
 
 /**
