@@ -7,10 +7,14 @@
 // ferroprof's rotations beside a V8 profile start/stop (what `--cpu-prof` pays once).
 //
 //   node --expose-gc bench/churn.mjs [--minutes 30] [--hz 1001] [--rate 40000] [--busy 0.8]
+//       [--profilers ferroprof,sampler,startstop,cpu-prof]
 //
 // `--busy` is the share of time each process works (20 ms slices, then idle): 0.8 is a
 // saturated service, 0.25 one at a quarter of a core.
 import { fork } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -48,6 +52,10 @@ async function child(cfg) {
       transport: () => {},
       _experiments: { profilerMode: 'continuous', continuousProfilingAutoStart: true, profilerSchedulerFrequency: cfg.hz },
     });
+  } else if (cfg.profiler === 'sampler') {
+    // ferroprof/sampler alone: V8 sampling and the engine, without the SDK.
+    sdk = await import(new URL('sampler.js', dist).href);
+    sdk.startSampling(cfg.hz);
   } else if (cfg.profiler === 'startstop') {
     // What a `--cpu-prof` profile pays at its start and stop, timed every 10 s.
     const { inspectorProfiler } = await import('./lib/inspector-session.mjs');
@@ -65,6 +73,7 @@ async function child(cfg) {
       });
     }, 10_000).unref();
   }
+  // `cpu-prof` is the flag itself (the parent passes it): one profile for the whole run.
   const state = { i: 0 };
   const start = Date.now();
   let nextReport = 30_000;
@@ -75,12 +84,13 @@ async function child(cfg) {
     if (Date.now() - start >= nextReport) {
       nextReport += 30_000;
       globalThis.gc?.();
-      const s = sdk?.getProfilerStats();
+      const s = sdk?.getProfilerStats?.() ?? sdk?.getSamplerStats?.();
       process.send({
         t: Math.round((Date.now() - start) / 1000),
         rssMb: process.memoryUsage().rss / 2 ** 20,
         // What is not V8's heap or external memory is native: V8's code map, malloc.
         heapMb: process.memoryUsage().heapTotal / 2 ** 20,
+        heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,
         externalMb: process.memoryUsage().external / 2 ** 20,
         heldMb: s ? s.bytesHeld / 2 ** 20 : null,
         jsNsMax: s?.jsNsMax ?? null,
@@ -90,8 +100,9 @@ async function child(cfg) {
     }
   }
   const costs = rotateCost?.() ?? [];
-  const stats = sdk?.getProfilerStats();
-  if (sdk) await sdk.close(5000);
+  const stats = sdk?.getProfilerStats?.() ?? sdk?.getSamplerStats?.();
+  if (sdk?.close) await sdk.close(5000);
+  else sdk?.stopSampling();
   process.send(
     {
       done: true,
@@ -111,18 +122,26 @@ async function parent() {
       hz: { type: 'string', default: '1001' },
       rate: { type: 'string', default: '40000' },
       busy: { type: 'string', default: '0.8' },
+      profilers: { type: 'string', default: 'ferroprof,startstop' },
     },
   });
   const cfg = { minutes: Number(values.minutes), hz: Number(values.hz), rate: Number(values.rate), busy: Number(values.busy) };
   if (!(cfg.busy > 0 && cfg.busy <= 1)) throw new Error('--busy takes a share of time in (0, 1]');
-  const profilers = ['none', 'ferroprof', 'startstop'];
+  const profilers = ['none', ...values.profilers.split(',')];
+  const known = ['ferroprof', 'sampler', 'startstop', 'cpu-prof'];
+  for (const p of profilers.slice(1)) if (!known.includes(p)) throw new Error(`--profilers takes ${known.join(', ')}; got ${p}`);
   const rows = {};
   const done = {};
   await Promise.all(
     profilers.map(
       (profiler) =>
         new Promise((resolve, reject) => {
-          const c = fork(self, ['--child', JSON.stringify({ ...cfg, profiler })], { execArgv: ['--expose-gc'] });
+          const execArgv = ['--expose-gc'];
+          if (profiler === 'cpu-prof') {
+            const dir = mkdtempSync(join(tmpdir(), 'cpuprof-churn-'));
+            execArgv.push('--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', String(Math.round(1e6 / cfg.hz)));
+          }
+          const c = fork(self, ['--child', JSON.stringify({ ...cfg, profiler })], { execArgv });
           rows[profiler] = [];
           c.on('message', (m) => {
             if (m.done) done[profiler] = m;
@@ -138,23 +157,24 @@ async function parent() {
     ),
   );
   const f = (x, d = 1) => (x === null || x === undefined ? '–' : x.toFixed(d));
+  const others = profilers.slice(1);
   const lines = [
-    `Function churn: ${cfg.rate} new functions/s while busy (${cfg.busy * 100} % of the time), ${cfg.minutes} min, ferroprof continuous at ${cfg.hz} Hz, all three processes at once (node --expose-gc bench/churn.mjs --minutes ${cfg.minutes} --hz ${cfg.hz} --rate ${cfg.rate} --busy ${cfg.busy}); ${rows.none.at(-1)?.functions ?? '?'} functions compiled by the no-profiler process`,
+    `Function churn: ${cfg.rate} new functions/s while busy (${cfg.busy * 100} % of the time), ${cfg.minutes} min at ${cfg.hz} Hz, every process at once (node --expose-gc bench/churn.mjs --minutes ${cfg.minutes} --hz ${cfg.hz} --rate ${cfg.rate} --busy ${cfg.busy} --profilers ${others.join(',')}); ${rows.none.at(-1)?.functions ?? '?'} functions compiled by the no-profiler process. RSS after a full GC; each profiler as its difference to no profiler, V8's heap difference in brackets.`,
     '',
-    '| t (s) | RSS none (MB) | RSS ferroprof (MB) | Δ (MB) | ferroprof store (MB) | RSS start/stop profiler (MB) |',
-    '|---|---|---|---|---|---|',
+    `| t (s) | RSS none (MB) | ${others.map((p) => `${p} Δ MB [heap Δ]`).join(' | ')} | ferroprof store (MB) |`,
+    `|---|---|${others.map(() => '---').join('|')}|---|`,
   ];
+  const held = rows.ferroprof ?? rows.sampler;
   rows.none.forEach((r, i) => {
-    const p = rows.ferroprof[i];
-    const s = rows.startstop[i];
-    if (p && (i % 2 === 1 || i === rows.none.length - 1))
-      lines.push(`| ${r.t} | ${f(r.rssMb)} | ${f(p.rssMb)} | ${f(p.rssMb - r.rssMb)} | ${f(p.heldMb, 2)} | ${f(s?.rssMb)} |`);
+    if (!(i % 2 === 1 || i === rows.none.length - 1)) return;
+    const cells = others.map((p) => {
+      const x = rows[p][i];
+      return x ? `${f(x.rssMb - r.rssMb)} [${f(x.heapMb - r.heapMb)}]` : '–';
+    });
+    lines.push(`| ${r.t} | ${f(r.rssMb)} | ${cells.join(' | ')} | ${f(held?.[i]?.heldMb, 2)} |`);
   });
-  lines.push(
-    '',
-    `RSS growth over the second half: none ${f(rssGrowthPerMinute(rows.none), 2)} MB/min, ferroprof ${f(rssGrowthPerMinute(rows.ferroprof), 2)} MB/min, start/stop ${f(rssGrowthPerMinute(rows.startstop), 2)} MB/min.`,
-  );
-  const st = done.ferroprof?.stats;
+  lines.push('', `RSS growth over the second half (MB/min): ${profilers.map((p) => `${p} ${f(rssGrowthPerMinute(rows[p]), 2)}`).join(', ')}.`);
+  const st = (done.ferroprof ?? done.sampler)?.stats;
   const costs = done.startstop?.costs ?? [];
   const stops = costs
     .filter((c) => c.op === 'stop')
