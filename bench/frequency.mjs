@@ -2,13 +2,14 @@
 // The frequency delivered, process by process: N fresh processes per rate, each
 // sampling a CPU-bound main thread for a few seconds, quiet and with a busy neighbour
 // process spinning on the other core (both cores busy). The rate is counted from the
-// samples of one window, after a second for the pacer to settle.
+// samples of one window, after a second (`--settle`) for the pacer to settle.
 //
 // The incumbents the same way: raw node:inspector (what @sentry/profiling-node's V8
 // profiler does) and @datadog/pprof, counted over the same 3 s after the same second.
 //
 //   node bench/frequency.mjs                  # 30 processes × {101, 1001} Hz × {quiet, busy}
 //   node bench/frequency.mjs --processes 10 --profilers ferroprof,inspector,datadog --rates 101 --loads quiet
+//   node bench/frequency.mjs --rates 1001 --settle 6   # the window after 6 s instead of 1 (the steady rate)
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -16,7 +17,7 @@ import { parseArgs } from 'node:util';
 const SELF = fileURLToPath(import.meta.url);
 
 if (process.env.FREQ_CHILD) {
-  const { hz, seconds, profiler } = JSON.parse(process.env.FREQ_CHILD);
+  const { hz, seconds, profiler, settleMs = 1000 } = JSON.parse(process.env.FREQ_CHILD);
   const { workUnit } = await import('./lib/workload.mjs');
   const until = (ms) => {
     const end = performance.now() + ms;
@@ -33,7 +34,7 @@ if (process.env.FREQ_CHILD) {
   if (profiler === 'ferroprof') {
     const fp = await import('../dist/sampler.js');
     fp.startSampling(hz);
-    until(1000); // the pacer settles
+    until(settleMs); // the pacer settles
     const w = fp.openWindow();
     await measured();
     const p = await w.close();
@@ -48,7 +49,7 @@ if (process.env.FREQ_CHILD) {
     await post('Profiler.enable');
     await post('Profiler.setSamplingInterval', { interval: Math.round(1e6 / hz) });
     await post('Profiler.start');
-    until(1000);
+    until(settleMs);
     const from = performance.now() * 1000; // µs, the clock of the profile's timestamps
     await measured();
     const { profile } = await post('Profiler.stop');
@@ -61,7 +62,7 @@ if (process.env.FREQ_CHILD) {
   } else {
     const { time } = await import('@datadog/pprof');
     time.start({ intervalMicros: Math.round(1e6 / hz), durationMillis: 60_000 });
-    until(1000);
+    until(settleMs);
     time.stop(true); // restart: count only the measured seconds
     const t0 = performance.now();
     await measured();
@@ -82,6 +83,7 @@ const { values } = parseArgs({
   options: {
     processes: { type: 'string', default: '30' },
     seconds: { type: 'string', default: '3' },
+    settle: { type: 'string', default: '1' },
     profilers: { type: 'string', default: 'ferroprof' },
     rates: { type: 'string', default: '101,1001' },
     loads: { type: 'string', default: 'quiet,busy' },
@@ -104,7 +106,7 @@ for (const load of loads) {
       // Interleaved, so that the machine's drift hits every profiler alike.
       for (let i = 0; i < N; i++) {
         for (const profiler of profilers) {
-          const cfg = JSON.stringify({ hz, seconds, profiler });
+          const cfg = JSON.stringify({ hz, seconds, profiler, settleMs: Number(values.settle) * 1000 });
           const out = execFileSync(process.execPath, [SELF], {
             env: { ...process.env, FREQ_CHILD: cfg, NODE_OPTIONS: '' },
             encoding: 'utf8',
