@@ -173,7 +173,10 @@ async function parent() {
     });
     lines.push(`| ${r.t} | ${f(r.rssMb)} | ${cells.join(' | ')} | ${f(held?.[i]?.heldMb, 2)} |`);
   });
-  lines.push('', `RSS growth over the second half (MB/min): ${profilers.map((p) => `${p} ${f(rssGrowthPerMinute(rows[p]), 2)}`).join(', ')}.`);
+  lines.push(
+    '',
+    `RSS growth over the second half (MB/min): ${profilers.map((p) => `${p} ${f(rssGrowthPerMinute(rows[p]), 2)}`).join(', ')}.`,
+  );
   const st = (done.ferroprof ?? done.sampler)?.stats;
   const costs = done.startstop?.costs ?? [];
   const stops = costs
