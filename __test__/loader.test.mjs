@@ -101,3 +101,60 @@ test('importing the package loads nothing native until used', (t) => {
   t.is(child.status, 0, child.stderr);
   t.is(child.stdout.trim(), 'function false false function');
 });
+
+test('the C library is read from ldd and agrees with Node diagnostic report', (t) => {
+  if (process.platform !== 'linux') return t.pass();
+  const child = runChild(`
+    const { platformTag } = await import(${JSON.stringify(internal)});
+    const report = process.report.getReport();
+    console.log(JSON.stringify({ tag: platformTag(), gnu: Boolean(report.header.glibcVersionRuntime) }));
+  `);
+  t.is(child.status, 0, child.stderr);
+  const { tag, gnu } = JSON.parse(child.stdout);
+  t.is(tag, `linux-${process.arch}-${gnu ? 'gnu' : 'musl'}`);
+});
+
+test('a process that profiles locally never loads the HTTP client, TLS or zlib', (t) => {
+  // node:https pulls in tls, net and OpenSSL (MBs of RSS, ms of start-up): only a DSN needs it.
+  const child = runChild(`
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const sdk = await import(${JSON.stringify(sdk)});
+    sdk.init({ localDir: mkdtempSync(join(tmpdir(), 'fp-lazy-')), tracesSampleRate: 1, profilesSampleRate: 1 });
+    const txn = sdk.startTransaction({ name: 'local' });
+    let x = 0;
+    for (let i = 0; i < 2e6; i++) x += Math.sqrt(i);
+    txn.finish();
+    await sdk.close(10_000);
+    const loaded = process.moduleLoadList.filter((m) => /^NativeModule (https|tls|_tls_wrap|zlib)$/.test(m));
+    console.log(JSON.stringify(loaded));
+  `);
+  t.is(child.status, 0, child.stderr);
+  t.deepEqual(JSON.parse(child.stdout.trim().split('\n').at(-1)), []);
+});
+
+test('with a DSN, the HTTP client loads when the transport is made, in both module formats', (t) => {
+  for (const [flag, load] of [
+    ['--input-type=module', `const sdk = await import(${JSON.stringify(sdk)});`],
+    ['--input-type=commonjs', `const sdk = require(${JSON.stringify(new URL('../dist/index.cjs', import.meta.url).pathname)});`],
+  ]) {
+    const child = spawnSync(
+      process.execPath,
+      [
+        flag,
+        '-e',
+        `${flag.endsWith('module') ? '' : '(async () => {'}
+        ${load}
+        sdk.init({ dsn: 'https://key@127.0.0.1:9/1', tracesSampleRate: 1 });
+        const loaded = process.moduleLoadList.filter((m) => m === 'NativeModule https');
+        await sdk.close(100);
+        console.log(JSON.stringify(loaded));
+        ${flag.endsWith('module') ? '' : '})();'}`,
+      ],
+      { encoding: 'utf8' },
+    );
+    t.is(child.status, 0, `${flag}: ${child.stderr}`);
+    t.deepEqual(JSON.parse(child.stdout.trim().split('\n').at(-1)), ['NativeModule https'], flag);
+  }
+});
