@@ -74,20 +74,23 @@ test.serial('auto-started session: contiguous, valid chunks with one profiler id
   const tooShort = getProfilerStats().chunksTooShort;
   t.true(missing <= tooShort, `${missing} samples lost between chunks (${tooShort} chunks too short)`);
   t.is(new Set(chunked.map((x) => x.toFixed(6))).size, chunked.length, 'no sample in two chunks');
-  // And at the boundaries the gap is that of the sampler itself (≤ 2 intervals when
-  // the sampler keeps its rate; never more than its own largest gap).
+  // And at the boundaries the gap is that of the sampler itself: ≤ 2 intervals when it
+  // keeps its rate, never more than the largest gap of the reference stream (the same
+  // sampler, not chunked). A loaded machine can deschedule V8's sampler thread for tens
+  // of ms at any moment, a chunk boundary included; samples lost *by chunking* are what
+  // the check of the reference samples above counts.
   const interval = 1 / HZ;
-  let largestInChunk = 0;
-  for (const c of chunks) {
-    const xs = mainSamples(c);
-    for (let i = 1; i < xs.length; i++) largestInChunk = Math.max(largestInChunk, xs[i] - xs[i - 1]);
-  }
+  let largestInReference = 0;
+  for (let i = 1; i < refTimes.length; i++) largestInReference = Math.max(largestInReference, refTimes[i] - refTimes[i - 1]);
   for (let i = 1; i < chunks.length; i++) {
     const prev = mainSamples(chunks[i - 1]);
     const next = mainSamples(chunks[i]);
     const gap = next[0] - prev[prev.length - 1];
     t.true(gap > 0, 'chunks do not overlap');
-    t.true(gap <= Math.max(2 * interval, largestInChunk) + 1e-4, `gap between chunks ${(gap * 1000).toFixed(1)} ms`);
+    t.true(
+      gap <= Math.max(2 * interval, largestInReference) + 1e-4,
+      `gap between chunks ${(gap * 1000).toFixed(1)} ms, the reference's largest ${(largestInReference * 1000).toFixed(1)} ms`,
+    );
   }
 
   const event = itemsOfType(envelopes, 'transaction')[0].payload;
