@@ -1,8 +1,10 @@
 // Memory and rotation cost under function churn: a service-like loop that compiles new
 // functions forever (templating, `new Function`, eval-heavy libraries do), with no
-// profiler, ferroprof (SDK continuous) and `--cpu-prof`-style start/stop beside it, all
+// profiler and each of `--profilers` beside it: ferroprof (SDK continuous), `sampler`
+// (ferroprof/sampler alone), `startstop` (V8's profiler through node:inspector, stopped
+// and started every 10 s) and `cpu-prof` (the flag: one profile for the whole run), all
 // running at the same time so they share the machine's state. Every 30 s each process
-// reports RSS (after a full GC) and ferroprof its store's bytes; at the end the table
+// reports RSS and V8's heap (after a full GC) and ferroprof its store's bytes; at the end the table
 // gives RSS over time, the growth rate over the second half, and the JS-thread time of
 // ferroprof's rotations beside a V8 profile start/stop (what `--cpu-prof` pays once).
 //
@@ -90,7 +92,6 @@ async function child(cfg) {
         rssMb: process.memoryUsage().rss / 2 ** 20,
         // What is not V8's heap or external memory is native: V8's code map, malloc.
         heapMb: process.memoryUsage().heapTotal / 2 ** 20,
-        heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,
         externalMb: process.memoryUsage().external / 2 ** 20,
         heldMb: s ? s.bytesHeld / 2 ** 20 : null,
         jsNsMax: s?.jsNsMax ?? null,
