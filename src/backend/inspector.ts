@@ -32,10 +32,9 @@
  * `other` (`(program)`).
  */
 import { Session, console as inspectorConsole } from 'node:inspector';
-import type * as Crypto from 'node:crypto';
 import { availableParallelism } from 'node:os';
 
-import { lazyBuiltin } from '../builtins.js';
+import { crypto } from '../builtins.js';
 import { DEFAULT_FREQUENCY_HZ, DEFAULT_MAX_STACK_DEPTH, MAX_FREQUENCY_HZ, MIN_FREQUENCY_HZ } from '../limits.generated.js';
 import type {
   CloseOptions,
@@ -52,8 +51,6 @@ import type {
 import type { CpuProfile } from './profile.js';
 import { batchOf } from './profile.js';
 import { WasmEngine, isTrap, splitData } from './wasm.js';
-
-const crypto = lazyBuiltin<typeof Crypto>('node:crypto');
 
 /** `EngineStats` of crates/core, as the engine serialises them. */
 interface EngineStats {

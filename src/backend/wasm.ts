@@ -11,14 +11,11 @@
  * the deliveries' data. Views of the memory are made after each call (a call may grow
  * the memory, which detaches earlier views).
  */
-import type * as Crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { lazyBuiltin } from '../builtins.js';
+import { crypto } from '../builtins.js';
 import { packageRoot } from '../loader.js';
-
-const crypto = lazyBuiltin<typeof Crypto>('node:crypto');
 
 /**
  * The part of the `WebAssembly` global used here (`@types/node` 20 does not declare it,

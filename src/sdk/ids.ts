@@ -1,8 +1,4 @@
-import type * as Crypto from 'node:crypto';
-
-import { lazyBuiltin } from '../builtins.js';
-
-const crypto = lazyBuiltin<typeof Crypto>('node:crypto');
+import { crypto } from '../builtins.js';
 
 // Ids are made on every transaction and span: hex from a pool of random bytes, one
 // system call per 4 KiB, costs ~90 ns an id (`randomUUID` plus removing its dashes,

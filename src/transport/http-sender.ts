@@ -5,18 +5,11 @@
  * client reports) is the transport's policy, in `http.ts`, as `@sentry/core` splits
  * `createTransport` from the runtime's request function. Internal module.
  */
-import type * as Http from 'node:http';
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
-import type * as Https from 'node:https';
-import type * as Zlib from 'node:zlib';
 
-import { lazyBuiltin } from '../builtins.js';
+import { http, https, zlib } from '../builtins.js';
 import { isGzip } from '../envelope.js';
 import type { Dsn } from './dsn.js';
-
-const http = lazyBuiltin<typeof Http>('node:http');
-const https = lazyBuiltin<typeof Https>('node:https');
-const zlib = lazyBuiltin<typeof Zlib>('node:zlib');
 
 /** Compresses off the JS thread (zlib's async API runs on the libuv pool). */
 function gzip(bytes: Uint8Array): Promise<Uint8Array> {

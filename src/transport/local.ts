@@ -1,16 +1,13 @@
-import type * as Crypto from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
-import { lazyBuiltin } from '../builtins.js';
+import { crypto } from '../builtins.js';
 import { checkObject, checkString } from '../args.js';
 import { readEventId } from '../envelope.js';
 import { DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_BYTES, PendingWorkTransport, positiveInt } from './pending.js';
 import { copyInfo, describeError, toBytes } from './support.js';
 import type { EnvelopeInfo, TransportLogger } from './types.js';
-
-const crypto = lazyBuiltin<typeof Crypto>('node:crypto');
 
 /** Options of {@link LocalTransport}. */
 export interface LocalTransportOptions {
