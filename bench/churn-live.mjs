@@ -6,6 +6,8 @@
 //   heaptrack -o cpuprof node --expose-gc --cpu-prof --cpu-prof-interval 999 bench/churn-live.mjs none 200
 //   heaptrack_print -f sampler.zst | grep -E '^(peak heap|total memory leaked)'
 //   heaptrack_print -f sampler.zst --flamegraph-cost-type leaked -F sampler.leaked.txt
+import { churnSlice } from './lib/churn.mjs';
+
 const [mode = 'sampler', seconds = '200', hz = '1001'] = process.argv.slice(2);
 if (mode === 'sampler') {
   const s = await import(new URL('../dist/sampler.js', import.meta.url).href);
@@ -14,21 +16,10 @@ if (mode === 'sampler') {
   throw new Error(`churn-live.mjs takes sampler or none (with --cpu-prof for V8's own profiler); got ${mode}`);
 }
 const state = { i: 0 };
-// The same slice as bench/churn.mjs at --rate 10000: 200 new functions, each called 4 times.
-function churnSlice() {
-  let acc = 0;
-  for (let i = 0; i < 200; i++) {
-    const k = state.i++;
-    const f = new Function('x', `return (x * ${k % 97}) ^ ${k}; // ${k}`);
-    for (let j = 0; j < 4; j++) acc += f(j);
-  }
-  state.keep = Array.from({ length: 2000 }, (_, i) => ({ i, s: `v${i}${acc & 7}` }));
-  return acc;
-}
 const start = Date.now();
 while (Date.now() - start < Number(seconds) * 1000) {
   const end = performance.now() + 20;
-  while (performance.now() < end) churnSlice();
+  while (performance.now() < end) churnSlice(10_000, state);
   // Busy a quarter of the time, as `bench/churn.mjs --busy 0.25`.
   await new Promise((r) => setTimeout(r, 60));
 }

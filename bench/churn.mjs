@@ -14,12 +14,12 @@
 // `--busy` is the share of time each process works (20 ms slices, then idle): 0.8 is a
 // saturated service, 0.25 one at a quarter of a core.
 import { fork } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { churnSlice } from './lib/churn.mjs';
+import { cpuProfFlags } from './lib/cpu-prof.mjs';
 import { rssGrowthPerMinute } from './lib/stats.mjs';
 
 const self = fileURLToPath(import.meta.url);
@@ -28,20 +28,6 @@ if (process.argv[2] === '--child') {
   await child(JSON.parse(process.argv[3]));
 } else {
   await parent();
-}
-
-/** Compiles `rate` new functions per second (each called a few times, so sampled), in 20 ms slices. */
-function churnSlice(rate, state) {
-  const n = Math.max(1, Math.round(rate / 50));
-  let acc = 0;
-  for (let i = 0; i < n; i++) {
-    const k = state.i++;
-    const f = new Function('x', `return (x * ${k % 97}) ^ ${k}; // ${k}`);
-    for (let j = 0; j < 4; j++) acc += f(j);
-  }
-  // Some ordinary allocation too, as a service has.
-  state.keep = Array.from({ length: 2000 }, (_, i) => ({ i, s: `v${i}${acc & 7}` }));
-  return acc;
 }
 
 async function child(cfg) {
@@ -137,12 +123,11 @@ async function parent() {
     profilers.map(
       (profiler) =>
         new Promise((resolve, reject) => {
-          const execArgv = ['--expose-gc'];
-          if (profiler === 'cpu-prof') {
-            const dir = mkdtempSync(join(tmpdir(), 'cpuprof-churn-'));
-            execArgv.push('--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', String(Math.round(1e6 / cfg.hz)));
-          }
-          const c = fork(self, ['--child', JSON.stringify({ ...cfg, profiler })], { execArgv });
+          const prof = profiler === 'cpu-prof' ? cpuProfFlags(cfg.hz) : { execArgv: [] };
+          const c = fork(self, ['--child', JSON.stringify({ ...cfg, profiler })], {
+            execArgv: ['--expose-gc', ...prof.execArgv],
+          });
+          if (prof.dir) c.on('exit', () => rmSync(prof.dir, { recursive: true, force: true }));
           rows[profiler] = [];
           c.on('message', (m) => {
             if (m.done) done[profiler] = m;

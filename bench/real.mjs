@@ -12,14 +12,14 @@
 //                       [--hz 101,1001] [--rounds 6] [--http-seconds 8] [--http-rate 1000]
 //                       [--scale 1]
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import autocannon from 'autocannon';
 
+import { cpuProfFlags } from './lib/cpu-prof.mjs';
 import { fixedRate } from './lib/fixed-rate.mjs';
 import { median } from './lib/stats.mjs';
 
@@ -77,13 +77,7 @@ function variants() {
 const name = (v) => v.spec ?? (v.profiler === 'none' ? 'none' : `${v.profiler}@${v.hz}`);
 
 function runChild(cfg, onPort) {
-  const execArgv = [];
-  let profDir;
-  if (cfg.profiler === 'cpu-prof') {
-    profDir = mkdtempSync(join(tmpdir(), 'cpuprof-'));
-    // V8's sampler sleeps the interval after each tick; 9901 µs is what ~101 Hz asks.
-    execArgv.push('--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', String(Math.round(1e6 / cfg.hz)));
-  }
+  const { dir: profDir, execArgv } = cfg.profiler === 'cpu-prof' ? cpuProfFlags(cfg.hz) : { execArgv: [] };
   return new Promise((resolve, reject) => {
     const child = fork(join(here, 'real', 'child.mjs'), [JSON.stringify(cfg)], {
       execArgv,

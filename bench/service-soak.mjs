@@ -6,14 +6,13 @@
 //   node bench/service-soak.mjs [--minutes 10] [--rate 200]
 //       [--variants cpu-prof@101,ferroprof@101,ferroprof@1001,sentry@101]
 import { fork } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import autocannon from 'autocannon';
 
+import { cpuProfFlags } from './lib/cpu-prof.mjs';
 import { rssGrowthPerMinute } from './lib/stats.mjs';
 
 const self = fileURLToPath(import.meta.url);
@@ -62,13 +61,10 @@ if (process.argv[2] === '--child') {
     variants.map(
       (v) =>
         new Promise((resolve) => {
-          const execArgv = ['--expose-gc'];
           // V8's own floor: the same profiler `--cpu-prof` drives, at the same interval.
-          if (v.profiler === 'cpu-prof') {
-            const dir = mkdtempSync(join(tmpdir(), 'cpuprof-soak-'));
-            execArgv.push('--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', String(Math.round(1e6 / v.hz)));
-          }
-          const c = fork(self, ['--child', JSON.stringify(v)], { execArgv });
+          const prof = v.profiler === 'cpu-prof' ? cpuProfFlags(v.hz) : { execArgv: [] };
+          const c = fork(self, ['--child', JSON.stringify(v)], { execArgv: ['--expose-gc', ...prof.execArgv] });
+          if (prof.dir) c.on('exit', () => rmSync(prof.dir, { recursive: true, force: true }));
           series[v.name] = [];
           c.on('message', (m) => {
             if (m.port) resolve({ v, c, port: m.port });
