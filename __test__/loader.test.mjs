@@ -6,8 +6,8 @@ const entry = new URL('../dist/sampler.js', import.meta.url).href;
 const internal = new URL('../dist/internal.js', import.meta.url).href;
 const sdk = new URL('../dist/index.js', import.meta.url).href;
 
-function runChild(source) {
-  return spawnSync(process.execPath, ['--input-type=module', '-e', source], { encoding: 'utf8' });
+function runChild(source, inputType = 'module') {
+  return spawnSync(process.execPath, [`--input-type=${inputType}`, '-e', source], { encoding: 'utf8' });
 }
 
 test('an unsupported Node ABI gives one clear error naming platform, arch, libc and ABI', (t) => {
@@ -135,26 +135,21 @@ test('a process that profiles locally never loads the HTTP client, TLS or zlib',
 });
 
 test('with a DSN, the HTTP client loads when the transport is made, in both module formats', (t) => {
-  for (const [flag, load] of [
-    ['--input-type=module', `const sdk = await import(${JSON.stringify(sdk)});`],
-    ['--input-type=commonjs', `const sdk = require(${JSON.stringify(new URL('../dist/index.cjs', import.meta.url).pathname)});`],
+  for (const [inputType, load] of [
+    ['module', `await import(${JSON.stringify(sdk)})`],
+    ['commonjs', `require(${JSON.stringify(new URL('../dist/index.cjs', import.meta.url).pathname)})`],
   ]) {
-    const child = spawnSync(
-      process.execPath,
-      [
-        flag,
-        '-e',
-        `${flag.endsWith('module') ? '' : '(async () => {'}
-        ${load}
+    const child = runChild(
+      `(async () => {
+        const sdk = ${load};
         sdk.init({ dsn: 'https://key@127.0.0.1:9/1', tracesSampleRate: 1 });
         const loaded = process.moduleLoadList.filter((m) => m === 'NativeModule https');
         await sdk.close(100);
         console.log(JSON.stringify(loaded));
-        ${flag.endsWith('module') ? '' : '})();'}`,
-      ],
-      { encoding: 'utf8' },
+      })();`,
+      inputType,
     );
-    t.is(child.status, 0, `${flag}: ${child.stderr}`);
-    t.deepEqual(JSON.parse(child.stdout.trim().split('\n').at(-1)), ['NativeModule https'], flag);
+    t.is(child.status, 0, `${inputType}: ${child.stderr}`);
+    t.deepEqual(JSON.parse(child.stdout.trim().split('\n').at(-1)), ['NativeModule https'], inputType);
   }
 });
